@@ -1,0 +1,106 @@
+"""Request-level dependencies: the caller, their permission, request metadata."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import select
+from sqlmodel import col
+
+from app.db import SessionDep
+from app.errors import Forbidden, NotFound, Unauthorized
+from app.models import Agency, AuthSession, User
+from app.security.permissions import Permission, Role
+from app.security.principal import Principal
+from app.security.tokens import TokenError, TokenService
+
+_bearer = HTTPBearer(auto_error=False, description="Access token from /api/v1/auth/token")
+
+
+def client_address(request: Request) -> str:
+    settings = request.app.state.settings
+    if settings.trust_forwarded_for:
+        forwarded = request.headers.get("x-forwarded-for")
+        if forwarded:
+            return forwarded.split(",")[0].strip()[:64]
+    return (request.client.host if request.client else "unknown")[:64]
+
+
+def token_service(request: Request) -> TokenService:
+    service: TokenService = request.app.state.tokens
+    return service
+
+
+async def current_principal(
+    request: Request,
+    session: SessionDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    """Verify the bearer token, then check the user, agency and login session are live.
+
+    The database check runs on every request (one indexed join), so disabling a user,
+    disabling an agency or logging out ends access at once.
+    """
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise Unauthorized("A bearer access token is required.", error="invalid_request")
+    try:
+        claims = token_service(request).verify_access_token(credentials.credentials)
+    except TokenError as exc:
+        raise Unauthorized(f"The access token was rejected: {exc}.") from exc
+    row = (
+        await session.execute(
+            select(
+                col(User.id),
+                col(User.role),
+                col(User.agency_id),
+                col(Agency.kind),
+                col(Agency.province_code),
+            )
+            .join(Agency, col(Agency.id) == col(User.agency_id))
+            .join(AuthSession, col(AuthSession.user_id) == col(User.id))
+            .where(
+                col(User.id) == claims.subject,
+                col(AuthSession.id) == claims.session_id,
+                col(AuthSession.revoked_at).is_(None),
+                col(User.is_active).is_(True),
+                col(Agency.is_active).is_(True),
+            )
+        )
+    ).one_or_none()
+    if row is None:
+        raise Unauthorized("The session has ended or the account is disabled.")
+    principal = Principal(
+        actor_id=row.id,
+        role=Role(row.role),
+        agency_id=row.agency_id,
+        agency_kind=row.kind,
+        province_code=row.province_code,
+        token_id=claims.token_id,
+        session_id=claims.session_id,
+        client_address=client_address(request),
+        request_id=getattr(request.state, "request_id", None),
+    )
+    request.state.principal = principal
+    return principal
+
+
+CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+
+
+def require(permission: Permission, *, hide: bool = False) -> Any:
+    """Route guard: the caller must hold `permission`.
+
+    `hide=True` answers 404 instead of 403, for case-data routes whose very existence
+    must not be confirmed to a role that may not read case data (system admin).
+    """
+
+    async def guard(principal: CurrentPrincipal) -> Principal:
+        if not principal.can(permission):
+            if hide:
+                raise NotFound()
+            raise Forbidden(f"This action needs the '{permission.value}' permission.")
+        return principal
+
+    return Depends(guard)

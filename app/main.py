@@ -1,0 +1,89 @@
+"""The application factory: routers, middleware, error handlers, lifespan."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from app import errors
+from app.config import Settings, get_settings
+from app.db import make_engine, make_sessionmaker
+from app.keys import check_production, load_keyring
+from app.middleware import RequestContextMiddleware
+from app.routers import agencies, auth, ops, users
+from app.schemas.common import Problem
+from app.security.tokens import TokenService
+
+API_DESCRIPTION = (
+    "Victim case management for Vietnam's anti-human-trafficking agencies. "
+    "Errors are RFC 9457 problem+json; identity fields are masked unless revealed "
+    "with a stated purpose."
+)
+_PROBLEM = {"model": Problem, "content": {"application/problem+json": {}}}
+COMMON_RESPONSES: dict[int | str, dict[str, object]] = {
+    422: {"description": "Invalid input", **_PROBLEM},
+    500: {"description": "Internal error", **_PROBLEM},
+}
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    check_production(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if not settings.database_url:
+            raise RuntimeError("DATABASE_URL is not set; start through `vcm serve`.")
+        keys = load_keyring(settings)
+        engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)
+        app.state.settings = settings
+        app.state.keys = keys
+        app.state.engine = engine
+        app.state.sessionmaker = make_sessionmaker(engine)
+        app.state.tokens = TokenService(
+            keys,
+            issuer=settings.jwt_issuer,
+            audience=settings.jwt_audience,
+            ttl_seconds=settings.access_token_ttl_seconds,
+        )
+        try:
+            yield
+        finally:
+            await engine.dispose()
+
+    app = FastAPI(
+        title="vcm: victim case management API",
+        version="1.0.0",
+        description=API_DESCRIPTION,
+        lifespan=lifespan,
+        docs_url="/docs" if settings.show_docs else None,
+        redoc_url=None,
+        openapi_url="/openapi.json" if settings.show_docs else None,
+        responses=COMMON_RESPONSES,
+    )
+    app.state.settings = settings
+    errors.install(app)
+    for module in (ops, auth, agencies, users):
+        app.include_router(module.router)
+    app.include_router(auth.wellknown)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "PATCH", "DELETE"],
+            allow_headers=[
+                "Authorization",
+                "Content-Type",
+                "Idempotency-Key",
+                "If-Match",
+                "X-Purpose-Of-Use",
+                "X-Request-Id",
+                "Accept-Language",
+            ],
+            expose_headers=["ETag", "X-Request-Id", "Retry-After", "Location"],
+        )
+    app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
+    return app

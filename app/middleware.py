@@ -1,0 +1,169 @@
+"""ASGI middleware: request id, access log, metrics, body limit, security headers.
+
+Pure ASGI (not BaseHTTPMiddleware) so streaming bodies and exceptions pass through
+untouched and the per-request overhead stays small.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+import uuid
+
+from prometheus_client import Counter, Histogram
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.errors import prefers_english
+from app.logging import request_id_var
+
+log = logging.getLogger("vcm.access")
+
+REQUESTS = Counter(
+    "vcm_http_requests_total", "HTTP requests by route template", ["method", "route", "status"]
+)
+LATENCY = Histogram(
+    "vcm_http_request_duration_seconds",
+    "HTTP request latency by route template",
+    ["method", "route"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
+)
+
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+SECURITY_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"cache-control", b"no-store"),
+    (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'"),
+    (b"strict-transport-security", b"max-age=63072000; includeSubDomains"),
+]
+DOCS_ROUTES = frozenset({"/docs", "/redoc", "/docs/oauth2-redirect"})
+# The interactive docs load their own scripts and styles; they get a looser policy.
+DOCS_CSP = (
+    b"default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
+    b"style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; img-src 'self' data: "
+    b"https://fastapi.tiangolo.com; frame-ancestors 'none'"
+)
+
+
+def route_template(scope: Scope) -> str:
+    """The matched route's path template (`/api/v1/users/{user_id}`), never the raw path,
+    so metrics have bounded labels and logs carry no ids typed into URLs. The router
+    records the matched route in the scope."""
+    route = scope.get("route")
+    return str(getattr(route, "path", "unmatched"))
+
+
+class RequestContextMiddleware:
+    def __init__(self, app: ASGIApp, *, max_body_bytes: int) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        incoming = headers.get(b"x-request-id", b"").decode("latin-1")
+        request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        token = request_id_var.set(request_id)
+        scope.setdefault("state", {})["request_id"] = request_id
+        started = time.perf_counter()
+        status_holder = {"status": 500}
+
+        async def send_wrapper(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status_holder["status"] = message["status"]
+                is_docs = route_template(scope) in DOCS_ROUTES
+                extra = [(b"x-request-id", request_id.encode())]
+                for name, value in SECURITY_HEADERS:
+                    if is_docs and name in (b"content-security-policy", b"cache-control"):
+                        continue
+                    extra.append((name, value))
+                if is_docs:
+                    extra.append((b"content-security-policy", DOCS_CSP))
+                present = {k.lower() for k, _ in message.get("headers", [])}
+                message["headers"] = list(message.get("headers", [])) + [
+                    (k, v) for k, v in extra if k not in present
+                ]
+            await send(message)
+
+        try:
+            declared = headers.get(b"content-length")
+            if declared is not None and _too_large(declared, self.max_body_bytes):
+                await _reject_too_large(scope, send_wrapper, request_id)
+                return
+            await self.app(scope, _limited(receive, self.max_body_bytes), send_wrapper)
+        except _BodyTooLarge:
+            await _reject_too_large(scope, send_wrapper, request_id)
+        finally:
+            elapsed = time.perf_counter() - started
+            status = status_holder["status"]
+            template = route_template(scope)
+            REQUESTS.labels(scope["method"], template, str(status)).inc()
+            LATENCY.labels(scope["method"], template).observe(elapsed)
+            log.info(
+                "request",
+                extra={
+                    "method": scope["method"],
+                    "route": template,
+                    "status": status,
+                    "duration_ms": round(elapsed * 1000, 2),
+                },
+            )
+            request_id_var.reset(token)
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+def _too_large(declared: bytes, limit: int) -> bool:
+    try:
+        return int(declared) > limit
+    except ValueError:
+        return True
+
+
+def _limited(receive: Receive, limit: int) -> Receive:
+    """Count streamed body bytes: a chunked body without Content-Length is capped too."""
+    seen = 0
+
+    async def wrapped() -> Message:
+        nonlocal seen
+        message = await receive()
+        if message["type"] == "http.request":
+            seen += len(message.get("body", b""))
+            if seen > limit:
+                raise _BodyTooLarge
+        return message
+
+    return wrapped
+
+
+async def _reject_too_large(scope: Scope, send: Send, request_id: str) -> None:
+    headers = dict(scope.get("headers") or [])
+    english = prefers_english(headers.get(b"accept-language", b"").decode("latin-1"))
+    body = {
+        "type": "https://vcm.gov.vn/problems/payload-too-large",
+        "title": "Request body too large" if english else "Dữ liệu gửi lên quá lớn",
+        "status": 413,
+        "detail": "The request body exceeds the size limit.",
+        "instance": scope.get("path", ""),
+        "request_id": request_id,
+    }
+    payload = json.dumps(body, ensure_ascii=False).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [
+                (b"content-type", b"application/problem+json"),
+                (b"content-length", str(len(payload)).encode()),
+                (b"connection", b"close"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": payload})

@@ -1,0 +1,92 @@
+"""OAuth 2 token endpoint, logout, the caller's profile and the public signing keys."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request, Response
+
+from app.db import SessionDep
+from app.deps import CurrentPrincipal, client_address, token_service
+from app.errors import BadRequest
+from app.schemas.auth import TokenResponse
+from app.schemas.user import Me
+from app.security.permissions import ROLE_PERMISSIONS
+from app.services import auth as auth_service
+from app.services import users as users_service
+
+router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
+wellknown = APIRouter(tags=["auth"])
+
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+
+@router.post("/token", response_model=TokenResponse)
+async def token(
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    grant_type: Annotated[str, Form(max_length=40)],
+    username: Annotated[str | None, Form(max_length=128)] = None,
+    password: Annotated[str | None, Form(max_length=1024)] = None,
+    otp: Annotated[str | None, Form(max_length=16)] = None,
+    refresh_token: Annotated[str | None, Form(max_length=256)] = None,
+    scope: Annotated[str | None, Form(max_length=512)] = None,
+) -> TokenResponse:
+    """OAuth 2 token endpoint (form-encoded): `password` and `refresh_token` grants."""
+    settings = request.app.state.settings
+    tokens = token_service(request)
+    if grant_type == "password":
+        if not username or password is None:
+            raise BadRequest(
+                "username and password are required.", extra={"error": "invalid_request"}
+            )
+        pair = await auth_service.password_grant(
+            session,
+            tokens,
+            settings,
+            username=username,
+            password=password,
+            client_address=client_address(request),
+        )
+    elif grant_type == "refresh_token":
+        if not refresh_token:
+            raise BadRequest("refresh_token is required.", extra={"error": "invalid_request"})
+        pair = await auth_service.refresh_grant(
+            session, tokens, settings, refresh_token=refresh_token
+        )
+    else:
+        raise BadRequest(
+            "Supported grant types: password, refresh_token.",
+            extra={"error": "unsupported_grant_type"},
+        )
+    response.headers.update(NO_STORE)
+    return TokenResponse(
+        access_token=pair.access_token, expires_in=pair.expires_in, refresh_token=pair.refresh_token
+    )
+
+
+@router.post("/logout", status_code=204)
+async def logout(session: SessionDep, principal: CurrentPrincipal) -> Response:
+    """End the caller's login session: its refresh tokens and access tokens stop working."""
+    assert principal.session_id is not None
+    await auth_service.revoke_session(session, principal.session_id, reason="logout")
+    return Response(status_code=204)
+
+
+@router.get("/me", response_model=Me)
+async def me(session: SessionDep, principal: CurrentPrincipal) -> Me:
+    user, agency = await users_service.profile(session, principal)
+    return Me(
+        **user.model_dump(exclude={"password_hash", "version", "role"}),
+        role=principal.role,
+        agency_kind=agency.kind,
+        province_code=agency.province_code,
+        permissions=sorted(p.value for p in ROLE_PERMISSIONS[principal.role]),
+    )
+
+
+@wellknown.get("/.well-known/jwks.json")
+async def jwks(request: Request) -> dict[str, list[dict[str, str]]]:
+    """The public keys that verify access tokens (JWK Set)."""
+    return token_service(request).jwks()

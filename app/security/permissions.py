@@ -1,0 +1,105 @@
+"""Roles and what each may do: the one permission table.
+
+Record-level rules (which agency's users or cases a principal reaches) live beside
+this in `app.security.access`. A route declares the permission it needs; a principal
+without it gets 403 for administrative functions, while anything tied to a record the
+caller cannot reach answers 404 (see `access`).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    SYSTEM_ADMIN = "system_admin"
+    AGENCY_ADMIN = "agency_admin"
+    SUPERVISOR = "supervisor"
+    CASE_WORKER = "case_worker"
+    HOTLINE_OPERATOR = "hotline_operator"
+    AUDITOR = "auditor"
+    ANALYST = "analyst"
+
+
+class Permission(StrEnum):
+    AGENCIES_READ = "agencies:read"
+    AGENCIES_MANAGE = "agencies:manage"
+    USERS_READ = "users:read"
+    USERS_MANAGE = "users:manage"
+    SUPPORT_RATES_MANAGE = "support_rates:manage"
+    HOTLINE_REPORTS_WRITE = "hotline_reports:write"
+    HOTLINE_REPORTS_READ = "hotline_reports:read"
+    CASES_READ = "cases:read"
+    CASES_WRITE = "cases:write"
+    CASES_REVEAL_IDENTITY = "cases:reveal_identity"
+    CASES_APPROVE = "cases:approve"
+    CASES_ACCESS_LOG = "cases:access_log"
+    REFERRALS_READ = "referrals:read"
+    REFERRALS_WRITE = "referrals:write"
+    WEBHOOKS_MANAGE = "webhooks:manage"
+    INTEGRATION_CLIENTS_MANAGE = "integration_clients:manage"
+    AUDIT_READ = "audit:read"
+    REPORTS_READ = "reports:read"
+    PERSONS_ERASE = "persons:erase"
+
+
+P = Permission
+_CASE_WORK = {
+    P.AGENCIES_READ,
+    P.CASES_READ,
+    P.CASES_WRITE,
+    P.CASES_REVEAL_IDENTITY,
+    P.REFERRALS_READ,
+    P.REFERRALS_WRITE,
+    P.HOTLINE_REPORTS_READ,
+}
+
+# A system administrator runs the system (agencies, admins, rates, erasure orders)
+# and reads no case data; an auditor reads the audit trail and nothing else.
+ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.SYSTEM_ADMIN: frozenset(
+        {
+            P.AGENCIES_READ,
+            P.AGENCIES_MANAGE,
+            P.USERS_READ,
+            P.USERS_MANAGE,
+            P.SUPPORT_RATES_MANAGE,
+            P.PERSONS_ERASE,
+        }
+    ),
+    Role.AGENCY_ADMIN: frozenset(
+        {
+            P.AGENCIES_READ,
+            P.USERS_READ,
+            P.USERS_MANAGE,
+            P.WEBHOOKS_MANAGE,
+            P.INTEGRATION_CLIENTS_MANAGE,
+        }
+    ),
+    Role.SUPERVISOR: frozenset(_CASE_WORK | {P.CASES_APPROVE, P.CASES_ACCESS_LOG, P.REPORTS_READ}),
+    Role.CASE_WORKER: frozenset(_CASE_WORK),
+    Role.HOTLINE_OPERATOR: frozenset(
+        {P.AGENCIES_READ, P.HOTLINE_REPORTS_WRITE, P.HOTLINE_REPORTS_READ}
+    ),
+    Role.AUDITOR: frozenset({P.AGENCIES_READ, P.AUDIT_READ}),
+    Role.ANALYST: frozenset({P.AGENCIES_READ, P.REPORTS_READ}),
+}
+
+# Which roles each administrator may give, take away or edit. System administrators
+# manage the system-wide roles and the agency administrators; an agency administrator
+# manages the working staff of their own agency only.
+MANAGEABLE_ROLES: dict[Role, frozenset[Role]] = {
+    Role.SYSTEM_ADMIN: frozenset(
+        {Role.SYSTEM_ADMIN, Role.AGENCY_ADMIN, Role.AUDITOR, Role.ANALYST}
+    ),
+    Role.AGENCY_ADMIN: frozenset(
+        {Role.SUPERVISOR, Role.CASE_WORKER, Role.HOTLINE_OPERATOR, Role.ANALYST}
+    ),
+}
+
+
+def has_permission(role: Role | str, permission: Permission) -> bool:
+    try:
+        return permission in ROLE_PERMISSIONS[Role(role)]
+    except ValueError:
+        return False

@@ -1,0 +1,165 @@
+"""Login, refresh, logout, and the failed-login limit.
+
+Rules:
+- Unknown user and wrong password answer the same error after the same argon2 work.
+- After `login_max_failures` failures in the window for one account (from anywhere),
+  or `login_max_failures_per_address` from one client address (any account), the
+  password grant answers 429 with `Retry-After`, even with the right password. The
+  counters are rows in PostgreSQL, so every worker and host sees the same limit; an
+  advisory lock per account keeps concurrent guesses from slipping past the count.
+- A refresh token is single use: using it marks it used and issues a new one in the
+  same session. Presenting a used one again revokes the whole session (the family),
+  because one of the two holders is a thief.
+"""
+
+from __future__ import annotations
+
+import math
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from app.config import Settings
+from app.errors import InvalidCredentials, InvalidGrant, TooManyRequests
+from app.models import Agency, AuthSession, LoginFailure, RefreshToken, User
+from app.security.passwords import verify_password
+from app.security.tokens import TokenService, hash_refresh_token, new_refresh_token
+
+
+@dataclass(frozen=True)
+class TokenPair:
+    access_token: str
+    expires_in: int
+    refresh_token: str
+    user_id: uuid.UUID
+    token_id: str
+
+
+async def _retry_after(
+    session: AsyncSession, settings: Settings, username: str, address: str, now: datetime
+) -> int | None:
+    """Seconds until the caller may try again, or None when not limited."""
+    since = now - timedelta(seconds=settings.login_window_seconds)
+    limits = (
+        (col(LoginFailure.username) == username, settings.login_max_failures),
+        (col(LoginFailure.client_address) == address, settings.login_max_failures_per_address),
+    )
+    waits = []
+    for condition, limit in limits:
+        # The limit-th most recent failure in the window decides when a slot frees up.
+        oldest_counted = (
+            await session.execute(
+                select(col(LoginFailure.failed_at))
+                .where(condition, col(LoginFailure.failed_at) > since)
+                .order_by(col(LoginFailure.failed_at).desc())
+                .offset(limit - 1)
+                .limit(1)
+            )
+        ).scalar_one_or_none()
+        if oldest_counted is not None:
+            free_at = oldest_counted + timedelta(seconds=settings.login_window_seconds)
+            waits.append(math.ceil((free_at - now).total_seconds()))
+    return max(waits) if waits else None
+
+
+async def _issue(
+    session: AsyncSession,
+    tokens: TokenService,
+    settings: Settings,
+    user: User,
+    auth_session_id: uuid.UUID,
+    now: datetime,
+) -> TokenPair:
+    refresh, refresh_hash = new_refresh_token()
+    session.add(
+        RefreshToken(
+            session_id=auth_session_id,
+            token_hash=refresh_hash,
+            created_at=now,
+            expires_at=now + timedelta(seconds=settings.refresh_token_ttl_seconds),
+        )
+    )
+    access = tokens.issue_access_token(
+        user_id=user.id, session_id=auth_session_id, role=user.role, agency_id=user.agency_id
+    )
+    await session.flush()
+    return TokenPair(access.token, access.expires_in, refresh, user.id, access.token_id)
+
+
+async def password_grant(
+    session: AsyncSession,
+    tokens: TokenService,
+    settings: Settings,
+    *,
+    username: str,
+    password: str,
+    client_address: str,
+) -> TokenPair:
+    now = datetime.now(UTC)
+    username = username.strip().lower()[:64]
+    await session.execute(select(func.pg_advisory_xact_lock(func.hashtext("login:" + username))))
+    wait = await _retry_after(session, settings, username, client_address, now)
+    if wait is not None and wait > 0:
+        raise TooManyRequests(wait, "Too many failed sign-in attempts; try again later.")
+    row = (
+        await session.execute(
+            select(User, col(Agency.is_active))
+            .join(Agency, col(Agency.id) == col(User.agency_id))
+            .where(col(User.username) == username)
+        )
+    ).one_or_none()
+    user, agency_active = (row[0], row[1]) if row else (None, False)
+    ok = verify_password(password, user.password_hash if user else None)
+    if not (ok and user is not None and user.is_active and agency_active):
+        session.add(LoginFailure(username=username, client_address=client_address, failed_at=now))
+        await session.flush()
+        raise InvalidCredentials()
+    await session.execute(delete(LoginFailure).where(col(LoginFailure.username) == username))
+    auth_session = AuthSession(user_id=user.id, created_at=now)
+    session.add(auth_session)
+    await session.flush()
+    return await _issue(session, tokens, settings, user, auth_session.id, now)
+
+
+async def refresh_grant(
+    session: AsyncSession, tokens: TokenService, settings: Settings, *, refresh_token: str
+) -> TokenPair:
+    now = datetime.now(UTC)
+    row = (
+        await session.execute(
+            select(RefreshToken, AuthSession, User)
+            .join(AuthSession, col(AuthSession.id) == col(RefreshToken.session_id))
+            .join(User, col(User.id) == col(AuthSession.user_id))
+            .where(col(RefreshToken.token_hash) == hash_refresh_token(refresh_token))
+            .with_for_update(of=RefreshToken)
+        )
+    ).one_or_none()
+    if row is None:
+        raise InvalidGrant("The refresh token is not valid.")
+    stored, auth_session, user = row
+    if stored.used_at is not None:
+        await revoke_session(session, auth_session.id, reason="refresh_reuse", now=now)
+        raise InvalidGrant("The refresh token was already used; the session is revoked.")
+    if auth_session.revoked_at is not None or stored.expires_at <= now or not user.is_active:
+        raise InvalidGrant("The refresh token is not valid.")
+    agency_active = (
+        await session.execute(select(col(Agency.is_active)).where(col(Agency.id) == user.agency_id))
+    ).scalar_one()
+    if not agency_active:
+        raise InvalidGrant("The refresh token is not valid.")
+    stored.used_at = now
+    return await _issue(session, tokens, settings, user, auth_session.id, now)
+
+
+async def revoke_session(
+    session: AsyncSession, session_id: uuid.UUID, *, reason: str, now: datetime | None = None
+) -> None:
+    await session.execute(
+        update(AuthSession)
+        .where(col(AuthSession.id) == session_id, col(AuthSession.revoked_at).is_(None))
+        .values(revoked_at=now or datetime.now(UTC), revoked_reason=reason)
+    )

@@ -1,0 +1,183 @@
+"""Users, and who may manage whom.
+
+Rules:
+- A system administrator sees every user and manages the system-wide roles (system
+  administrators, agency administrators, auditors, analysts) in any agency.
+- An agency administrator sees and manages only the users of their own agency, and
+  only the working roles; any other user answers 404, as if it did not exist.
+- Nobody disables or demotes themselves (the last administrator would lock everyone out).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Select, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from app.errors import Conflict, NotFound, PreconditionFailed, ValidationFailed
+from app.etag import required_version
+from app.models import Agency, User
+from app.schemas.user import UserCreate, UserUpdate
+from app.security.passwords import hash_password, policy_problems
+from app.security.permissions import MANAGEABLE_ROLES, Role
+from app.security.principal import Principal
+from app.services.pagination import PageParams, page_of, paginate
+
+
+def readable_users(principal: Principal) -> Select[Any]:
+    """The one statement every user query starts from, filtered by the caller's reach."""
+    statement = select(User)
+    if principal.role is Role.SYSTEM_ADMIN:
+        return statement
+    if principal.role is Role.AGENCY_ADMIN:
+        return statement.where(col(User.agency_id) == principal.agency_id)
+    return statement.where(col(User.id) == principal.actor_id)
+
+
+async def list_users(
+    session: AsyncSession,
+    principal: Principal,
+    params: PageParams,
+    *,
+    agency_id: uuid.UUID | None = None,
+    role: Role | None = None,
+) -> tuple[list[User], str | None]:
+    statement = readable_users(principal)
+    if agency_id:
+        statement = statement.where(col(User.agency_id) == agency_id)
+    if role:
+        statement = statement.where(col(User.role) == role.value)
+    rows = list(
+        (
+            await session.execute(paginate(statement, params, col(User.created_at), col(User.id)))
+        ).scalars()
+    )
+    return page_of(rows, params, lambda u: (u.created_at, u.id))
+
+
+async def get_user(session: AsyncSession, principal: Principal, user_id: uuid.UUID) -> User:
+    user = (
+        await session.execute(readable_users(principal).where(col(User.id) == user_id))
+    ).scalar_one_or_none()
+    if user is None:
+        raise NotFound()
+    return user
+
+
+async def username_exists(session: AsyncSession, username: str) -> bool:
+    found = await session.execute(
+        select(col(User.id)).where(col(User.username) == username.lower())
+    )
+    return found.first() is not None
+
+
+def _check_password(password: str, field: str = "password") -> None:
+    problems = policy_problems(password)
+    if problems:
+        raise ValidationFailed([{"field": field, "message": p} for p in problems])
+
+
+def _check_role_manageable(principal: Principal, role: Role) -> None:
+    if role not in MANAGEABLE_ROLES.get(principal.role, frozenset()):
+        raise ValidationFailed(
+            [{"field": "role", "message": f"you may not assign the role '{role.value}'"}]
+        )
+
+
+async def _target_agency(
+    session: AsyncSession, principal: Principal, agency_id: uuid.UUID | None
+) -> Agency:
+    if agency_id is None:
+        agency_id = principal.agency_id
+    agency = await session.get(Agency, agency_id)
+    if agency is None or (
+        principal.role is not Role.SYSTEM_ADMIN and agency.id != principal.agency_id
+    ):
+        raise ValidationFailed([{"field": "agency_id", "message": "unknown agency"}])
+    return agency
+
+
+async def create_user(session: AsyncSession, principal: Principal | None, data: UserCreate) -> User:
+    """`principal=None` is the command line (`vcm create-user`), which may do anything."""
+    if principal is not None:
+        _check_role_manageable(principal, data.role)
+        agency = await _target_agency(session, principal, data.agency_id)
+    else:
+        if data.agency_id is None:
+            raise ValidationFailed([{"field": "agency_id", "message": "required"}])
+        found = await session.get(Agency, data.agency_id)
+        if found is None:
+            raise ValidationFailed([{"field": "agency_id", "message": "unknown agency"}])
+        agency = found
+    _check_password(data.password)
+    username = data.username.lower()
+    if await username_exists(session, username):
+        raise Conflict("This username is taken.")
+    user = User(
+        username=username,
+        password_hash=hash_password(data.password),
+        full_name=data.full_name,
+        role=data.role.value,
+        agency_id=agency.id,
+    )
+    session.add(user)
+    await session.flush()
+    await session.refresh(user)
+    return user
+
+
+async def update_user(
+    session: AsyncSession,
+    principal: Principal,
+    user_id: uuid.UUID,
+    data: UserUpdate,
+    *,
+    if_match: str | None,
+) -> User:
+    user = await get_user(session, principal, user_id)
+    expected_version = required_version(if_match)
+    # Lock the row, then compare versions: two admins editing at once cannot both win.
+    await session.refresh(user, with_for_update=True)
+    if user.version != expected_version:
+        raise PreconditionFailed()
+    _check_role_manageable(principal, Role(user.role))
+    changes = data.model_dump(exclude_unset=True)
+    if user.id == principal.actor_id and (
+        changes.get("is_active") is False or ("role" in changes and changes["role"] != user.role)
+    ):
+        raise Conflict("You cannot disable yourself or change your own role.")
+    if "role" in changes and changes["role"] is not None:
+        _check_role_manageable(principal, Role(changes["role"]))
+        user.role = Role(changes["role"]).value
+    if changes.get("agency_id") is not None:
+        if principal.role is not Role.SYSTEM_ADMIN:
+            raise ValidationFailed(
+                [{"field": "agency_id", "message": "only a system administrator moves users"}]
+            )
+        user.agency_id = (await _target_agency(session, principal, changes["agency_id"])).id
+    if changes.get("full_name") is not None:
+        user.full_name = changes["full_name"]
+    if changes.get("is_active") is not None:
+        user.is_active = changes["is_active"]
+    if changes.get("password") is not None:
+        _check_password(changes["password"])
+        user.password_hash = hash_password(changes["password"])
+    user.version += 1
+    user.updated_at = datetime.now(UTC)
+    await session.flush()
+    return user
+
+
+async def profile(session: AsyncSession, principal: Principal) -> tuple[User, Agency]:
+    user, agency = (
+        await session.execute(
+            select(User, Agency)
+            .join(Agency, col(Agency.id) == col(User.agency_id))
+            .where(col(User.id) == principal.actor_id)
+        )
+    ).one()
+    return user, agency

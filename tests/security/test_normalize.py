@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Callable
 
 import pytest
 from hypothesis import given
@@ -187,7 +188,7 @@ def test_national_id_is_idempotent_on_any_text(text: str) -> None:
     _assert_idempotent(national_id, text)
 
 
-def _assert_idempotent(normalise, value: str) -> None:  # type: ignore[no-untyped-def]
+def _assert_idempotent(normalise: Callable[[str], str], value: str) -> None:
     try:
         once = normalise(value)
     except ValueError:

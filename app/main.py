@@ -14,7 +14,7 @@ from app.db import make_engine, make_sessionmaker
 from app.keys import check_production, load_keyring
 from app.middleware import RequestContextMiddleware
 from app.routers import agencies, auth, ops, users
-from app.schemas.common import Problem
+from app.schemas.common import problem_responses
 from app.security.tokens import TokenService
 
 API_DESCRIPTION = (
@@ -22,11 +22,6 @@ API_DESCRIPTION = (
     "Errors are RFC 9457 problem+json; identity fields are masked unless revealed "
     "with a stated purpose."
 )
-_PROBLEM = {"model": Problem, "content": {"application/problem+json": {}}}
-COMMON_RESPONSES: dict[int | str, dict[str, object]] = {
-    422: {"description": "Invalid input", **_PROBLEM},
-    500: {"description": "Internal error", **_PROBLEM},
-}
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -62,7 +57,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url="/docs" if settings.show_docs else None,
         redoc_url=None,
         openapi_url="/openapi.json" if settings.show_docs else None,
-        responses=COMMON_RESPONSES,
+        responses=problem_responses(413, 422, 500, 503),
     )
     app.state.settings = settings
     errors.install(app)

@@ -73,7 +73,12 @@ class RequestContextMiddleware:
         started = time.perf_counter()
         status_holder = {"status": 500}
 
+        rejected = False
+        seen = 0
+
         async def send_wrapper(message: Message) -> None:
+            if rejected and not message.get("vcm_limit"):
+                return  # the 413 has been sent; the app's late answer is dropped
             if message["type"] == "http.response.start":
                 status_holder["status"] = message["status"]
                 is_docs = route_template(scope) in DOCS_ROUTES
@@ -90,14 +95,25 @@ class RequestContextMiddleware:
                 ]
             await send(message)
 
+        async def limited_receive() -> Message:
+            """Count streamed body bytes: a chunked body without Content-Length is capped
+            too. Past the limit the client gets 413 and the app sees a disconnect."""
+            nonlocal seen, rejected
+            message = await receive()
+            if message["type"] == "http.request" and not rejected:
+                seen += len(message.get("body", b""))
+                if seen > self.max_body_bytes:
+                    await _reject_too_large(scope, send_wrapper, request_id)
+                    rejected = True
+                    return {"type": "http.disconnect"}
+            return message
+
         try:
             declared = headers.get(b"content-length")
             if declared is not None and _too_large(declared, self.max_body_bytes):
                 await _reject_too_large(scope, send_wrapper, request_id)
                 return
-            await self.app(scope, _limited(receive, self.max_body_bytes), send_wrapper)
-        except _BodyTooLarge:
-            await _reject_too_large(scope, send_wrapper, request_id)
+            await self.app(scope, limited_receive, send_wrapper)
         finally:
             elapsed = time.perf_counter() - started
             status = status_holder["status"]
@@ -116,31 +132,11 @@ class RequestContextMiddleware:
             request_id_var.reset(token)
 
 
-class _BodyTooLarge(Exception):
-    pass
-
-
 def _too_large(declared: bytes, limit: int) -> bool:
     try:
         return int(declared) > limit
     except ValueError:
         return True
-
-
-def _limited(receive: Receive, limit: int) -> Receive:
-    """Count streamed body bytes: a chunked body without Content-Length is capped too."""
-    seen = 0
-
-    async def wrapped() -> Message:
-        nonlocal seen
-        message = await receive()
-        if message["type"] == "http.request":
-            seen += len(message.get("body", b""))
-            if seen > limit:
-                raise _BodyTooLarge
-        return message
-
-    return wrapped
 
 
 async def _reject_too_large(scope: Scope, send: Send, request_id: str) -> None:
@@ -158,6 +154,7 @@ async def _reject_too_large(scope: Scope, send: Send, request_id: str) -> None:
     await send(
         {
             "type": "http.response.start",
+            "vcm_limit": True,
             "status": 413,
             "headers": [
                 (b"content-type", b"application/problem+json"),
@@ -166,4 +163,4 @@ async def _reject_too_large(scope: Scope, send: Send, request_id: str) -> None:
             ],
         }
     )
-    await send({"type": "http.response.body", "body": payload})
+    await send({"type": "http.response.body", "body": payload, "vcm_limit": True})

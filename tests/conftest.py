@@ -5,6 +5,8 @@ before each test that uses the database. Tests that need no database start none.
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import uuid
 import warnings
 from collections.abc import AsyncIterator, Iterator
@@ -35,16 +37,20 @@ fake = Faker("vi_VN")
 
 
 @pytest.fixture(scope="session")
-def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object | None]:
+def pg_server() -> Iterator[object | None]:
     if os.environ.get("TEST_DATABASE_URL"):
         yield None
         return
     from app.embedded import EmbeddedPostgres
 
-    server = EmbeddedPostgres(tmp_path_factory.mktemp("pg"), delete_on_stop=True)
+    # Not under pytest's basetemp: pytest resets /tmp/pytest-of-<user> to 0700 whenever
+    # another pytest process starts, which locks out the server's own OS user.
+    folder = Path(tempfile.mkdtemp(prefix="vcm-test-pg-"))
+    server = EmbeddedPostgres(folder, delete_on_stop=True)
     server.start("postgres")
     yield server
     server.stop()
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
@@ -125,7 +131,10 @@ class World:
         self.client = client
 
     async def agency(
-        self, kind: str = "social_affairs", province_code: str | None = "40", code: str | None = None
+        self,
+        kind: str = "social_affairs",
+        province_code: str | None = "40",
+        code: str | None = None,
     ) -> Agency:
         agency = Agency(
             code=code or f"T-{uuid.uuid4().hex[:8].upper()}",
@@ -137,9 +146,7 @@ class World:
         await self.session.commit()
         return agency
 
-    async def user(
-        self, role: Role, agency: Agency | None = None, *, login: bool = True
-    ) -> Actor:
+    async def user(self, role: Role, agency: Agency | None = None, *, login: bool = True) -> Actor:
         agency = agency or await self.agency()
         password = f"pw-{uuid.uuid4().hex}"
         user = User(
@@ -183,3 +190,23 @@ def assert_problem(response: httpx.Response, status: int) -> dict[str, object]:
         assert key in body, key
     assert str(body["type"]).startswith("https://")
     return body  # type: ignore[no-any-return]
+
+
+def fresh_database(database_url: str, name: str) -> str:
+    """Create (or re-create) an empty database beside the test one; returns its URL."""
+    import asyncio
+
+    from sqlalchemy.engine import make_url
+
+    async def run() -> None:
+        engine = make_engine(database_url, pool_size=1)
+        try:
+            async with engine.connect() as conn:
+                conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+                await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+                await conn.execute(text(f'CREATE DATABASE "{name}"'))
+        finally:
+            await engine.dispose()
+
+    asyncio.run(run())
+    return make_url(database_url).set(database=name).render_as_string(hide_password=False)

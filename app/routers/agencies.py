@@ -12,12 +12,14 @@ from app.db import SessionDep
 from app.deps import require
 from app.idempotency import IdempotencyDep
 from app.schemas.agency import AgencyCreate, AgencyPublic
-from app.schemas.common import Page
+from app.schemas.common import Page, problem_responses
 from app.security.permissions import Permission
 from app.services import agencies as service
 from app.services.pagination import PageParams, page_params
 
-router = APIRouter(prefix="/api/v1/agencies", tags=["agencies"])
+router = APIRouter(
+    prefix="/api/v1/agencies", tags=["agencies"], responses=problem_responses(401, 403, 404, 409)
+)
 
 
 def _public(agency: object) -> AgencyPublic:

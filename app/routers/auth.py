@@ -10,12 +10,13 @@ from app.db import SessionDep
 from app.deps import CurrentPrincipal, client_address, token_service
 from app.errors import BadRequest
 from app.schemas.auth import TokenResponse
+from app.schemas.common import problem_responses
 from app.schemas.user import Me
 from app.security.permissions import ROLE_PERMISSIONS
 from app.services import auth as auth_service
 from app.services import users as users_service
 
-router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
+router = APIRouter(prefix="/api/v1/auth", tags=["auth"], responses=problem_responses(400, 401, 429))
 wellknown = APIRouter(tags=["auth"])
 
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}

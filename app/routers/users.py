@@ -13,14 +13,18 @@ from app.deps import require
 from app.etag import IfMatchHeader, etag
 from app.idempotency import IdempotencyDep
 from app.models import User
-from app.schemas.common import Page
+from app.schemas.common import Page, problem_responses
 from app.schemas.user import UserCreate, UserPublic, UserUpdate
 from app.security.permissions import Permission, Role
 from app.security.principal import Principal
 from app.services import users as service
 from app.services.pagination import PageParams, page_params
 
-router = APIRouter(prefix="/api/v1/users", tags=["users"])
+router = APIRouter(
+    prefix="/api/v1/users",
+    tags=["users"],
+    responses=problem_responses(401, 403, 404, 409, 412, 428),
+)
 
 ReadUsers = Annotated[Principal, require(Permission.USERS_READ)]
 ManageUsers = Annotated[Principal, require(Permission.USERS_MANAGE)]

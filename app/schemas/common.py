@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
@@ -30,3 +30,31 @@ class Problem(BaseModel):
     instance: str | None = None
     request_id: str | None = None
     errors: list[dict[str, str]] | None = None
+
+
+_PROBLEM_DESCRIPTIONS = {
+    400: "Bad request",
+    401: "Missing or invalid access token",
+    403: "The role lacks the permission",
+    404: "Not found, or not visible to the caller",
+    409: "Conflict with the current state",
+    412: "If-Match names a stale version",
+    413: "Request body too large",
+    422: "Invalid input",
+    428: "If-Match required",
+    429: "Too many attempts; see Retry-After",
+    500: "Internal error",
+    503: "Service temporarily unavailable",
+}
+
+
+def problem_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI entries for the problem+json answers a route can give."""
+    return {
+        code: {
+            "model": Problem,
+            "description": _PROBLEM_DESCRIPTIONS[code],
+            "content": {"application/problem+json": {}},
+        }
+        for code in codes
+    }

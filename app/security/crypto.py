@@ -29,10 +29,12 @@ from app.security.errors import IntegrityError
 from app.security.keyring import KeyProvider, WrappedKey
 
 __all__ = [
+    "DATA_KEY_BYTES",
     "FORMAT_VERSION",
     "DataKey",
     "FieldContext",
     "IntegrityError",
+    "KeyLookup",
     "Revealed",
     "create_data_key",
     "decrypt_field",
@@ -61,6 +63,8 @@ class Revealed(str):
 
     Logs, tracebacks and debuggers show reprs, so a revealed value that slips into one
     stays hidden; `str()`, f-strings and JSON serialisation still give the value.
+    Operations on it (`+`, `.upper()`, slicing) return a plain `str`, so keep the
+    `Revealed` itself, not a derived string, in anything that may be logged.
     """
 
     __slots__ = ()
@@ -144,7 +148,7 @@ def encrypt_field(dek: bytes, key_id: UUID, plaintext: str | bytes, ctx: FieldCo
     Every call draws a fresh random 96-bit nonce; NIST SP 800-38D allows 2^32 such
     encryptions per key, far beyond what one person's record will ever see.
     """
-    return _seal(AESGCM(dek), key_id, plaintext, ctx)
+    return DataKey(key_id=key_id, key=dek).encrypt(plaintext, ctx)
 
 
 def decrypt_field(key: DataKey | KeyLookup, ciphertext: bytes, ctx: FieldContext) -> bytes:

@@ -9,24 +9,18 @@ Keys held:
 - token signing keys (Ed25519, by kid): the current one signs; all listed ones verify,
   so tokens issued before a rotation stay valid until they expire.
 - the audit signing key (Ed25519): signs audit-log checkpoints.
+
+The file format, its permission check and its atomic writes are in `keyring_file`.
 """
 
 from __future__ import annotations
 
 import base64
-import binascii
-import contextlib
-import fcntl
-import json
 import os
-import secrets
-import stat
 import threading
-from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.asymmetric.ed25519 import (
@@ -35,11 +29,14 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 )
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from app.security import keyring_file
 from app.security.errors import IntegrityError, KeyRingError
+from app.security.keyring_file import KEY_BYTES, FileIdentity
 
 __all__ = [
     "DEV_KEYRING_NAME",
     "FileKeyProvider",
+    "IntegrityError",
     "KeyProvider",
     "KeyRingError",
     "SigningKey",
@@ -52,14 +49,11 @@ __all__ = [
     "rotate_token_signing_key",
 ]
 
-FORMAT = 1
-KEY_BYTES = 32
 DEV_KEYRING_NAME = "keyring.json"
 _NONCE_BYTES = 12
 _TAG_BYTES = 16
 _WRAPPED_BYTES = _NONCE_BYTES + KEY_BYTES + _TAG_BYTES
 _WRAP_LABEL = b"vcm-dek|"
-_MAX_VERSION = 2**31 - 1
 
 
 @dataclass(frozen=True, repr=False)
@@ -131,7 +125,7 @@ class KeyProvider(Protocol):
 class _Material:
     """One parsed snapshot of the file; replaced whole so readers never see a mix."""
 
-    identity: tuple[int, int, int, int]
+    identity: FileIdentity
     dev: bool
     kek_current: int
     keks: dict[int, AESGCM]
@@ -226,11 +220,7 @@ class FileKeyProvider:
         return self._material().audit
 
     def _material(self) -> _Material:
-        try:
-            identity = _identity(os.stat(self._path))
-        except OSError as exc:
-            raise KeyRingError(f"key ring {self._path} cannot be read: {exc.strerror}") from None
-        if identity != self._loaded.identity:
+        if keyring_file.identity_of(self._path) != self._loaded.identity:
             return self._reload()
         return self._loaded
 
@@ -253,7 +243,7 @@ def generate_keyring(path: str | os.PathLike[str], *, dev: bool) -> FileKeyProvi
     all encrypted data, so an existing file is an error, never a reset.
     """
     target = Path(path)
-    if not _create(target, _new_document(dev=dev)):
+    if not keyring_file.create_exclusive(target, keyring_file.new_document(dev=dev)):
         raise KeyRingError(f"key ring {target} already exists; it was not overwritten")
     return FileKeyProvider(target)
 
@@ -265,14 +255,14 @@ def rotate_kek(path: str | os.PathLike[str]) -> int:
     version N+1 with different keys (one would be lost with the DEKs wrapped under it).
     """
     target = Path(path)
-    with _exclusive(target):
-        doc = _read_document(target)
-        _parse(target, doc, identity=(0, 0, 0, 0))
+    with keyring_file.exclusive_lock(target):
+        doc, _ = keyring_file.read(target)
+        keyring_file.parse(target, doc)
         versions: dict[str, str] = doc["kek"]["versions"]
         new = max(int(v) for v in versions) + 1
-        versions[str(new)] = _b64(os.urandom(KEY_BYTES))
+        versions[str(new)] = keyring_file.b64(os.urandom(KEY_BYTES))
         doc["kek"]["current"] = new
-        _replace(target, doc)
+        keyring_file.replace(target, doc)
     return new
 
 
@@ -283,13 +273,14 @@ def rotate_token_signing_key(path: str | os.PathLike[str]) -> str:
     remove them by hand once the longest token lifetime has passed.
     """
     target = Path(path)
-    with _exclusive(target):
-        doc = _read_document(target)
-        _parse(target, doc, identity=(0, 0, 0, 0))
-        kid = _new_kid("tok")
-        doc["token_signing"]["keys"][kid] = _b64(Ed25519PrivateKey.generate().private_bytes_raw())
+    with keyring_file.exclusive_lock(target):
+        doc, _ = keyring_file.read(target)
+        keyring_file.parse(target, doc)
+        kid = keyring_file.new_kid("tok")
+        private = Ed25519PrivateKey.generate().private_bytes_raw()
+        doc["token_signing"]["keys"][kid] = keyring_file.b64(private)
         doc["token_signing"]["current"] = kid
-        _replace(target, doc)
+        keyring_file.replace(target, doc)
     return kid
 
 
@@ -302,7 +293,7 @@ def load_or_create_dev_keyring(data_dir: Path) -> FileKeyProvider:
     data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     target = data_dir / DEV_KEYRING_NAME
     if not target.exists():
-        _create(target, _new_document(dev=True))
+        keyring_file.create_exclusive(target, keyring_file.new_document(dev=True))
     return FileKeyProvider(target)
 
 
@@ -328,192 +319,17 @@ def _wrap_aad(version: int, context: bytes) -> bytes:
     return _WRAP_LABEL + version.to_bytes(4, "big") + context
 
 
-def _identity(st: os.stat_result) -> tuple[int, int, int, int]:
-    return (st.st_dev, st.st_ino, st.st_mtime_ns, st.st_size)
-
-
 def _load(path: Path) -> _Material:
-    doc, st = _read(path)
-    return _parse(path, doc, identity=_identity(st))
-
-
-def _read_document(path: Path) -> dict[str, Any]:
-    return _read(path)[0]
-
-
-def _read(path: Path) -> tuple[dict[str, Any], os.stat_result]:
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
-    except FileNotFoundError:
-        raise KeyRingError(f"key ring {path} does not exist") from None
-    except OSError as exc:
-        raise KeyRingError(f"key ring {path} cannot be opened: {exc.strerror}") from None
-    with os.fdopen(fd, "rb") as handle:
-        # fstat on the open file: the mode checked is the mode of the bytes read.
-        st = os.fstat(handle.fileno())
-        if not stat.S_ISREG(st.st_mode):
-            raise KeyRingError(f"key ring {path} is not a regular file")
-        if stat.S_IMODE(st.st_mode) & 0o077:
-            raise KeyRingError(
-                f"key ring {path} is accessible by group or others "
-                f"(mode {stat.S_IMODE(st.st_mode):04o}); run `chmod 600 {path}` and make "
-                "sure it is owned by the service's user"
-            )
-        raw = handle.read()
-    try:
-        doc = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        # `from None`: the decode error holds the whole document, keys included.
-        raise KeyRingError(f"key ring {path} is not valid JSON") from None
-    if not isinstance(doc, dict):
-        raise KeyRingError(f"key ring {path} is not a JSON object")
-    return doc, st
-
-
-def _parse(path: Path, doc: dict[str, Any], *, identity: tuple[int, int, int, int]) -> _Material:
-    def bad(where: str, problem: str) -> KeyRingError:
-        return KeyRingError(f"key ring {path}: {where} {problem}")
-
-    def obj(value: Any, where: str) -> dict[str, Any]:
-        if not isinstance(value, dict):
-            raise bad(where, "must be a JSON object")
-        return value
-
-    def key(value: Any, where: str) -> bytes:
-        try:
-            raw = base64.b64decode(value, validate=True) if isinstance(value, str) else b""
-        except (binascii.Error, ValueError):
-            raw = b""
-        if len(raw) != KEY_BYTES:
-            raise bad(where, f"must be base64 of {KEY_BYTES} bytes")
-        return raw
-
-    if doc.get("format") != FORMAT:
-        raise bad("format", f"must be {FORMAT}")
-    if not isinstance(doc.get("dev"), bool):
-        raise bad("dev", "must be true or false")
-
-    kek = obj(doc.get("kek"), "kek")
-    keks: dict[int, AESGCM] = {}
-    for label, value in obj(kek.get("versions"), "kek.versions").items():
-        if not (label.isascii() and label.isdigit() and label == str(int(label))):
-            raise bad("kek.versions", "keys must be positive integers without leading zeros")
-        if not 1 <= int(label) <= _MAX_VERSION:
-            raise bad("kek.versions", "keys must be positive integers")
-        keks[int(label)] = AESGCM(key(value, f"kek.versions.{label}"))
-    current = kek.get("current")
-    if isinstance(current, bool) or not isinstance(current, int) or current not in keks:
-        raise bad("kek.current", "must be one of kek.versions")
-
-    tokens = obj(doc.get("token_signing"), "token_signing")
-    token_keys = {
-        kid: Ed25519PrivateKey.from_private_bytes(key(value, f"token_signing.keys.{kid}"))
-        for kid, value in obj(tokens.get("keys"), "token_signing.keys").items()
-    }
-    token_current = tokens.get("current")
-    if not isinstance(token_current, str) or token_current not in token_keys:
-        raise bad("token_signing.current", "must be one of token_signing.keys")
-
-    audit = obj(doc.get("audit_signing"), "audit_signing")
-    audit_kid = audit.get("kid")
-    if not isinstance(audit_kid, str) or not audit_kid:
-        raise bad("audit_signing.kid", "must be a non-empty string")
-    audit_key = Ed25519PrivateKey.from_private_bytes(key(audit.get("key"), "audit_signing.key"))
-
+    doc, identity = keyring_file.read(path)
+    parsed = keyring_file.parse(path, doc)
+    token_signing = SigningKey(parsed.token_current, parsed.token_keys[parsed.token_current])
     return _Material(
         identity=identity,
-        dev=doc["dev"],
-        kek_current=current,
-        keks=keks,
-        index_root=key(doc.get("index_root"), "index_root"),
-        token_signing=SigningKey(kid=token_current, private_key=token_keys[token_current]),
-        token_public={kid: key.public_key() for kid, key in token_keys.items()},
-        audit=SigningKey(kid=audit_kid, private_key=audit_key),
+        dev=parsed.dev,
+        kek_current=parsed.kek_current,
+        keks={version: AESGCM(kek) for version, kek in parsed.keks.items()},
+        index_root=parsed.index_root,
+        token_signing=token_signing,
+        token_public={kid: private.public_key() for kid, private in parsed.token_keys.items()},
+        audit=SigningKey(parsed.audit_kid, parsed.audit_key),
     )
-
-
-def _new_document(*, dev: bool) -> dict[str, Any]:
-    token_kid = _new_kid("tok")
-    return {
-        "format": FORMAT,
-        "dev": dev,
-        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "kek": {"current": 1, "versions": {"1": _b64(os.urandom(KEY_BYTES))}},
-        "index_root": _b64(os.urandom(KEY_BYTES)),
-        "token_signing": {
-            "current": token_kid,
-            "keys": {token_kid: _b64(Ed25519PrivateKey.generate().private_bytes_raw())},
-        },
-        "audit_signing": {
-            "kid": _new_kid("audit"),
-            "key": _b64(Ed25519PrivateKey.generate().private_bytes_raw()),
-        },
-    }
-
-
-def _new_kid(prefix: str) -> str:
-    return f"{prefix}-{datetime.now(UTC):%Y%m%d}-{secrets.token_hex(4)}"
-
-
-def _b64(raw: bytes) -> str:
-    return base64.b64encode(raw).decode("ascii")
-
-
-def _write_temp(path: Path, doc: dict[str, Any]) -> Path:
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            # fchmod: the umask may have stripped bits from 0600; never added, but be exact.
-            os.fchmod(handle.fileno(), 0o600)
-            handle.write(json.dumps(doc, indent=2, sort_keys=True).encode() + b"\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return tmp
-
-
-def _create(path: Path, doc: dict[str, Any]) -> bool:
-    """Publish `doc` at `path` only if nothing is there; False if something was."""
-    tmp = _write_temp(path, doc)
-    try:
-        # link() fails if the target exists, which replace() would silently clobber.
-        os.link(tmp, path)
-    except FileExistsError:
-        return False
-    finally:
-        tmp.unlink(missing_ok=True)
-    _fsync_dir(path.parent)
-    return True
-
-
-def _replace(path: Path, doc: dict[str, Any]) -> None:
-    tmp = _write_temp(path, doc)
-    try:
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    _fsync_dir(path.parent)
-
-
-def _fsync_dir(directory: Path) -> None:
-    # Without this a crash right after rename can leave the old directory entry.
-    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-@contextlib.contextmanager
-def _exclusive(path: Path) -> Iterator[None]:
-    lock_path = path.with_name(f".{path.name}.lock")
-    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(fd)

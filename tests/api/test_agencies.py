@@ -16,7 +16,12 @@ class TestAgencies:
         sysadmin = await world.user(Role.SYSTEM_ADMIN, await world.agency("national"))
         response = await world.client.post(
             "/api/v1/agencies",
-            json={"code": "ca-92", "name": "Công an TP Cần Thơ", "kind": "police", "province_code": "92"},
+            json={
+                "code": "ca-92",
+                "name": "Công an TP Cần Thơ",
+                "kind": "police",
+                "province_code": "92",
+            },
             headers=sysadmin.headers,
         )
         assert response.status_code == 201, response.text
@@ -36,7 +41,9 @@ class TestAgencies:
             {"code": "X3", "name": "Xx", "kind": "police", "province_code": "99"},
         ]
         for body in cases:
-            response = await world.client.post("/api/v1/agencies", json=body, headers=sysadmin.headers)
+            response = await world.client.post(
+                "/api/v1/agencies", json=body, headers=sysadmin.headers
+            )
             assert_problem(response, 422)
         hotline = await world.client.post(
             "/api/v1/agencies",

@@ -51,7 +51,9 @@ async def _me(client: httpx.AsyncClient, token: str) -> httpx.Response:
 
 
 class TestPasswordGrant:
-    async def test_issues_short_lived_eddsa_token_with_kid(self, app: FastAPI, world: World) -> None:
+    async def test_issues_short_lived_eddsa_token_with_kid(
+        self, app: FastAPI, world: World
+    ) -> None:
         actor = await world.user(Role.CASE_WORKER, login=False)
         response = await world.token(actor.user.username, actor.password)
         assert response.status_code == 200
@@ -296,7 +298,9 @@ class TestLockout:
             await world.token(f"sprayed-{i}", "wrong-password", "10.6.6.6")
         actor = await world.user(Role.CASE_WORKER, login=False)
         assert_problem(await world.token(actor.user.username, actor.password, "10.6.6.6"), 429)
-        assert (await world.token(actor.user.username, actor.password, "10.7.7.7")).status_code == 200
+        assert (
+            await world.token(actor.user.username, actor.password, "10.7.7.7")
+        ).status_code == 200
 
 
 async def test_jwks_publishes_public_keys_only(world: World) -> None:

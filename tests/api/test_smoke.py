@@ -1,5 +1,5 @@
-from tests.conftest import World
 from app.security.permissions import Role
+from tests.conftest import World
 
 
 async def test_login_and_me(world: World) -> None:

@@ -116,9 +116,7 @@ class TestCreateUser:
             await world.session.execute(select(User).where(User.username == data["username"]))  # type: ignore[arg-type]
         ).all()
         assert len(count) == 1
-        other = await world.client.post(
-            "/api/v1/users", json=_new_user(), headers=headers
-        )
+        other = await world.client.post("/api/v1/users", json=_new_user(), headers=headers)
         assert_problem(other, 422)
 
     async def test_failed_create_does_not_burn_the_key(self, world: World) -> None:
@@ -167,7 +165,9 @@ class TestReadUsers:
         cursor = None
         while True:
             params = {"limit": 2, **({"cursor": cursor} if cursor else {})}
-            page = (await world.client.get("/api/v1/users", params=params, headers=admin.headers)).json()
+            page = (
+                await world.client.get("/api/v1/users", params=params, headers=admin.headers)
+            ).json()
             seen += [u["id"] for u in page["items"]]
             cursor = page["next_cursor"]
             if not cursor:
@@ -178,7 +178,9 @@ class TestReadUsers:
             422,
         )
         assert_problem(
-            await world.client.get("/api/v1/users", params={"cursor": "garbage"}, headers=admin.headers),
+            await world.client.get(
+                "/api/v1/users", params={"cursor": "garbage"}, headers=admin.headers
+            ),
             422,
         )
 

@@ -200,3 +200,9 @@ def test_person_data_key_wraps_and_opens_only_for_its_person(tmp_path) -> None:
         open_data_key(provider, data_key.key_id, uuid.uuid4(), wrapped)
     with pytest.raises(IntegrityError):
         open_data_key(provider, UUID(int=0), person, wrapped)
+
+
+def test_encrypt_field_refuses_keys_that_are_not_256_bits() -> None:
+    for size in (16, 24, 31, 33):
+        with pytest.raises(ValueError):
+            encrypt_field(bytes(size), uuid.uuid4(), SECRET, CTX)

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from app.security import keyring_file
 from app.security.crypto import IntegrityError, new_data_key
 from app.security.keyring import (
     FileKeyProvider,
@@ -283,6 +284,7 @@ def test_reprs_contain_no_key_material(tmp_path: Path) -> None:
         repr(provider.audit_signing_key()),
         repr(wrapped),
         repr(provider._loaded),
+        repr(keyring_file.parse(provider.path, json.loads(provider.path.read_text()))),
     ]
     for secret in [*_secrets_in(provider.path), wrapped.blob]:
         for text in texts:

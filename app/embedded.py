@@ -57,6 +57,16 @@ def _clear_stale_postmaster(pgdata: Path) -> bool:
     if not alive:
         log.warning("removing stale postmaster.pid", extra={"pid": pid})
         pid_file.unlink(missing_ok=True)
+        # The socket's lock file names the same dead postmaster; PostgreSQL refuses to
+        # start while that pid "exists", which a zombie does.
+        for lock in pgdata.glob(".s.PGSQL.*.lock"):
+            try:
+                owner = int(lock.read_text().splitlines()[0])
+            except (OSError, ValueError, IndexError):
+                continue
+            if owner == pid:
+                lock.unlink(missing_ok=True)
+                Path(str(lock).removesuffix(".lock")).unlink(missing_ok=True)
     return not alive
 
 

@@ -1,0 +1,129 @@
+"""The case state machine: the one place that says which status may follow which.
+
+States follow the path of a case (DOMAIN.md): received (tiếp nhận) → verifying (xác
+minh) → identified | not_identified (xác định nạn nhân) → supporting (hỗ trợ) →
+reintegrating (tái hòa nhập) → closed.
+
+Each move names the agency function it needs (agency kinds carry their functions as
+data, see `agency_kinds.functions`), whether the law expects a reason, and whether it
+may only happen as the effect of an identification decision (so nobody marks a person
+a victim without a decision and its evidence). Services call `check_transition`; an
+illegal move raises `IllegalTransition`, which lists the moves that are allowed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+
+class CaseStatus(StrEnum):
+    RECEIVED = "received"
+    VERIFYING = "verifying"
+    IDENTIFIED = "identified"
+    NOT_IDENTIFIED = "not_identified"
+    SUPPORTING = "supporting"
+    REINTEGRATING = "reintegrating"
+    CLOSED = "closed"
+
+
+S = CaseStatus
+
+
+@dataclass(frozen=True)
+class Move:
+    source: CaseStatus
+    target: CaseStatus
+    # The agency function the acting agency's kind must have (DOMAIN.md table).
+    function: str
+    reason_required: bool = False
+    # Only an identification decision (victim / not_victim) makes this move.
+    by_decision_only: bool = False
+
+
+MOVES: tuple[Move, ...] = (
+    Move(S.RECEIVED, S.VERIFYING, "verify"),
+    Move(S.RECEIVED, S.CLOSED, "receive", reason_required=True),
+    Move(S.VERIFYING, S.IDENTIFIED, "identify", by_decision_only=True),
+    Move(S.VERIFYING, S.NOT_IDENTIFIED, "identify", by_decision_only=True),
+    Move(S.IDENTIFIED, S.SUPPORTING, "support"),
+    Move(S.IDENTIFIED, S.REINTEGRATING, "support", reason_required=True),
+    Move(S.IDENTIFIED, S.CLOSED, "support", reason_required=True),
+    Move(S.SUPPORTING, S.REINTEGRATING, "support"),
+    Move(S.SUPPORTING, S.CLOSED, "support", reason_required=True),
+    Move(S.REINTEGRATING, S.CLOSED, "support", reason_required=True),
+    # New evidence reopens a negative decision; the law expects the grounds on record.
+    Move(S.NOT_IDENTIFIED, S.VERIFYING, "verify", reason_required=True),
+    Move(S.NOT_IDENTIFIED, S.CLOSED, "receive", reason_required=True),
+)
+_BY_PAIR = {(m.source, m.target): m for m in MOVES}
+
+
+class IllegalTransition(Exception):
+    """The move is not allowed; `allowed` lists the targets that are, from here."""
+
+    def __init__(self, message: str, allowed: Iterable[CaseStatus]) -> None:
+        super().__init__(message)
+        self.allowed = sorted(a.value for a in allowed)
+
+
+def allowed_targets(
+    source: CaseStatus, agency_functions: Iterable[str], *, by_decision: bool = False
+) -> list[CaseStatus]:
+    functions = set(agency_functions)
+    return [
+        m.target
+        for m in MOVES
+        if m.source == source
+        and m.function in functions
+        and (by_decision or not m.by_decision_only)
+    ]
+
+
+def check_transition(
+    source: CaseStatus,
+    target: CaseStatus,
+    *,
+    agency_functions: Iterable[str],
+    reason: str | None,
+    by_decision: bool = False,
+) -> Move:
+    """Return the move if this agency may make it now, else raise IllegalTransition."""
+    functions = set(agency_functions)
+    allowed = allowed_targets(source, functions, by_decision=by_decision)
+    move = _BY_PAIR.get((source, target))
+    if move is None:
+        raise IllegalTransition(f"'{source.value}' cannot move to '{target.value}'", allowed)
+    if move.by_decision_only and not by_decision:
+        raise IllegalTransition(
+            f"'{target.value}' follows only from an identification decision", allowed
+        )
+    if move.function not in functions:
+        raise IllegalTransition(
+            f"moving to '{target.value}' needs an agency that may '{move.function}'", allowed
+        )
+    if move.reason_required and not (reason and reason.strip()):
+        raise IllegalTransition(f"moving to '{target.value}' requires a reason", allowed)
+    return move
+
+
+@dataclass(frozen=True)
+class DeadlinePolicy:
+    """Legal deadlines. Initial verification is due 3 days after intake (Law
+    53/2024); later steps are UNCONFIRMED in the law and therefore settings."""
+
+    initial_verification_days: int = 3
+    identification_days: int | None = None
+    support_plan_days: int | None = None
+
+    def due_for(self, status: CaseStatus, received_at: datetime) -> datetime | None:
+        """When the step that must follow `status` is due, if the law sets a date."""
+        if status is CaseStatus.RECEIVED:
+            return received_at + timedelta(days=self.initial_verification_days)
+        if status is CaseStatus.VERIFYING and self.identification_days is not None:
+            return received_at + timedelta(days=self.identification_days)
+        if status is CaseStatus.IDENTIFIED and self.support_plan_days is not None:
+            return received_at + timedelta(days=self.support_plan_days)
+        return None

@@ -1,0 +1,74 @@
+"""The case state machine and its deadlines."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from app.domain.workflow import (
+    MOVES,
+    CaseStatus,
+    DeadlinePolicy,
+    IllegalTransition,
+    allowed_targets,
+    check_transition,
+)
+
+S = CaseStatus
+SOCIAL = ["receive", "verify", "verify_lead", "support", "protect", "refer", "transfer"]
+POLICE = ["receive", "verify", "identify", "investigate", "protect", "refer"]
+COMMUNE = ["receive", "first_support", "notify", "refer"]
+
+
+def test_every_status_is_reachable_and_closed_is_terminal() -> None:
+    targets = {m.target for m in MOVES} | {S.RECEIVED}
+    assert targets == set(CaseStatus)
+    assert not [m for m in MOVES if m.source is S.CLOSED]
+
+
+def test_verification_needs_an_agency_that_verifies() -> None:
+    assert check_transition(S.RECEIVED, S.VERIFYING, agency_functions=SOCIAL, reason=None)
+    with pytest.raises(IllegalTransition, match="verify"):
+        check_transition(S.RECEIVED, S.VERIFYING, agency_functions=COMMUNE, reason=None)
+
+
+def test_identification_only_by_decision_of_a_competent_agency() -> None:
+    with pytest.raises(IllegalTransition, match="identification decision"):
+        check_transition(S.VERIFYING, S.IDENTIFIED, agency_functions=POLICE, reason=None)
+    assert check_transition(
+        S.VERIFYING, S.IDENTIFIED, agency_functions=POLICE, reason=None, by_decision=True
+    )
+    with pytest.raises(IllegalTransition, match="identify"):
+        check_transition(
+            S.VERIFYING, S.NOT_IDENTIFIED, agency_functions=SOCIAL, reason=None, by_decision=True
+        )
+
+
+def test_closing_requires_a_reason() -> None:
+    with pytest.raises(IllegalTransition, match="reason"):
+        check_transition(S.SUPPORTING, S.CLOSED, agency_functions=SOCIAL, reason="  ")
+    assert check_transition(S.SUPPORTING, S.CLOSED, agency_functions=SOCIAL, reason="moved")
+
+
+def test_illegal_move_lists_allowed_ones() -> None:
+    with pytest.raises(IllegalTransition) as info:
+        check_transition(S.RECEIVED, S.SUPPORTING, agency_functions=SOCIAL, reason=None)
+    assert info.value.allowed == ["closed", "verifying"]
+
+
+def test_allowed_targets_hide_decision_moves() -> None:
+    assert allowed_targets(S.VERIFYING, POLICE) == []
+    assert set(allowed_targets(S.VERIFYING, POLICE, by_decision=True)) == {
+        S.IDENTIFIED,
+        S.NOT_IDENTIFIED,
+    }
+
+
+def test_initial_verification_due_three_days_after_intake() -> None:
+    received = datetime(2026, 3, 1, 8, tzinfo=UTC)
+    policy = DeadlinePolicy()
+    assert policy.due_for(S.RECEIVED, received) == received + timedelta(days=3)
+    assert policy.due_for(S.VERIFYING, received) is None
+    configured = DeadlinePolicy(identification_days=30)
+    assert configured.due_for(S.VERIFYING, received) == received + timedelta(days=30)

@@ -1,0 +1,42 @@
+"""A system administrator runs the system but reads no case data: every case-data
+route answers 404 to them, as if the record did not exist. The routes are collected
+from the app, so each new case-data route is covered the day it is added."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+import pytest
+from fastapi.routing import APIRoute
+
+from app.config import Settings
+from app.main import create_app
+from app.security.permissions import Role
+from tests.conftest import World, assert_problem
+
+CASE_DATA_PREFIXES = (
+    "/api/v1/cases",
+    "/api/v1/hotline-reports",
+    "/api/v1/referrals",
+    "/api/v1/reports",
+    "/api/v1/exports",
+)
+
+
+def _case_data_routes() -> list[tuple[str, str]]:
+    app = create_app(Settings(VCM_ENV="dev"))  # type: ignore[call-arg]
+    found = []
+    for route in app.routes:
+        if isinstance(route, APIRoute) and route.path.startswith(CASE_DATA_PREFIXES):
+            for method in sorted(route.methods):
+                found.append((method, route.path))
+    return found
+
+
+@pytest.mark.parametrize(("method", "path"), _case_data_routes())
+async def test_system_admin_gets_404(world: World, method: str, path: str) -> None:
+    sysadmin = await world.user(Role.SYSTEM_ADMIN, await world.agency("national"))
+    url = re.sub(r"\{[^}]+\}", lambda _: str(uuid.uuid4()), path)
+    response = await world.client.request(method, url, headers=sysadmin.headers, json={})
+    assert_problem(response, 404)

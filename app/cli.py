@@ -15,8 +15,10 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from app.audit import cli as audit_cli
 from app.config import Settings, get_settings
 from app.keys import ConfigurationError, check_production, load_keyring
+from app.security import keys_cli
 from app.security.keyring import KeyRingError
 
 log = logging.getLogger("vcm.cli")
@@ -218,6 +220,8 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--password-stdin", action="store_true")
     create.add_argument("--create-agency", action="store_true")
     create.set_defaults(func=cmd_create_user)
+    keys_cli.register(sub)
+    audit_cli.register(sub)
     return parser
 
 

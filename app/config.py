@@ -53,6 +53,13 @@ class Settings(BaseSettings):
     # Trust X-Forwarded-For only behind a known proxy; otherwise the socket peer counts.
     trust_forwarded_for: bool = Field(default=False, alias="VCM_TRUST_FORWARDED_FOR")
     db_pool_size: int = Field(default=10, alias="VCM_DB_POOL_SIZE", ge=1)
+    # The audit sealer chains committed events this often (0 turns the background
+    # sealer off; verification still seals on demand) and signs a checkpoint of the
+    # chain's head at most this often.
+    audit_seal_interval_seconds: float = Field(default=2.0, alias="VCM_AUDIT_SEAL_INTERVAL", ge=0)
+    audit_checkpoint_interval_seconds: int = Field(
+        default=3600, alias="VCM_AUDIT_CHECKPOINT_INTERVAL", ge=0
+    )
 
     @field_validator("cors_origins", mode="before")
     @classmethod

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -9,9 +10,12 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import select
 from sqlmodel import col
 
+from app import audit
 from app.db import SessionDep
-from app.errors import Forbidden, NotFound, Unauthorized
+from app.errors import DeniedForbidden, DeniedNotFound, Unauthorized
 from app.models import Agency, AuthSession, User
+from app.security.blind_index import BlindIndexer
+from app.security.keyring import KeyProvider
 from app.security.permissions import Permission, Role
 from app.security.principal import Principal
 from app.security.tokens import TokenError, TokenService
@@ -26,6 +30,20 @@ def client_address(request: Request) -> str:
         if forwarded:
             return forwarded.split(",")[0].strip()[:64]
     return (request.client.host if request.client else "unknown")[:64]
+
+
+def key_provider(request: Request) -> KeyProvider:
+    keys: KeyProvider = request.app.state.keys
+    return keys
+
+
+def blind_indexer(request: Request) -> BlindIndexer:
+    indexer: BlindIndexer = request.app.state.indexer
+    return indexer
+
+
+KeysDep = Annotated[KeyProvider, Depends(key_provider)]
+IndexerDep = Annotated[BlindIndexer, Depends(blind_indexer)]
 
 
 def token_service(request: Request) -> TokenService:
@@ -89,18 +107,61 @@ async def current_principal(
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 
 
+# The audit resource type a permission guards ("users:read" guards users).
+_PERMISSION_RESOURCE = {
+    "agencies": "agency",
+    "users": "user",
+    "audit": "audit_event",
+    "cases": "case",
+    "persons": "person",
+    "referrals": "referral",
+    "hotline_reports": "hotline_report",
+    "webhooks": "webhook",
+    "integration_clients": "integration_client",
+    "support_rates": "support_rate",
+    "reports": "report",
+}
+
+
+def _path_record_id(request: Request) -> uuid.UUID | None:
+    """The record a route addresses: its first path parameter that is a UUID (anything
+    else typed into a URL is input, and stays out of the audit trail)."""
+    for value in request.path_params.values():
+        try:
+            return uuid.UUID(str(value))
+        except ValueError:
+            continue
+    return None
+
+
 def require(permission: Permission, *, hide: bool = False) -> Any:
     """Route guard: the caller must hold `permission`.
 
     `hide=True` answers 404 instead of 403, for case-data routes whose very existence
     must not be confirmed to a role that may not read case data (system admin).
+    Either way the denial is recorded in the audit trail (`access.denied`, with the
+    permission as the reason and the addressed record's id when the path has one),
+    and that row commits although the request fails.
     """
 
-    async def guard(principal: CurrentPrincipal) -> Principal:
+    async def guard(
+        request: Request, session: SessionDep, principal: CurrentPrincipal
+    ) -> Principal:
         if not principal.can(permission):
+            await audit.record(
+                session,
+                action="access.denied",
+                resource_type=_PERMISSION_RESOURCE.get(
+                    permission.value.split(":")[0], permission.value.split(":")[0]
+                ),
+                resource_id=_path_record_id(request),
+                principal=principal,
+                outcome="denied",
+                reason=f"missing_permission:{permission.value}",
+            )
             if hide:
-                raise NotFound()
-            raise Forbidden(f"This action needs the '{permission.value}' permission.")
+                raise DeniedNotFound()
+            raise DeniedForbidden(f"This action needs the '{permission.value}' permission.")
         return principal
 
     return Depends(guard)

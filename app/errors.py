@@ -100,6 +100,19 @@ class NotFound(AppError):
     title_en, title_vi = "Not found", "Không tìm thấy"
 
 
+class DeniedNotFound(NotFound):
+    """404 for an existing record out of the caller's reach; commits, so the audit row
+    recording the denied attempt is kept."""
+
+    keep_work = True
+
+
+class DeniedForbidden(Forbidden):
+    """403 for a missing permission; commits, so the denial's audit row is kept."""
+
+    keep_work = True
+
+
 class MethodNotAllowed(AppError):
     status, slug = 405, "method-not-allowed"
     title_en, title_vi = "Method not allowed", "Phương thức không được hỗ trợ"
@@ -108,6 +121,13 @@ class MethodNotAllowed(AppError):
 class Conflict(AppError):
     status, slug = 409, "conflict"
     title_en, title_vi = "Conflict with the current state", "Xung đột với trạng thái hiện tại"
+
+
+class Gone(AppError):
+    """The record existed but its content was destroyed on purpose (an erased person)."""
+
+    status, slug = 410, "gone"
+    title_en, title_vi = "No longer available", "Không còn tồn tại"
 
 
 class PreconditionFailed(AppError):
@@ -148,6 +168,20 @@ class TooManyRequests(AppError):
 
     def __init__(self, retry_after_seconds: int, detail: str | None = None) -> None:
         super().__init__(detail, headers={"Retry-After": str(max(1, retry_after_seconds))})
+
+
+class DataIntegrityFailure(AppError):
+    """Stored ciphertext failed authentication: altered, moved to another row, column or
+    person, or sealed under another key. The service records the failure in the audit
+    trail before raising, so the transaction commits (`keep_work`) and the record
+    survives the failed request."""
+
+    status, slug = 500, "integrity-error"
+    title_en, title_vi = (
+        "Stored data failed its integrity check",
+        "Dữ liệu lưu trữ không vượt qua kiểm tra toàn vẹn",
+    )
+    keep_work = True
 
 
 class ServiceUnavailable(AppError):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import uuid
 from collections.abc import Awaitable, Callable
 from typing import Annotated
 
@@ -22,6 +23,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from app import audit
 from app.db import SessionDep
 from app.deps import CurrentPrincipal
 from app.errors import ValidationFailed
@@ -52,8 +54,14 @@ class Idempotency:
         self.key = key
 
     async def run(
-        self, create: Callable[[], Awaitable[BaseModel]], *, status_code: int = 201
+        self,
+        create: Callable[[], Awaitable[BaseModel]],
+        *,
+        status_code: int = 201,
+        resource_type: str = "request",
     ) -> JSONResponse:
+        """Run `create` once per key. A replay hands the stored record back, so it is
+        audited as a read of it: `<resource_type>.create`, reason `idempotent_replay`."""
         if not self.key:
             body = jsonable_encoder(await create())
             return JSONResponse(body, status_code=status_code)
@@ -93,6 +101,14 @@ class Idempotency:
                 raise ValidationFailed(
                     [{"field": "Idempotency-Key", "message": "reused with a different request"}]
                 )
+            await audit.record(
+                self.session,
+                action=f"{resource_type}.create",
+                resource_type=resource_type,
+                resource_id=_record_id(record.response_body),
+                principal=self.principal,
+                reason="idempotent_replay",
+            )
             return JSONResponse(
                 record.response_body,
                 status_code=record.status_code,
@@ -105,6 +121,13 @@ class Idempotency:
         stored.response_body = body
         await self.session.flush()
         return JSONResponse(body, status_code=status_code)
+
+
+def _record_id(body: object) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(body.get("id"))) if isinstance(body, dict) else None
+    except ValueError:
+        return None
 
 
 def _canonical(body: bytes) -> bytes:

@@ -4,17 +4,20 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from app import errors
+from app.audit import worker as audit_worker
 from app.config import Settings, get_settings
 from app.db import make_engine, make_sessionmaker
 from app.keys import check_production, load_keyring
 from app.middleware import RequestContextMiddleware
-from app.routers import agencies, auth, ops, users
+from app.routers import agencies, audit, auth, ops, persons, users
 from app.schemas.common import problem_responses
+from app.security.blind_index import BlindIndexer
 from app.security.tokens import TokenService
 
 API_DESCRIPTION = (
@@ -36,6 +39,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)
         app.state.settings = settings
         app.state.keys = keys
+        app.state.indexer = BlindIndexer(keys.index_root_key())
         app.state.engine = engine
         app.state.sessionmaker = make_sessionmaker(engine)
         app.state.tokens = TokenService(
@@ -45,7 +49,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             ttl_seconds=settings.access_token_ttl_seconds,
         )
         try:
-            yield
+            async with audit_worker.running(
+                app.state.sessionmaker,
+                keys,
+                interval_seconds=settings.audit_seal_interval_seconds,
+                checkpoint_interval=timedelta(seconds=settings.audit_checkpoint_interval_seconds),
+            ):
+                yield
         finally:
             await engine.dispose()
 
@@ -61,7 +71,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     errors.install(app)
-    for module in (ops, auth, agencies, users):
+    for module in (ops, auth, agencies, users, persons, audit):
         app.include_router(module.router)
     app.include_router(auth.wellknown)
     if settings.cors_origins:

@@ -7,6 +7,7 @@ The URL comes from `config.attributes["url"]` when the app runs migrations itsel
 from __future__ import annotations
 
 import asyncio
+import re
 
 from alembic import context
 from sqlalchemy.engine import Connection
@@ -16,6 +17,7 @@ from app.config import get_settings
 from app.db import make_engine, metadata
 
 config = context.config
+PARTITION_NAME = re.compile(r"^audit_(events|seals)_p\d")
 
 
 def _url() -> str:
@@ -25,10 +27,17 @@ def _url() -> str:
     return str(url)
 
 
+def include_name(name: str | None, type_: str, parent_names: object) -> bool:
+    """Leave out the audit tables' partitions: they are made by `audit_ensure_partitions`
+    at run time, not by models, and autogenerate cannot see the partitioning."""
+    return not (type_ == "table" and name is not None and PARTITION_NAME.match(name))
+
+
 def _configure(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=metadata,
+        include_name=include_name,
         compare_type=True,
         compare_server_default=False,
         transaction_per_migration=True,

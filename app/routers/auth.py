@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Request, Response
 
+from app import audit
 from app.db import SessionDep
 from app.deps import CurrentPrincipal, client_address, token_service
 from app.errors import BadRequest
@@ -49,12 +50,17 @@ async def token(
             username=username,
             password=password,
             client_address=client_address(request),
+            context=audit.context_from_request(request),
         )
     elif grant_type == "refresh_token":
         if not refresh_token:
             raise BadRequest("refresh_token is required.", extra={"error": "invalid_request"})
         pair = await auth_service.refresh_grant(
-            session, tokens, settings, refresh_token=refresh_token
+            session,
+            tokens,
+            settings,
+            refresh_token=refresh_token,
+            context=audit.context_from_request(request),
         )
     else:
         raise BadRequest(
@@ -70,8 +76,7 @@ async def token(
 @router.post("/logout", status_code=204)
 async def logout(session: SessionDep, principal: CurrentPrincipal) -> Response:
     """End the caller's login session: its refresh tokens and access tokens stop working."""
-    assert principal.session_id is not None
-    await auth_service.revoke_session(session, principal.session_id, reason="logout")
+    await auth_service.logout(session, principal)
     return Response(status_code=204)
 
 

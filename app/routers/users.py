@@ -55,7 +55,7 @@ async def create_user(
     async def create() -> UserPublic:
         return _public(await service.create_user(session, principal, body))
 
-    return await idempotency.run(create)
+    return await idempotency.run(create, resource_type="user")
 
 
 @router.get("/{user_id}", response_model=UserPublic)

@@ -1,5 +1,10 @@
 """Agencies: listed by any signed-in user (referrals need a receiver), created by the
-system administrator only."""
+system administrator only.
+
+Audited: `agency.list` (one event per page), `agency.read`, `agency.create` (with the
+names of the fields set). `principal=None` is the command line or the demo loader,
+recorded as the system.
+"""
 
 from __future__ import annotations
 
@@ -9,9 +14,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from app import audit
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.models import Agency, AgencyKind, Province
 from app.schemas.agency import AgencyCreate
+from app.security.principal import Principal
 from app.services.pagination import PageParams, page_of, paginate
 
 
@@ -21,6 +28,7 @@ async def list_agencies(
     *,
     kind: str | None = None,
     province_code: str | None = None,
+    principal: Principal | None = None,
 ) -> tuple[list[Agency], str | None]:
     statement = select(Agency)
     if kind:
@@ -34,13 +42,23 @@ async def list_agencies(
             )
         ).scalars()
     )
+    await audit.record(session, action="agency.list", resource_type="agency", principal=principal)
     return page_of(rows, params, lambda a: (a.created_at, a.id))
 
 
-async def get_agency(session: AsyncSession, agency_id: uuid.UUID) -> Agency:
+async def get_agency(
+    session: AsyncSession, agency_id: uuid.UUID, *, principal: Principal | None = None
+) -> Agency:
     agency = await session.get(Agency, agency_id)
     if agency is None:
         raise NotFound()
+    await audit.record(
+        session,
+        action="agency.read",
+        resource_type="agency",
+        resource_id=agency.id,
+        principal=principal,
+    )
     return agency
 
 
@@ -50,7 +68,9 @@ async def get_agency_by_code(session: AsyncSession, code: str) -> Agency | None:
     ).scalar_one_or_none()
 
 
-async def create_agency(session: AsyncSession, data: AgencyCreate) -> Agency:
+async def create_agency(
+    session: AsyncSession, data: AgencyCreate, *, principal: Principal | None = None
+) -> Agency:
     """Kind and province must exist; an agency of a provincial kind has a province."""
     errors = []
     kind = await session.get(AgencyKind, data.kind)
@@ -74,4 +94,12 @@ async def create_agency(session: AsyncSession, data: AgencyCreate) -> Agency:
     session.add(agency)
     await session.flush()
     await session.refresh(agency)
+    await audit.record(
+        session,
+        action="agency.create",
+        resource_type="agency",
+        resource_id=agency.id,
+        principal=principal,
+        fields=sorted(data.model_fields_set),
+    )
     return agency

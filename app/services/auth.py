@@ -10,6 +10,11 @@ Rules:
 - A refresh token is single use: using it marks it used and issues a new one in the
   same session. Presenting a used one again revokes the whole session (the family),
   because one of the two holders is a thief.
+- Audited (`resource_type` "user", the account when known; never the username):
+  `auth.login` success, or denied with reason `locked_out`, `unknown_user`,
+  `wrong_password`, `account_disabled`; `auth.refresh` success or denied
+  (`unknown_refresh_token`, `refresh_token_reused`, `refresh_token_invalid`);
+  `auth.logout`. Failures raise `keep_work` errors, so their rows commit.
 """
 
 from __future__ import annotations
@@ -23,10 +28,13 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from app import audit
+from app.audit import AuditContext
 from app.config import Settings
 from app.errors import InvalidCredentials, InvalidGrant, TooManyRequests
 from app.models import Agency, AuthSession, LoginFailure, RefreshToken, User
 from app.security.passwords import verify_password
+from app.security.principal import Principal
 from app.security.tokens import TokenService, hash_refresh_token, new_refresh_token
 
 
@@ -90,6 +98,43 @@ async def _issue(
     return TokenPair(access.token, access.expires_in, refresh, user.id, access.token_id)
 
 
+def _as_user(context: AuditContext | None, user: User, token_id: str | None) -> AuditContext:
+    base = context or AuditContext()
+    return AuditContext(
+        request_id=base.request_id,
+        client_address=base.client_address,
+        actor_id=user.id,
+        actor_type="user",
+        agency_id=user.agency_id,
+        role=user.role,
+        token_id=token_id,
+    )
+
+
+async def _record_auth(
+    session: AsyncSession,
+    action: str,
+    context: AuditContext | None,
+    user_id: uuid.UUID | None,
+    *,
+    reason: str | None = None,
+) -> None:
+    """A failed or refused grant: the caller is anonymous, the account the record."""
+    base = context or AuditContext()
+    anonymous = AuditContext(
+        request_id=base.request_id, client_address=base.client_address, actor_type="anonymous"
+    )
+    await audit.record(
+        session,
+        action=action,
+        resource_type="user",
+        resource_id=user_id,
+        context=anonymous,
+        outcome="denied",
+        reason=reason,
+    )
+
+
 async def password_grant(
     session: AsyncSession,
     tokens: TokenService,
@@ -98,13 +143,11 @@ async def password_grant(
     username: str,
     password: str,
     client_address: str,
+    context: AuditContext | None = None,
 ) -> TokenPair:
     now = datetime.now(UTC)
     username = username.strip().lower()[:64]
     await session.execute(select(func.pg_advisory_xact_lock(func.hashtext("login:" + username))))
-    wait = await _retry_after(session, settings, username, client_address, now)
-    if wait is not None and wait > 0:
-        raise TooManyRequests(wait, "Too many failed sign-in attempts; try again later.")
     row = (
         await session.execute(
             select(User, col(Agency.is_active))
@@ -113,20 +156,46 @@ async def password_grant(
         )
     ).one_or_none()
     user, agency_active = (row[0], row[1]) if row else (None, False)
+    wait = await _retry_after(session, settings, username, client_address, now)
+    if wait is not None and wait > 0:
+        await _record_auth(
+            session, "auth.login", context, user.id if user else None, reason="locked_out"
+        )
+        raise TooManyRequests(wait, "Too many failed sign-in attempts; try again later.")
     ok = verify_password(password, user.password_hash if user else None)
     if not (ok and user is not None and user.is_active and agency_active):
         session.add(LoginFailure(username=username, client_address=client_address, failed_at=now))
         await session.flush()
+        if user is None:
+            reason = "unknown_user"
+        elif not ok:
+            reason = "wrong_password"
+        else:
+            reason = "account_disabled"
+        await _record_auth(session, "auth.login", context, user.id if user else None, reason=reason)
         raise InvalidCredentials()
     await session.execute(delete(LoginFailure).where(col(LoginFailure.username) == username))
     auth_session = AuthSession(user_id=user.id, created_at=now)
     session.add(auth_session)
     await session.flush()
-    return await _issue(session, tokens, settings, user, auth_session.id, now)
+    pair = await _issue(session, tokens, settings, user, auth_session.id, now)
+    await audit.record(
+        session,
+        action="auth.login",
+        resource_type="user",
+        resource_id=user.id,
+        context=_as_user(context, user, pair.token_id),
+    )
+    return pair
 
 
 async def refresh_grant(
-    session: AsyncSession, tokens: TokenService, settings: Settings, *, refresh_token: str
+    session: AsyncSession,
+    tokens: TokenService,
+    settings: Settings,
+    *,
+    refresh_token: str,
+    context: AuditContext | None = None,
 ) -> TokenPair:
     now = datetime.now(UTC)
     row = (
@@ -139,20 +208,49 @@ async def refresh_grant(
         )
     ).one_or_none()
     if row is None:
+        await _record_auth(session, "auth.refresh", context, None, reason="unknown_refresh_token")
         raise InvalidGrant("The refresh token is not valid.")
     stored, auth_session, user = row
     if stored.used_at is not None:
         await revoke_session(session, auth_session.id, reason="refresh_reuse", now=now)
+        await _record_auth(session, "auth.refresh", context, user.id, reason="refresh_token_reused")
         raise InvalidGrant("The refresh token was already used; the session is revoked.")
-    if auth_session.revoked_at is not None or stored.expires_at <= now or not user.is_active:
-        raise InvalidGrant("The refresh token is not valid.")
     agency_active = (
         await session.execute(select(col(Agency.is_active)).where(col(Agency.id) == user.agency_id))
     ).scalar_one()
-    if not agency_active:
+    if (
+        auth_session.revoked_at is not None
+        or stored.expires_at <= now
+        or not user.is_active
+        or not agency_active
+    ):
+        await _record_auth(
+            session, "auth.refresh", context, user.id, reason="refresh_token_invalid"
+        )
         raise InvalidGrant("The refresh token is not valid.")
     stored.used_at = now
-    return await _issue(session, tokens, settings, user, auth_session.id, now)
+    pair = await _issue(session, tokens, settings, user, auth_session.id, now)
+    await audit.record(
+        session,
+        action="auth.refresh",
+        resource_type="user",
+        resource_id=user.id,
+        context=_as_user(context, user, pair.token_id),
+    )
+    return pair
+
+
+async def logout(session: AsyncSession, principal: Principal) -> None:
+    """End the caller's login session."""
+    assert principal.session_id is not None
+    await revoke_session(session, principal.session_id, reason="logout")
+    await audit.record(
+        session,
+        action="auth.logout",
+        resource_type="user",
+        resource_id=principal.actor_id,
+        principal=principal,
+    )
 
 
 async def revoke_session(

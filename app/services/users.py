@@ -6,6 +6,10 @@ Rules:
 - An agency administrator sees and manages only the users of their own agency, and
   only the working roles; any other user answers 404, as if it did not exist.
 - Nobody disables or demotes themselves (the last administrator would lock everyone out).
+- Audited: each read of one user (`user.read`, the caller's own profile included),
+  each list (`user.list`, one event per page, no ids), each create and update (with
+  the names of the fields set, `password` by name only), and each attempt on an
+  existing user out of reach (outcome `denied`; the caller still gets 404).
 """
 
 from __future__ import annotations
@@ -18,7 +22,8 @@ from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from app.errors import Conflict, NotFound, PreconditionFailed, ValidationFailed
+from app import audit
+from app.errors import Conflict, DeniedNotFound, NotFound, PreconditionFailed, ValidationFailed
 from app.etag import required_version
 from app.models import Agency, User
 from app.schemas.user import UserCreate, UserUpdate
@@ -56,15 +61,40 @@ async def list_users(
             await session.execute(paginate(statement, params, col(User.created_at), col(User.id)))
         ).scalars()
     )
+    await audit.record(session, action="user.list", resource_type="user", principal=principal)
     return page_of(rows, params, lambda u: (u.created_at, u.id))
 
 
-async def get_user(session: AsyncSession, principal: Principal, user_id: uuid.UUID) -> User:
+async def _reachable_user(
+    session: AsyncSession, principal: Principal, user_id: uuid.UUID, action: str
+) -> User:
+    """The user if the caller may reach it; 404 otherwise, recorded as a denied
+    attempt when the user exists."""
     user = (
         await session.execute(readable_users(principal).where(col(User.id) == user_id))
     ).scalar_one_or_none()
-    if user is None:
+    if user is not None:
+        return user
+    exists = (await session.execute(select(col(User.id)).where(col(User.id) == user_id))).first()
+    if exists is None:
         raise NotFound()
+    await audit.record(
+        session,
+        action=action,
+        resource_type="user",
+        resource_id=user_id,
+        principal=principal,
+        outcome="denied",
+        reason="out_of_reach",
+    )
+    raise DeniedNotFound()
+
+
+async def get_user(session: AsyncSession, principal: Principal, user_id: uuid.UUID) -> User:
+    user = await _reachable_user(session, principal, user_id, "user.read")
+    await audit.record(
+        session, action="user.read", resource_type="user", resource_id=user.id, principal=principal
+    )
     return user
 
 
@@ -127,6 +157,14 @@ async def create_user(session: AsyncSession, principal: Principal | None, data: 
     session.add(user)
     await session.flush()
     await session.refresh(user)
+    await audit.record(
+        session,
+        action="user.create",
+        resource_type="user",
+        resource_id=user.id,
+        principal=principal,
+        fields=sorted(data.model_fields_set),
+    )
     return user
 
 
@@ -138,7 +176,7 @@ async def update_user(
     *,
     if_match: str | None,
 ) -> User:
-    user = await get_user(session, principal, user_id)
+    user = await _reachable_user(session, principal, user_id, "user.update")
     expected_version = required_version(if_match)
     # Lock the row, then compare versions: two admins editing at once cannot both win.
     await session.refresh(user, with_for_update=True)
@@ -169,6 +207,14 @@ async def update_user(
     user.version += 1
     user.updated_at = datetime.now(UTC)
     await session.flush()
+    await audit.record(
+        session,
+        action="user.update",
+        resource_type="user",
+        resource_id=user.id,
+        principal=principal,
+        fields=sorted(name for name, value in changes.items() if value is not None),
+    )
     return user
 
 
@@ -180,4 +226,7 @@ async def profile(session: AsyncSession, principal: Principal) -> tuple[User, Ag
             .where(col(User.id) == principal.actor_id)
         )
     ).one()
+    await audit.record(
+        session, action="user.read", resource_type="user", resource_id=user.id, principal=principal
+    )
     return user, agency

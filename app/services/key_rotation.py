@@ -1,0 +1,198 @@
+"""KEK rotation without downtime: rewrap every person's DEK under the new version.
+
+How a rotation runs (`vcm keys rotate`):
+1. `rotate_kek` adds KEK version N+1 to the key ring file and makes it current.
+   Every worker's `FileKeyProvider` notices the changed file on its next wrap, and
+   unwraps with any version it holds, so reads and writes go on throughout.
+2. The rotation barrier: an exclusive transaction advisory lock, taken once and
+   released at once. Every creation of a DEK holds it shared while it wraps and
+   inserts (`app.services.vault.new_person_key`), so once the exclusive lock is
+   granted every DEK wrapped under an older version has committed or rolled back,
+   and every later one sees version N+1.
+3. Rewrap in batches (`rewrap_all`): each batch is one short transaction that
+   selects up to `batch_size` keys with `kek_version < N` `FOR UPDATE SKIP LOCKED`
+   (so it never waits on, or blocks, a request or a second rotation worker),
+   unwraps each DEK and wraps it again under N, and commits. Encrypted fields are
+   not touched: the DEK itself does not change. It ends when no key under an older
+   version is left; rows locked by someone else are retried until they are gone.
+4. The old KEK version stays in the key ring. Remove it only when `vcm keys status`
+   shows no DEK under it AND every backup holding DEKs wrapped by it has expired:
+   that is also what makes an erasure final in old backups (a backup keeps the
+   erased person's wrapped DEK; without the KEK that wrapped it, it opens nothing).
+
+Rotating a DEK (not done by this command; needed only if one person's DEK may have
+leaked): create a new DEK for the person, then, in one transaction holding the
+person's row lock, decrypt every field sealed under the old key id (the key id is in
+each ciphertext's header; `persons` columns, `person_documents`, and every other
+table holding that person's fields) and encrypt it under the new one with the same
+`FieldContext`, replace the `person_keys` row (new key_id), and commit. Blind
+indexes do not change (they use the index key, not the DEK). For large documents
+the re-encryption can run per document, since each ciphertext names its own key id;
+the old key row is deleted only when no ciphertext names it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlmodel import col
+
+from app.audit.writer import SYSTEM_CONTEXT, AuditContext, record
+from app.models.person import PersonKey
+from app.security.crypto import dek_wrap_context
+from app.security.errors import IntegrityError
+from app.security.keyring import KeyProvider, WrappedKey, rewrap_dek
+from app.services.vault import ROTATION_BARRIER
+
+__all__ = ["RewrapReport", "kek_version_counts", "rewrap_all", "wait_for_old_wraps"]
+
+log = logging.getLogger("vcm.keys")
+
+DEFAULT_BATCH_SIZE = 500
+_LOCKED_RETRY_SECONDS = 0.2
+
+
+@dataclass
+class RewrapReport:
+    """What a rewrap pass did: the version it rewrapped to and how many keys."""
+
+    kek_version: int
+    rewrapped: int = 0
+    batches: int = 0
+    failed: list[uuid.UUID] = field(default_factory=list)
+
+
+async def wait_for_old_wraps(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    """The rotation barrier: returns once no transaction that may have wrapped a DEK
+    under an older KEK version is still open."""
+    async with sessionmaker() as session, session.begin():
+        await session.execute(select(func.pg_advisory_xact_lock(ROTATION_BARRIER)))
+
+
+async def kek_version_counts(session: AsyncSession) -> dict[int, int]:
+    """How many DEKs each KEK version wraps."""
+    rows = await session.execute(
+        select(col(PersonKey.kek_version), func.count())
+        .group_by(col(PersonKey.kek_version))
+        .order_by(col(PersonKey.kek_version))
+    )
+    return {int(version): int(count) for version, count in rows.all()}
+
+
+async def _rewrap_batch(
+    session: AsyncSession,
+    keys: KeyProvider,
+    current: int,
+    batch_size: int,
+    skip: list[uuid.UUID],
+    context: AuditContext,
+) -> tuple[int, list[uuid.UUID]]:
+    statement = (
+        select(
+            col(PersonKey.key_id),
+            col(PersonKey.person_id),
+            col(PersonKey.kek_version),
+            col(PersonKey.wrapped),
+        )
+        .where(col(PersonKey.kek_version) < current)
+        .order_by(col(PersonKey.key_id))
+        .limit(batch_size)
+        .with_for_update(skip_locked=True)
+    )
+    if skip:
+        statement = statement.where(col(PersonKey.key_id).not_in(skip))
+    rows = (await session.execute(statement)).all()
+    now = datetime.now(UTC)
+    failed: list[uuid.UUID] = []
+    for key_id, person_id, version, blob in rows:
+        try:
+            fresh = rewrap_dek(
+                keys, WrappedKey(version, blob), context=dek_wrap_context(key_id, person_id)
+            )
+        except IntegrityError:
+            # Left under its old version and reported; the rest of the batch goes on.
+            log.error("data key %s of person %s failed to unwrap", key_id, person_id)
+            failed.append(key_id)
+            await record(
+                session,
+                action="integrity.error",
+                resource_type="person_key",
+                resource_id=key_id,
+                person_id=person_id,
+                fields=("wrapped",),
+                outcome="error",
+                reason="wrapped_key_rejected",
+                context=context,
+            )
+            continue
+        await session.execute(
+            update(PersonKey)
+            .where(col(PersonKey.key_id) == key_id)
+            .values(kek_version=fresh.kek_version, wrapped=fresh.blob, rewrapped_at=now)
+        )
+    return len(rows) - len(failed), failed
+
+
+async def _remaining(
+    sessionmaker: async_sessionmaker[AsyncSession], current: int, skip: list[uuid.UUID]
+) -> int:
+    async with sessionmaker() as session:
+        statement = select(func.count()).where(col(PersonKey.kek_version) < current)
+        if skip:
+            statement = statement.where(col(PersonKey.key_id).not_in(skip))
+        return int((await session.execute(statement)).scalar_one())
+
+
+async def rewrap_all(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    keys: KeyProvider,
+    *,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    context: AuditContext = SYSTEM_CONTEXT,
+    progress: Callable[[RewrapReport], None] | None = None,
+) -> RewrapReport:
+    """Rewrap every DEK under an older KEK version with the current one, in short
+    batches, while the service runs; records `keys.rotate` when done.
+
+    Call after the new version is current. Keys that fail to unwrap are recorded as
+    integrity failures, left as they are, and listed in the report.
+    """
+    if batch_size < 1:
+        raise ValueError("batch_size must be at least 1")
+    await wait_for_old_wraps(sessionmaker)
+    report = RewrapReport(kek_version=keys.current_kek_version())
+    while True:
+        async with sessionmaker() as session, session.begin():
+            done, failed = await _rewrap_batch(
+                session, keys, report.kek_version, batch_size, report.failed, context
+            )
+        report.failed.extend(failed)
+        if done or failed:
+            report.rewrapped += done
+            report.batches += 1
+            if progress:
+                progress(report)
+            continue
+        if await _remaining(sessionmaker, report.kek_version, report.failed) == 0:
+            break
+        # Only rows locked by others are left (a request erasing a person, another
+        # rotation worker): wait for them to be released or deleted.
+        await asyncio.sleep(_LOCKED_RETRY_SECONDS)
+    async with sessionmaker() as session, session.begin():
+        await record(
+            session,
+            action="keys.rotate",
+            resource_type="key_ring",
+            resource_id=f"kek-v{report.kek_version}",
+            outcome="error" if report.failed else "success",
+            reason="unwrap_failures" if report.failed else None,
+            context=context,
+        )
+    return report

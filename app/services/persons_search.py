@@ -1,0 +1,182 @@
+"""Exact-match search over encrypted identity fields, through blind indexes.
+
+Rule: the blind index only nominates candidates. Index values are truncated HMACs
+(20 bits by default), so many unrelated persons share each value on purpose; every
+candidate is decrypted and its normalised value compared with the normalised query,
+and only exact matches are returned. A false positive never reaches the caller.
+
+Searches: national ID; phone; full name together with date of birth (a name alone,
+or a birth date alone, is not searchable: API.md, `cases/search`). Erased persons
+have no index rows and no key, so they are never found.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Literal
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from app.errors import ValidationFailed
+from app.models.person import Person, PersonBlindIndex, PersonKind
+from app.security.blind_index import PERSONS, BlindIndexer
+from app.security.keyring import KeyProvider
+from app.services.persons import PersonFields, field_context
+from app.services.vault import Actor, open_field, person_data_keys
+
+__all__ = ["MatchKind", "PersonMatch", "find_matches", "search_persons"]
+
+MatchKind = Literal["national_id", "phone", "name_and_birth_date"]
+
+# Index name -> (match vocabulary of API.md, the person columns it covers).
+_INDEXES: dict[str, tuple[MatchKind, tuple[str, ...]]] = {
+    "national_id": ("national_id", ("national_id",)),
+    "phone": ("phone", ("phone",)),
+    "name_dob": ("name_and_birth_date", ("full_name", "date_of_birth")),
+}
+
+
+@dataclass(frozen=True)
+class PersonMatch:
+    """A person whose stored value equals the query exactly, and by which index."""
+
+    person_id: uuid.UUID
+    match: MatchKind
+
+
+async def _exact_matches(
+    session: AsyncSession,
+    keys: KeyProvider,
+    indexer: BlindIndexer,
+    index: str,
+    values: tuple[Any, ...],
+    *,
+    kinds: Collection[PersonKind | str] | None,
+    exclude: Collection[uuid.UUID],
+    actor: Actor,
+) -> list[uuid.UUID]:
+    _, columns = _INDEXES[index]
+    target = indexer.normalized(PERSONS, index, *values)
+    value = indexer.compute(PERSONS, index, *values)
+    statement = (
+        select(Person)
+        .join(PersonBlindIndex, col(PersonBlindIndex.person_id) == col(Person.id))
+        .where(
+            col(PersonBlindIndex.index_name) == index,
+            col(PersonBlindIndex.value) == value,
+            col(Person.erased_at).is_(None),
+        )
+        .order_by(col(Person.created_at), col(Person.id))
+        .execution_options(populate_existing=True)
+    )
+    if kinds:
+        statement = statement.where(col(Person.kind).in_([str(k) for k in kinds]))
+    if exclude:
+        statement = statement.where(col(Person.id).not_in(list(exclude)))
+    candidates = list((await session.execute(statement)).scalars().all())
+    data_keys = await person_data_keys(session, keys, [p.id for p in candidates], actor=actor)
+    found: list[uuid.UUID] = []
+    for person in candidates:
+        data_key = data_keys.get(person.id)
+        ciphertexts = [getattr(person, c) for c in columns]
+        if data_key is None or any(c is None for c in ciphertexts):
+            continue  # an index row without its field or key cannot be a match
+        plain = [
+            await open_field(session, data_key, ct, field_context(person.id, c), actor=actor)
+            for c, ct in zip(columns, ciphertexts, strict=True)
+        ]
+        try:
+            if indexer.normalized(PERSONS, index, *plain) == target:
+                found.append(person.id)
+        except ValueError:
+            continue  # a stored value that no longer normalises matches nothing
+    return found
+
+
+async def search_persons(
+    session: AsyncSession,
+    keys: KeyProvider,
+    indexer: BlindIndexer,
+    *,
+    national_id: str | None = None,
+    phone: str | None = None,
+    full_name: str | None = None,
+    date_of_birth: date | None = None,
+    kinds: Collection[PersonKind | str] | None = None,
+    actor: Actor = None,
+) -> list[uuid.UUID]:
+    """Ids of the persons whose national ID, phone, or full name and date of birth
+    equal the query after normalisation; oldest first.
+
+    Exactly one criterion: `national_id`, `phone`, or `full_name` with
+    `date_of_birth`. Anything else is 422.
+    """
+    given = [name for name, v in (("national_id", national_id), ("phone", phone)) if v]
+    if full_name or date_of_birth:
+        given.append("name_dob")
+    if len(given) != 1 or (given == ["name_dob"] and not (full_name and date_of_birth)):
+        raise ValidationFailed(
+            [
+                {
+                    "field": "query",
+                    "message": "give exactly one of: national_id; phone; "
+                    "full_name with date_of_birth",
+                }
+            ]
+        )
+    index = given[0]
+    values: tuple[Any, ...] = {
+        "national_id": (national_id,),
+        "phone": (phone,),
+        "name_dob": (full_name, date_of_birth),
+    }[index]
+    try:
+        indexer.normalized(PERSONS, index, *values)
+    except ValueError as exc:  # normalisers never quote the value
+        field = {"name_dob": "full_name"}.get(index, index)
+        raise ValidationFailed([{"field": field, "message": str(exc)}]) from None
+    return await _exact_matches(
+        session, keys, indexer, index, values, kinds=kinds, exclude=(), actor=actor
+    )
+
+
+async def find_matches(
+    session: AsyncSession,
+    keys: KeyProvider,
+    indexer: BlindIndexer,
+    person_fields: PersonFields,
+    *,
+    kinds: Collection[PersonKind | str] | None = None,
+    exclude: Collection[uuid.UUID] = (),
+    actor: Actor = None,
+) -> list[PersonMatch]:
+    """Possible duplicates of a person about to be recorded: every existing person
+    matching exactly on national ID, on phone, or on full name with date of birth.
+
+    Fields that do not normalise are ignored here (creation validates them).
+    """
+    given = {
+        "national_id": person_fields.national_id,
+        "phone": person_fields.phone,
+        "full_name": person_fields.full_name,
+        "date_of_birth": person_fields.date_of_birth,
+    }
+    matches: dict[uuid.UUID, PersonMatch] = {}
+    for index, (match, columns) in _INDEXES.items():
+        values = tuple(given[c] for c in columns)
+        if any(v is None for v in values):
+            continue
+        try:
+            indexer.normalized(PERSONS, index, *values)
+        except ValueError:
+            continue
+        for person_id in await _exact_matches(
+            session, keys, indexer, index, values, kinds=kinds, exclude=exclude, actor=actor
+        ):
+            matches.setdefault(person_id, PersonMatch(person_id, match))
+    return list(matches.values())

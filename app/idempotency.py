@@ -18,7 +18,7 @@ from fastapi import Depends, Header, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -26,7 +26,7 @@ from sqlmodel import col
 from app import audit
 from app.db import SessionDep
 from app.deps import CurrentPrincipal
-from app.errors import ValidationFailed
+from app.errors import AppError, ValidationFailed
 from app.models import IdempotencyRecord
 from app.security.principal import Principal
 
@@ -114,7 +114,19 @@ class Idempotency:
                 status_code=record.status_code,
                 headers={"Idempotent-Replayed": "true"},
             )
-        body = jsonable_encoder(await create())
+        try:
+            body = jsonable_encoder(await create())
+        except AppError as exc:
+            if exc.keep_work:
+                # The error's own records commit; the key must not, or a retry would
+                # replay an empty answer instead of doing the work.
+                await self.session.execute(
+                    delete(IdempotencyRecord).where(
+                        col(IdempotencyRecord.principal_id) == self.principal.actor_id,
+                        col(IdempotencyRecord.key) == self.key,
+                    )
+                )
+            raise
         stored = await self.session.get(IdempotencyRecord, (self.principal.actor_id, self.key))
         assert stored is not None
         stored.status_code = status_code

@@ -261,3 +261,13 @@ async def revoke_session(
         .where(col(AuthSession.id) == session_id, col(AuthSession.revoked_at).is_(None))
         .values(revoked_at=now or datetime.now(UTC), revoked_reason=reason)
     )
+
+
+async def revoke_user_sessions(session: AsyncSession, user_id: uuid.UUID, *, reason: str) -> None:
+    """End every live login of a user (a new password must lock out whoever held the
+    old one, refresh tokens included)."""
+    await session.execute(
+        update(AuthSession)
+        .where(col(AuthSession.user_id) == user_id, col(AuthSession.revoked_at).is_(None))
+        .values(revoked_at=datetime.now(UTC), revoked_reason=reason)
+    )

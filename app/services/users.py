@@ -30,6 +30,7 @@ from app.schemas.user import UserCreate, UserUpdate
 from app.security.passwords import hash_password, policy_problems
 from app.security.permissions import MANAGEABLE_ROLES, Role
 from app.security.principal import Principal
+from app.services import auth as auth_service
 from app.services.pagination import PageParams, page_of, paginate
 
 
@@ -204,6 +205,7 @@ async def update_user(
     if changes.get("password") is not None:
         _check_password(changes["password"])
         user.password_hash = hash_password(changes["password"])
+        await auth_service.revoke_user_sessions(session, user.id, reason="password_changed")
     user.version += 1
     user.updated_at = datetime.now(UTC)
     await session.flush()

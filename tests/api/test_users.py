@@ -237,6 +237,27 @@ class TestUpdateUser:
         assert response.status_code == 200 and response.json()["is_active"] is False
         assert_problem(await world.client.get("/api/v1/auth/me", headers=worker.headers), 401)
 
+    async def test_password_change_ends_existing_logins(self, world: World) -> None:
+        admin = await world.user(Role.AGENCY_ADMIN)
+        worker = await world.user(Role.CASE_WORKER, admin.agency, login=False)
+        pair = (await world.token(worker.user.username, worker.password)).json()
+        response = await world.client.patch(
+            f"/api/v1/users/{worker.id}",
+            json={"password": "a brand new passphrase"},
+            headers={**admin.headers, "If-Match": '"1"'},
+        )
+        assert response.status_code == 200
+        old = {"Authorization": f"Bearer {pair['access_token']}"}
+        assert_problem(await world.client.get("/api/v1/auth/me", headers=old), 401)
+        refresh = await world.client.post(
+            "/api/v1/auth/token",
+            data={"grant_type": "refresh_token", "refresh_token": pair["refresh_token"]},
+        )
+        assert_problem(refresh, 400)
+        assert (
+            await world.token(worker.user.username, "a brand new passphrase")
+        ).status_code == 200
+
     async def test_cannot_disable_self(self, world: World) -> None:
         admin = await world.user(Role.AGENCY_ADMIN)
         sysadmin = await world.user(Role.SYSTEM_ADMIN, await world.agency("national"))

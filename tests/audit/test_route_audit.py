@@ -9,8 +9,6 @@ Arrangements live in `tests/audit/arrange.py`.
 from __future__ import annotations
 
 import pytest
-from fastapi import FastAPI
-from fastapi.routing import APIRoute
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.config import Settings
@@ -35,23 +33,7 @@ from tests.audit.arrange import (
 )
 from tests.audit.helpers import events_after, last_event_id
 from tests.conftest import World
-
-
-def api_routes(app: FastAPI) -> set[tuple[str, str]]:
-    """(method, path) of every API route, through included routers on any FastAPI."""
-    try:
-        from fastapi.routing import iter_route_contexts  # FastAPI >= 0.16x
-    except ImportError:  # pragma: no cover - older FastAPI lists routes flat
-        return {
-            (m, r.path) for r in app.routes if isinstance(r, APIRoute) for m in sorted(r.methods)
-        }
-    found = set()
-    for context in iter_route_contexts(app.routes):
-        route = context.original_route
-        if isinstance(route, APIRoute) and context.path:
-            found.update((method, context.path) for method in route.methods)
-    return found
-
+from tests.routes import api_routes
 
 ROUTES: dict[tuple[str, str], list[Case] | str] = {
     ("GET", "/health"): "operations: no record, no caller",

@@ -3,6 +3,7 @@
 from app.models.agency import Agency
 from app.models.audit import AuditCheckpoint, AuditEvent, AuditSeal
 from app.models.auth import AuthSession, LoginFailure, RefreshToken
+from app.models.case import Case, CaseNumberCounter, CasePerson, CaseTimelineEntry
 from app.models.document import PersonDocument
 from app.models.idempotency import IdempotencyRecord
 from app.models.person import Person, PersonBlindIndex, PersonKey
@@ -16,6 +17,10 @@ __all__ = [
     "AuditEvent",
     "AuditSeal",
     "AuthSession",
+    "Case",
+    "CaseNumberCounter",
+    "CasePerson",
+    "CaseTimelineEntry",
     "IdempotencyRecord",
     "LoginFailure",
     "Person",

@@ -32,6 +32,7 @@ from tests.audit.arrange import (
     worker_of_own_agency,
 )
 from tests.audit.helpers import events_after, last_event_id
+from tests.audit.route_tables import feature_tables
 from tests.conftest import World
 from tests.routes import api_routes
 
@@ -209,12 +210,15 @@ ROUTES: dict[tuple[str, str], list[Case] | str] = {
     ],
 }
 
+ROUTES.update(feature_tables())
+
 
 def test_every_route_is_in_the_table() -> None:
     routes = api_routes(create_app(Settings(VCM_ENV="dev")))  # type: ignore[call-arg]
     missing = sorted(routes - ROUTES.keys())
     assert not missing, (
-        f"Routes without audit scenarios: {missing}. Add each to ROUTES in {__file__} with "
+        f"Routes without audit scenarios: {missing}. Add each to ROUTES in {__file__} (or a "
+        "feature module in tests/audit/route_tables/) with "
         "the events it must leave when called with and without rights (or, for a route "
         "that records nothing by design, the reason)."
     )

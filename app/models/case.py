@@ -1,0 +1,135 @@
+"""Cases (hồ sơ vụ việc): one trafficked person's path through the agencies.
+
+A case holds no identity value itself: its persons (the victim, accompanying minors,
+relatives) are rows of `persons` with their own data keys, linked by `case_persons`.
+Everything here is the non-identifying skeleton that stays after an erasure and feeds
+the reports: dates, status, places by code, exploitation types, flags.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import (
+    CheckConstraint,
+    Column,
+    DateTime,
+    Index,
+    LargeBinary,
+    PrimaryKeyConstraint,
+    SmallInteger,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlmodel import Field, SQLModel
+
+from app.domain.workflow import CaseStatus
+from app.models.base import created_at_column, timestamp_column, utcnow, uuid_pk
+
+_STATUSES = ", ".join(f"'{s.value}'" for s in CaseStatus)
+
+
+class Case(SQLModel, table=True):
+    __tablename__ = "cases"
+    __table_args__ = (
+        CheckConstraint(f"status IN ({_STATUSES})", name="status"),
+        UniqueConstraint("province_code", "year", "serial", name="uq_cases_number_parts"),
+        Index("ix_cases_owner_received", "owner_agency_id", "received_at"),
+        Index("ix_cases_status_due", "status", "next_due_at"),
+    )
+
+    id: uuid.UUID = uuid_pk()
+    # `<province>-<year>-<serial>`, e.g. 40-2026-000123; the parts are kept for order.
+    case_number: str = Field(max_length=32, unique=True)
+    province_code: str = Field(foreign_key="provinces.code", max_length=2)
+    year: int = Field(sa_column=Column(SmallInteger, nullable=False))
+    serial: int
+    status: str = Field(default=CaseStatus.RECEIVED.value, max_length=20)
+    owner_agency_id: uuid.UUID = Field(foreign_key="agencies.id")
+    assigned_to: uuid.UUID | None = Field(default=None, foreign_key="users.id", index=True)
+    intake_source: str = Field(max_length=32)
+    received_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    received_commune_code: str | None = Field(default=None, max_length=10)
+    exploitation_types: list[str] = Field(
+        default_factory=list, sa_column=Column(ARRAY(String(32)), nullable=False)
+    )
+    destination_country: str | None = Field(default=None, max_length=2)
+    victim_person_id: uuid.UUID = Field(foreign_key="persons.id", index=True)
+    # Derived from the date of birth at intake (Law on Children: under 16 is a child;
+    # under 18 a minor, for whom trafficking needs no proof of force or deception).
+    is_child: bool = Field(default=False)
+    is_minor: bool = Field(default=False)
+    # Entitlements differ for a person still abroad (DOMAIN.md).
+    currently_abroad: bool = Field(default=False)
+    hotline_report_id: uuid.UUID | None = Field(default=None, index=True)
+    # The next legal deadline of the current step; NULL when none applies.
+    next_due_at: datetime | None = timestamp_column()
+    closed_at: datetime | None = timestamp_column()
+    version: int = Field(default=1)
+    created_by: uuid.UUID = Field(foreign_key="users.id")
+    created_at: datetime = created_at_column()
+    updated_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+
+
+class CasePerson(SQLModel, table=True):
+    """A person of a case and their role in it (victim, accompanying minor, relative)."""
+
+    __tablename__ = "case_persons"
+    __table_args__ = (
+        PrimaryKeyConstraint("case_id", "person_id", name="pk_case_persons"),
+        CheckConstraint("role IN ('victim', 'minor', 'relative')", name="role"),
+    )
+
+    case_id: uuid.UUID = Field(foreign_key="cases.id", ondelete="CASCADE")
+    person_id: uuid.UUID = Field(foreign_key="persons.id", index=True)
+    role: str = Field(max_length=16)
+    # e.g. "daughter", "mother": a relation word, not an identity value.
+    relation: str | None = Field(default=None, max_length=40)
+    created_at: datetime = created_at_column()
+
+
+class CaseNumberCounter(SQLModel, table=True):
+    """The last serial handed out per province and year. Allocation increments the row
+    under its lock inside the intake transaction, so numbers have no gaps (a rolled
+    back intake rolls its increment back too) and no duplicates under concurrency."""
+
+    __tablename__ = "case_number_counters"
+    __table_args__ = (
+        PrimaryKeyConstraint("province_code", "year", name="pk_case_number_counters"),
+    )
+
+    province_code: str = Field(foreign_key="provinces.code", max_length=2)
+    year: int = Field(sa_column=Column(SmallInteger, nullable=False))
+    last_serial: int = Field(default=0)
+
+
+class CaseTimelineEntry(SQLModel, table=True):
+    """One line of a case's timeline: a state change, referral, service, decision.
+
+    `detail` is a code or a status name written by the program, never free text.
+    """
+
+    __tablename__ = "case_timeline"
+    __table_args__ = (Index("ix_case_timeline_case_time", "case_id", "occurred_at"),)
+
+    id: uuid.UUID = uuid_pk()
+    case_id: uuid.UUID = Field(foreign_key="cases.id", ondelete="CASCADE")
+    occurred_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+    kind: str = Field(max_length=40)
+    actor_id: uuid.UUID | None = Field(default=None)
+    actor_agency_id: uuid.UUID | None = Field(default=None)
+    ref_type: str | None = Field(default=None, max_length=40)
+    ref_id: uuid.UUID | None = Field(default=None)
+    from_status: str | None = Field(default=None, max_length=20)
+    to_status: str | None = Field(default=None, max_length=20)
+    detail: str | None = Field(default=None, max_length=200)
+    # A reason or note typed by a person may name people: it is encrypted under the
+    # case victim's data key (context case_timeline/note/<entry id>/<victim id>), so an
+    # erasure of the victim shreds it too.
+    note: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))

@@ -1,0 +1,2 @@
+"""Case services: access (who reaches which case), numbering, timeline, and the
+workflow features built on them."""

@@ -15,7 +15,9 @@ from app.config import Settings, get_settings
 from app.db import make_engine, make_sessionmaker
 from app.keys import check_production, load_keyring
 from app.middleware import RequestContextMiddleware
-from app.routers import agencies, audit, auth, ops, persons, users
+from app.routers import agencies, audit, auth, cases, hotline, ops, persons, users
+from app.routers import case_records as case_records_routes
+from app.routers import support as support_routes
 from app.schemas.common import problem_responses
 from app.security.blind_index import BlindIndexer
 from app.security.tokens import TokenService
@@ -79,6 +81,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         users.router,
         persons.router,
         audit.router,
+        support_routes.router,
+        hotline.router,
+        cases.router,
+        case_records_routes.router,
     ]
     for router in routers:
         app.include_router(router)

@@ -4,10 +4,18 @@ from app.models.agency import Agency
 from app.models.audit import AuditCheckpoint, AuditEvent, AuditSeal
 from app.models.auth import AuthSession, LoginFailure, RefreshToken
 from app.models.case import Case, CaseNumberCounter, CasePerson, CaseTimelineEntry
+from app.models.case_records import (
+    CaseConsent,
+    CaseEvidence,
+    IdentificationDecision,
+    ProtectionMeasure,
+)
 from app.models.document import PersonDocument
+from app.models.hotline import HotlineReport, HotlineSuspectedVictim
 from app.models.idempotency import IdempotencyRecord
 from app.models.person import Person, PersonBlindIndex, PersonKey
 from app.models.reference import AgencyKind, Province
+from app.models.support import SupportRate, SupportService
 from app.models.user import User
 
 __all__ = [
@@ -18,16 +26,24 @@ __all__ = [
     "AuditSeal",
     "AuthSession",
     "Case",
+    "CaseConsent",
+    "CaseEvidence",
     "CaseNumberCounter",
     "CasePerson",
     "CaseTimelineEntry",
+    "HotlineReport",
+    "HotlineSuspectedVictim",
     "IdempotencyRecord",
+    "IdentificationDecision",
     "LoginFailure",
     "Person",
     "PersonBlindIndex",
     "PersonDocument",
     "PersonKey",
+    "ProtectionMeasure",
     "Province",
     "RefreshToken",
+    "SupportRate",
+    "SupportService",
     "User",
 ]

@@ -29,6 +29,7 @@ class Permission(StrEnum):
     SUPPORT_RATES_MANAGE = "support_rates:manage"
     HOTLINE_REPORTS_WRITE = "hotline_reports:write"
     HOTLINE_REPORTS_READ = "hotline_reports:read"
+    HOTLINE_REPORTS_REVEAL = "hotline_reports:reveal_identity"
     CASES_READ = "cases:read"
     CASES_WRITE = "cases:write"
     CASES_REVEAL_IDENTITY = "cases:reveal_identity"
@@ -80,6 +81,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.CASE_WORKER: frozenset(_CASE_WORK),
     Role.HOTLINE_OPERATOR: frozenset(
         {P.AGENCIES_READ, P.HOTLINE_REPORTS_WRITE, P.HOTLINE_REPORTS_READ}
+        | {P.HOTLINE_REPORTS_REVEAL}
     ),
     Role.AUDITOR: frozenset({P.AGENCIES_READ, P.AUDIT_READ}),
     Role.ANALYST: frozenset({P.AGENCIES_READ, P.REPORTS_READ}),

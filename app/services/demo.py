@@ -17,6 +17,7 @@ from app.schemas.agency import AgencyCreate
 from app.schemas.user import UserCreate
 from app.security.permissions import Role
 from app.services import agencies as agency_service
+from app.services import support_rates
 from app.services import users as user_service
 
 # (code, name, kind, province): Nghệ An (40) and Ninh Bình (37), two of the provinces
@@ -95,4 +96,5 @@ async def seed_demo(session: AsyncSession) -> list[DemoCredential]:
             ),
         )
         created.append(DemoCredential(username, role.value, agency_code, password))
+    await support_rates.seed_demo_rates(session)
     return created

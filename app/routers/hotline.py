@@ -1,0 +1,125 @@
+"""Hotline 111 reports: `GET|POST /api/v1/hotline-reports`,
+`GET /api/v1/hotline-reports/{id}`, `POST /api/v1/hotline-reports/{id}/triage`."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.responses import JSONResponse
+
+from app.audit.writer import purpose_from_request
+from app.db import SessionDep
+from app.deps import IndexerDep, KeysDep, require
+from app.etag import IfMatchHeader, etag, required_version
+from app.idempotency import IdempotencyDep
+from app.models import HotlineReport
+from app.models.hotline import HotlineStatus
+from app.schemas.common import Page, problem_responses
+from app.schemas.hotline import (
+    HotlineReportCreate,
+    HotlineReportPublic,
+    HotlineReportSummary,
+    HotlineTriageCreate,
+    HotlineTriagePublic,
+)
+from app.security.permissions import Permission
+from app.security.principal import Principal
+from app.services import hotline as service
+from app.services import hotline_triage
+from app.services.pagination import PageParams, page_params
+
+router = APIRouter(
+    prefix="/api/v1/hotline-reports",
+    tags=["hotline"],
+    responses=problem_responses(401, 403, 404, 409, 412, 428),
+)
+
+# Hidden: a role that may not read reports (system admin, auditor) learns nothing of
+# which reports exist.
+WriteReports = Annotated[Principal, require(Permission.HOTLINE_REPORTS_WRITE, hide=True)]
+ReadReports = Annotated[Principal, require(Permission.HOTLINE_REPORTS_READ, hide=True)]
+
+
+def _summary(report: HotlineReport) -> HotlineReportSummary:
+    return HotlineReportSummary.model_validate(report, from_attributes=True)
+
+
+@router.post("", status_code=201, response_model=HotlineReportSummary)
+async def create_hotline_report(
+    session: SessionDep,
+    keys: KeysDep,
+    indexer: IndexerDep,
+    principal: WriteReports,
+    body: HotlineReportCreate,
+    idempotency: IdempotencyDep,
+) -> JSONResponse:
+    """Record a report; the caller and each suspected victim become encrypted persons.
+    The answer carries no identity value."""
+
+    async def create() -> HotlineReportSummary:
+        return _summary(await service.create_report(session, keys, indexer, principal, body))
+
+    return await idempotency.run(create, resource_type="hotline_report")
+
+
+@router.get("", response_model=Page[HotlineReportSummary])
+async def list_hotline_reports(
+    session: SessionDep,
+    principal: ReadReports,
+    params: Annotated[PageParams, Depends(page_params)],
+    status: Annotated[HotlineStatus | None, Query()] = None,
+) -> Page[HotlineReportSummary]:
+    """Reports of the caller's centre and those forwarded to the caller's agency,
+    newest first; no identity values."""
+    items, cursor = await service.list_reports(
+        session, principal, params, status=status.value if status else None
+    )
+    return Page(items=[_summary(r) for r in items], next_cursor=cursor)
+
+
+@router.get("/{report_id}", response_model=HotlineReportPublic)
+async def get_hotline_report(
+    request: Request,
+    session: SessionDep,
+    keys: KeysDep,
+    principal: ReadReports,
+    report_id: uuid.UUID,
+    response: Response,
+    reveal: Annotated[Literal["identity"] | None, Query()] = None,
+) -> HotlineReportPublic:
+    """Masked by default; `?reveal=identity` with `X-Purpose-Of-Use` shows the values
+    to a holder of a reveal permission. ETag is the version."""
+    public = await service.read_report(
+        session,
+        keys,
+        principal,
+        report_id,
+        reveal=reveal == "identity",
+        purpose=purpose_from_request(request),
+    )
+    response.headers["ETag"] = etag(public.version)
+    return public
+
+
+@router.post("/{report_id}/triage", response_model=HotlineTriagePublic)
+async def triage_hotline_report(
+    session: SessionDep,
+    keys: KeysDep,
+    indexer: IndexerDep,
+    principal: ReadReports,
+    report_id: uuid.UUID,
+    body: HotlineTriageCreate,
+    response: Response,
+    if_match: IfMatchHeader = None,
+) -> HotlineTriagePublic:
+    """Open a case from the report, forward it, or close it with a reason; for
+    `open_case` the answer carries the new `case_id`. Needs If-Match (the report's
+    ETag); a report already triaged answers 409 with the actions still allowed."""
+    version = required_version(if_match)
+    result = await hotline_triage.triage_report(
+        session, keys, indexer, principal, report_id, body, expected_version=version
+    )
+    response.headers["ETag"] = etag(result.version)
+    return result

@@ -1,0 +1,202 @@
+"""API shapes of cases. Identity values reach a response only through `PersonPublic`,
+built from a `PersonView` (masked unless revealed with a purpose); list and search
+answers carry the skeleton (`CaseSummary`) and no identity field at all."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import AwareDatetime, BaseModel, Field, StringConstraints, model_validator
+
+from app.domain.workflow import CaseStatus
+from app.models.person import Sex
+from app.schemas.common import StrictInput
+
+CountryCode = Annotated[
+    str,
+    StringConstraints(pattern=r"^[A-Za-z]{2}$", to_upper=True),
+    Field(description="ISO 3166 alpha-2"),
+]
+
+
+class IntakeSource(StrEnum):
+    HOTLINE = "hotline"
+    POLICE_RESCUE = "police_rescue"
+    BORDER_HANDOVER = "border_handover"
+    REPATRIATION = "repatriation"
+    SELF_REPORT = "self_report"
+    COMMUNE = "commune"
+    NGO = "ngo"
+    OTHER = "other"
+
+
+class ExploitationType(StrEnum):
+    SEXUAL = "sexual"
+    FORCED_LABOUR = "forced_labour"
+    FORCED_MARRIAGE = "forced_marriage"
+    BABY_SELLING = "baby_selling"
+    ORGAN_REMOVAL = "organ_removal"
+    FORCED_BEGGING = "forced_begging"
+    OTHER = "other"
+
+
+class ReceivedLocation(StrictInput):
+    province_code: str = Field(min_length=2, max_length=2)
+    commune_code: str | None = Field(default=None, max_length=10)
+
+
+class VictimInput(StrictInput):
+    """Many victims arrive without papers: a name or a national ID is enough, with sex
+    and nationality."""
+
+    full_name: str | None = Field(default=None, max_length=200)
+    other_names: str | None = Field(default=None, max_length=500)
+    date_of_birth: date | None = None
+    sex: Sex
+    nationality: CountryCode
+    ethnicity: str | None = Field(default=None, max_length=100)
+    national_id: str | None = Field(default=None, max_length=20)
+    phone: str | None = Field(default=None, max_length=20)
+    address: str | None = Field(default=None, max_length=500)
+    hometown_province_code: str | None = Field(default=None, max_length=2)
+
+    @model_validator(mode="after")
+    def _named_or_numbered(self) -> VictimInput:
+        if not (self.full_name or self.national_id):
+            raise ValueError("give full_name or national_id")
+        return self
+
+
+class MinorInput(StrictInput):
+    full_name: str | None = Field(default=None, max_length=200)
+    date_of_birth: date | None = None
+    relation: str | None = Field(default=None, max_length=40)
+
+
+class CaseCreate(StrictInput):
+    intake_source: IntakeSource
+    received_at: AwareDatetime
+    received_location: ReceivedLocation
+    victim: VictimInput
+    accompanying_minors: list[MinorInput] = Field(default_factory=list, max_length=20)
+    exploitation_types: list[ExploitationType] = Field(default_factory=list, max_length=7)
+    destination_country: CountryCode | None = None
+    hotline_report_id: uuid.UUID | None = None
+    currently_abroad: bool = False
+
+
+class VictimPatch(StrictInput):
+    """Identity changes; a field given as null clears it (sex and nationality cannot
+    be cleared)."""
+
+    full_name: str | None = Field(default=None, max_length=200)
+    other_names: str | None = Field(default=None, max_length=500)
+    date_of_birth: date | None = None
+    sex: Sex | None = None
+    nationality: CountryCode | None = None
+    ethnicity: str | None = Field(default=None, max_length=100)
+    national_id: str | None = Field(default=None, max_length=20)
+    phone: str | None = Field(default=None, max_length=20)
+    address: str | None = Field(default=None, max_length=500)
+    hometown_province_code: str | None = Field(default=None, max_length=2)
+
+
+class CaseUpdate(StrictInput):
+    assigned_to: uuid.UUID | None = None
+    exploitation_types: list[ExploitationType] | None = Field(default=None, max_length=7)
+    destination_country: CountryCode | None = None
+    currently_abroad: bool | None = None
+    victim: VictimPatch | None = None
+
+
+class TransitionCreate(StrictInput):
+    to: CaseStatus
+    reason: str | None = Field(default=None, max_length=2000)
+
+
+class PersonPublic(BaseModel):
+    """A person of a case: identity values masked unless `revealed`."""
+
+    id: uuid.UUID
+    revealed: bool
+    erased: bool
+    full_name: str | None
+    other_names: str | None
+    date_of_birth: str | None
+    national_id: str | None
+    phone: str | None
+    address: str | None
+    ethnicity: str | None
+    sex: str | None
+    nationality: str | None
+    birth_year: int | None
+    hometown_province_code: str | None
+
+
+class MinorPublic(BaseModel):
+    person: PersonPublic
+    relation: str | None
+
+
+class CaseSummary(BaseModel):
+    """The case skeleton: no identity field, not even masked."""
+
+    id: uuid.UUID
+    case_number: str
+    status: CaseStatus
+    province_code: str
+    received_commune_code: str | None
+    intake_source: str
+    received_at: datetime
+    owner_agency_id: uuid.UUID
+    assigned_to: uuid.UUID | None
+    exploitation_types: list[str]
+    destination_country: str | None
+    currently_abroad: bool
+    is_child: bool
+    is_minor: bool
+    hotline_report_id: uuid.UUID | None
+    next_due_at: datetime | None
+    closed_at: datetime | None
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class CasePublic(CaseSummary):
+    victim: PersonPublic
+    accompanying_minors: list[MinorPublic]
+
+
+class PossibleDuplicate(BaseModel):
+    case_id: uuid.UUID
+    case_number: str
+    match: Literal["national_id", "name_and_birth_date", "phone"]
+
+
+class CaseIntakePublic(CasePublic):
+    """Possible duplicates are only reported, never merged; only cases the caller may
+    read are named."""
+
+    possible_duplicates: list[PossibleDuplicate]
+
+
+class TimelineEntryPublic(BaseModel):
+    id: uuid.UUID
+    kind: str
+    occurred_at: datetime
+    actor_id: uuid.UUID | None
+    actor_agency_id: uuid.UUID | None
+    from_status: str | None
+    to_status: str | None
+    ref_type: str | None
+    ref_id: uuid.UUID | None
+    detail: str | None
+    note: str | None = Field(description="The reason or note, decrypted.")
+
+
+class CaseSearchResult(BaseModel):
+    items: list[CaseSummary]

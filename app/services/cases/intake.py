@@ -1,0 +1,206 @@
+"""Case intake (tiếp nhận): a new case with its victim, accompanying minors, number,
+first deadline, timeline entry, audit event, and the possible duplicates it may have.
+
+Rules:
+- The victim and the minors become persons (encrypted identity, blind indexes) of
+  kinds `victim` and `minor`, linked through `case_persons`.
+- The number is `<province of reception>-<year of reception>-<serial>`, allocated in
+  this transaction (no gaps, no duplicates: `numbering`). The year is the Vietnamese
+  calendar year of `received_at` (UTC+7).
+- Status `received`; initial verification is due 3 days after reception.
+- `is_child` (under 16) and `is_minor` (under 18) are the age at reception.
+- Possible duplicates (same national ID, phone, or full name with date of birth) are
+  reported, never merged, and only among cases the caller may read: a match in a case
+  out of reach is not revealed, not even by its number.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from app import audit
+from app.domain.workflow import CaseStatus, DeadlinePolicy
+from app.errors import ValidationFailed
+from app.models import Case, CasePerson, Province
+from app.models.person import PersonKind
+from app.schemas.case import CaseCreate, PossibleDuplicate
+from app.security.blind_index import BlindIndexer
+from app.security.keyring import KeyProvider
+from app.security.principal import Principal
+from app.services import persons, persons_search
+from app.services.cases import numbering, timeline
+from app.services.cases.access import readable_cases
+from app.services.person_fields import PersonFields
+
+VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
+DEADLINES = DeadlinePolicy()
+CHILD_AGE = 16
+MINOR_AGE = 18
+# A clock a little ahead of ours must not make a just-received case "in the future".
+_CLOCK_SKEW = timedelta(minutes=5)
+
+
+def age_on(born: date, day: date) -> int:
+    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+
+def _victim_fields(data: CaseCreate) -> PersonFields:
+    victim = data.victim
+    return PersonFields(
+        full_name=victim.full_name,
+        other_names=victim.other_names,
+        date_of_birth=victim.date_of_birth,
+        national_id=victim.national_id,
+        phone=victim.phone,
+        address=victim.address,
+        ethnicity=victim.ethnicity,
+        sex=victim.sex,
+        nationality=victim.nationality,
+        hometown_province_code=victim.hometown_province_code,
+    )
+
+
+async def _check(session: AsyncSession, data: CaseCreate) -> None:
+    errors: list[dict[str, str]] = []
+    if await session.get(Province, data.received_location.province_code) is None:
+        errors.append(
+            {"field": "received_location.province_code", "message": "unknown province code"}
+        )
+    if data.received_at > datetime.now(UTC) + _CLOCK_SKEW:
+        errors.append({"field": "received_at", "message": "must not be in the future"})
+    born = data.victim.date_of_birth
+    if born is not None and born > data.received_at.astimezone(VIETNAM).date():
+        errors.append({"field": "victim.date_of_birth", "message": "is after received_at"})
+    if errors:
+        raise ValidationFailed(errors)
+
+
+async def possible_duplicates(
+    session: AsyncSession,
+    keys: KeyProvider,
+    indexer: BlindIndexer,
+    principal: Principal,
+    person_fields: PersonFields,
+    *,
+    exclude_case: uuid.UUID | None = None,
+    exclude_persons: tuple[uuid.UUID, ...] = (),
+) -> list[PossibleDuplicate]:
+    """Readable cases with a victim or minor matching `person_fields` exactly."""
+    matches = await persons_search.find_matches(
+        session,
+        keys,
+        indexer,
+        person_fields,
+        kinds=(PersonKind.VICTIM, PersonKind.MINOR),
+        exclude=exclude_persons,
+        actor=principal,
+    )
+    if not matches:
+        return []
+    match_of = {m.person_id: m.match for m in matches}
+    statement = (
+        readable_cases(principal)
+        .join(CasePerson, col(CasePerson.case_id) == col(Case.id))
+        .add_columns(col(CasePerson.person_id))
+        .where(col(CasePerson.person_id).in_(list(match_of)))
+        .order_by(col(Case.created_at), col(Case.id))
+    )
+    if exclude_case is not None:
+        statement = statement.where(col(Case.id) != exclude_case)
+    found: dict[uuid.UUID, PossibleDuplicate] = {}
+    for case, person_id in (await session.execute(statement)).all():
+        found.setdefault(
+            case.id,
+            PossibleDuplicate(
+                case_id=case.id, case_number=case.case_number, match=match_of[person_id]
+            ),
+        )
+    return list(found.values())
+
+
+async def intake_case(
+    session: AsyncSession,
+    keys: KeyProvider,
+    indexer: BlindIndexer,
+    principal: Principal,
+    data: CaseCreate,
+) -> tuple[Case, list[PossibleDuplicate]]:
+    """Record a new case owned by the caller's agency (see the module rules). Flushes;
+    the request's transaction commits. The hotline triage calls this too."""
+    await _check(session, data)
+    victim_fields = _victim_fields(data)
+    victim = await persons.create_person(session, keys, indexer, PersonKind.VICTIM, victim_fields)
+    province = data.received_location.province_code
+    year = data.received_at.astimezone(VIETNAM).year
+    serial, case_number = await numbering.next_case_number(session, province, year)
+    received_day = data.received_at.astimezone(VIETNAM).date()
+    born = data.victim.date_of_birth
+    age = age_on(born, received_day) if born else None
+    now = datetime.now(UTC)
+    case = Case(
+        id=uuid.uuid4(),
+        case_number=case_number,
+        province_code=province,
+        year=year,
+        serial=serial,
+        status=CaseStatus.RECEIVED.value,
+        owner_agency_id=principal.agency_id,
+        intake_source=data.intake_source.value,
+        received_at=data.received_at,
+        received_commune_code=data.received_location.commune_code,
+        exploitation_types=sorted({t.value for t in data.exploitation_types}),
+        destination_country=data.destination_country,
+        victim_person_id=victim.id,
+        is_child=age is not None and age < CHILD_AGE,
+        is_minor=age is not None and age < MINOR_AGE,
+        currently_abroad=data.currently_abroad,
+        hotline_report_id=data.hotline_report_id,
+        next_due_at=DEADLINES.due_for(CaseStatus.RECEIVED, data.received_at),
+        created_by=principal.actor_id,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(case)
+    await session.flush()
+    session.add(CasePerson(case_id=case.id, person_id=victim.id, role="victim"))
+    minor_ids = []
+    for minor in data.accompanying_minors:
+        person = await persons.create_person(
+            session,
+            keys,
+            indexer,
+            PersonKind.MINOR,
+            PersonFields(full_name=minor.full_name, date_of_birth=minor.date_of_birth),
+        )
+        minor_ids.append(person.id)
+        session.add(
+            CasePerson(case_id=case.id, person_id=person.id, role="minor", relation=minor.relation)
+        )
+    await session.flush()
+    await timeline.append(
+        session, case.id, "case_opened", principal=principal, to_status=case.status
+    )
+    await audit.record(
+        session,
+        action="case.create",
+        resource_type="case",
+        resource_id=case.id,
+        principal=principal,
+        person_id=victim.id,
+        fields=tuple(f"victim.{name}" for name in sorted(victim_fields.given())),
+    )
+    duplicates = await possible_duplicates(
+        session,
+        keys,
+        indexer,
+        principal,
+        victim_fields,
+        exclude_case=case.id,
+        exclude_persons=(victim.id, *minor_ids),
+    )
+    return case, duplicates

@@ -1,0 +1,301 @@
+"""Protection measures (biện pháp bảo vệ) for the victim, an accompanying minor or a
+relative (DOMAIN.md, "Protection").
+
+Rules:
+- The responsible agency must exist; a named protected person must be a person of
+  this case in the role given (`victim`, `minor`, `relative`).
+- `end` is not before `start`.
+- The person may refuse a measure in writing: status `refused` needs a
+  `refusal_reason` (sealed under the victim's data key); a reason is refused on any
+  other status.
+- The answer to a create (stored for Idempotency-Key replays) leaves the refusal
+  reason out; reads and PATCH answers return it.
+- Changes name the version they were based on (If-Match: 428 without, 412 stale).
+- Every creation and change appends a timeline entry and an audit event.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from app import audit
+from app.errors import NotFound, PreconditionFailed, ValidationFailed
+from app.etag import required_version
+from app.models import Agency, Case, CasePerson, ProtectionMeasure
+from app.models.case_records import ProtectedPerson, ProtectionMeasureKind, ProtectionStatus
+from app.schemas.case_records import (
+    ProtectionMeasureCreate,
+    ProtectionMeasurePublic,
+    ProtectionMeasureUpdate,
+)
+from app.security.keyring import KeyProvider
+from app.security.principal import Principal
+from app.services.cases import case_text, timeline
+from app.services.cases.access import get_readable_case
+from app.services.pagination import PageParams, page_of, paginate
+
+TABLE = "protection_measures"
+
+
+async def _public(
+    session: AsyncSession,
+    keys: KeyProvider,
+    principal: Principal,
+    case: Case,
+    row: ProtectionMeasure,
+    *,
+    with_text: bool = True,
+) -> ProtectionMeasurePublic:
+    reason = (
+        None
+        if not with_text
+        else await case_text.open_text(
+            session,
+            keys,
+            victim_person_id=case.victim_person_id,
+            table=TABLE,
+            column="refusal_reason",
+            row_id=row.id,
+            ciphertext=row.refusal_reason,
+            actor=principal,
+        )
+    )
+    return ProtectionMeasurePublic(
+        id=row.id,
+        case_id=row.case_id,
+        measure=ProtectionMeasureKind(row.measure),
+        protected_person=ProtectedPerson(row.protected_person),
+        protected_person_id=row.protected_person_id,
+        start=row.start_date,
+        end=row.end_date,
+        status=ProtectionStatus(row.status),
+        refusal_reason=reason,
+        responsible_agency_id=row.responsible_agency_id,
+        version=row.version,
+        created_by=row.created_by,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+async def _check_agency(session: AsyncSession, agency_id: uuid.UUID) -> None:
+    if await session.get(Agency, agency_id) is None:
+        raise ValidationFailed([{"field": "responsible_agency_id", "message": "no such agency"}])
+
+
+async def _check_person(
+    session: AsyncSession, case: Case, person_id: uuid.UUID | None, role: ProtectedPerson
+) -> None:
+    if person_id is None:
+        return
+    link = await session.get(CasePerson, (case.id, person_id))
+    if link is None or link.role != role.value:
+        raise ValidationFailed(
+            [
+                {
+                    "field": "protected_person_id",
+                    "message": "must be a person of this case in the role protected_person",
+                }
+            ]
+        )
+
+
+def _check_state(row: ProtectionMeasure) -> None:
+    errors = []
+    if row.end_date is not None and row.end_date < row.start_date:
+        errors.append({"field": "end", "message": "must not be before start"})
+    refused = row.status == ProtectionStatus.REFUSED.value
+    if refused and row.refusal_reason is None:
+        errors.append(
+            {"field": "refusal_reason", "message": "a refusal is recorded with its reason"}
+        )
+    if errors:
+        raise ValidationFailed(errors)
+
+
+async def _seal_reason(
+    session: AsyncSession,
+    keys: KeyProvider,
+    principal: Principal,
+    case: Case,
+    row_id: uuid.UUID,
+    text: str,
+) -> bytes:
+    return await case_text.seal_text(
+        session,
+        keys,
+        victim_person_id=case.victim_person_id,
+        table=TABLE,
+        column="refusal_reason",
+        row_id=row_id,
+        text=text,
+        actor=principal,
+    )
+
+
+def _reason_only_when_refused(status: ProtectionStatus, reason: str | None) -> None:
+    if reason is not None and status is not ProtectionStatus.REFUSED:
+        raise ValidationFailed(
+            [{"field": "refusal_reason", "message": "only given with status 'refused'"}]
+        )
+
+
+async def create_measure(
+    session: AsyncSession,
+    keys: KeyProvider,
+    principal: Principal,
+    case_id: uuid.UUID,
+    body: ProtectionMeasureCreate,
+) -> ProtectionMeasurePublic:
+    """Record a protection measure on a readable case (see the module rules)."""
+    case = await get_readable_case(session, principal, case_id, action="protection_measure.create")
+    _reason_only_when_refused(body.status, body.refusal_reason)
+    await _check_agency(session, body.responsible_agency_id)
+    await _check_person(session, case, body.protected_person_id, body.protected_person)
+    measure_id = uuid.uuid4()
+    row = ProtectionMeasure(
+        id=measure_id,
+        case_id=case.id,
+        measure=body.measure.value,
+        protected_person=body.protected_person.value,
+        protected_person_id=body.protected_person_id,
+        start_date=body.start,
+        end_date=body.end,
+        status=body.status.value,
+        refusal_reason=(
+            await _seal_reason(session, keys, principal, case, measure_id, body.refusal_reason)
+            if body.refusal_reason
+            else None
+        ),
+        responsible_agency_id=body.responsible_agency_id,
+        created_by=principal.actor_id,
+    )
+    _check_state(row)
+    session.add(row)
+    await session.flush()
+    await timeline.append(
+        session,
+        case.id,
+        "protection_measure_recorded",
+        principal=principal,
+        ref_type="protection_measure",
+        ref_id=row.id,
+        detail=f"{row.measure}:{row.status}",
+    )
+    await audit.record(
+        session,
+        action="protection_measure.create",
+        resource_type="protection_measure",
+        resource_id=row.id,
+        principal=principal,
+        person_id=case.victim_person_id,
+        fields=("refusal_reason",) if row.refusal_reason else (),
+    )
+    # The answer to a create is kept for Idempotency-Key replays: no plaintext in it.
+    return await _public(session, keys, principal, case, row, with_text=False)
+
+
+async def update_measure(
+    session: AsyncSession,
+    keys: KeyProvider,
+    principal: Principal,
+    case_id: uuid.UUID,
+    measure_id: uuid.UUID,
+    body: ProtectionMeasureUpdate,
+    *,
+    if_match: str | None,
+) -> ProtectionMeasurePublic:
+    """Change dates, status (with the reason for a refusal) or the responsible agency
+    of the version named by If-Match."""
+    action = "protection_measure.update"
+    case = await get_readable_case(session, principal, case_id, action=action)
+    version = required_version(if_match)
+    row = (
+        await session.execute(
+            select(ProtectionMeasure)
+            .where(
+                col(ProtectionMeasure.id) == measure_id,
+                col(ProtectionMeasure.case_id) == case.id,
+            )
+            .with_for_update()
+        )
+    ).scalar_one_or_none()
+    if row is None:
+        raise NotFound()
+    if row.version != version:
+        raise PreconditionFailed()
+    given = body.model_fields_set
+    if "status" in given and body.status is None:
+        raise ValidationFailed([{"field": "status", "message": "must not be null"}])
+    new_status = body.status or ProtectionStatus(row.status)
+    _reason_only_when_refused(new_status, body.refusal_reason)
+    if body.responsible_agency_id is not None:
+        await _check_agency(session, body.responsible_agency_id)
+        row.responsible_agency_id = body.responsible_agency_id
+    if body.start is not None:
+        row.start_date = body.start
+    if "end" in given:
+        row.end_date = body.end
+    row.status = new_status.value
+    if body.refusal_reason:
+        row.refusal_reason = await _seal_reason(
+            session, keys, principal, case, row.id, body.refusal_reason
+        )
+    elif new_status is not ProtectionStatus.REFUSED:
+        row.refusal_reason = None
+    _check_state(row)
+    row.version += 1
+    row.updated_at = datetime.now(UTC)
+    await session.flush()
+    await timeline.append(
+        session,
+        case.id,
+        "protection_measure_changed",
+        principal=principal,
+        ref_type="protection_measure",
+        ref_id=row.id,
+        detail=f"{row.measure}:{row.status}",
+    )
+    await audit.record(
+        session,
+        action=action,
+        resource_type="protection_measure",
+        resource_id=row.id,
+        principal=principal,
+        person_id=case.victim_person_id,
+        fields=tuple(sorted(given)),
+    )
+    return await _public(session, keys, principal, case, row)
+
+
+async def list_measures(
+    session: AsyncSession,
+    keys: KeyProvider,
+    principal: Principal,
+    case_id: uuid.UUID,
+    params: PageParams,
+) -> tuple[list[ProtectionMeasurePublic], str | None]:
+    """The case's protection measures, newest first; audited as one read."""
+    case = await get_readable_case(session, principal, case_id, action="protection_measure.list")
+    statement = paginate(
+        select(ProtectionMeasure).where(col(ProtectionMeasure.case_id) == case.id),
+        params,
+        col(ProtectionMeasure.created_at),
+        col(ProtectionMeasure.id),
+    )
+    rows = list((await session.execute(statement)).scalars())
+    kept, cursor = page_of(rows, params, lambda r: (r.created_at, r.id))
+    await audit.record(
+        session,
+        action="protection_measure.list",
+        resource_type="case",
+        resource_id=case.id,
+        principal=principal,
+        person_id=case.victim_person_id,
+    )
+    return [await _public(session, keys, principal, case, r) for r in kept], cursor

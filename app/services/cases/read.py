@@ -1,0 +1,306 @@
+"""Reading cases: one case (masked, or revealed with a purpose), lists, exact-match
+search, the timeline and the access log.
+
+Rules:
+- Every query starts from `readable_cases(principal)`; a case out of reach is 404
+  with a denied audit event.
+- A single case shows its persons masked. Revealing needs `cases:reveal_identity`
+  and a stated purpose of use (`X-Purpose-Of-Use`, one of the codes in API.md); it is
+  audited as `case.reveal` with the fields revealed and the purpose.
+- Lists and search answers carry the case skeleton only, no identity field, and the
+  search audit names the index used, never the value searched.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from app import audit
+from app.audit.service import access_log
+from app.audit.writer import PURPOSE_HEADER, PURPOSES
+from app.errors import DeniedForbidden, ValidationFailed
+from app.models import Case, CasePerson, CaseTimelineEntry
+from app.models.person import ENCRYPTED_COLUMNS, PersonKind
+from app.schemas.case import (
+    CasePublic,
+    CaseSummary,
+    MinorPublic,
+    PersonPublic,
+    TimelineEntryPublic,
+)
+from app.security.blind_index import BlindIndexer
+from app.security.keyring import KeyProvider
+from app.security.permissions import Permission
+from app.security.principal import Principal
+from app.services import persons, persons_search
+from app.services.cases import case_text
+from app.services.cases.access import get_readable_case, readable_cases
+from app.services.pagination import PageParams, page_of, paginate
+from app.services.persons import PersonView
+
+
+@dataclass(frozen=True)
+class CaseFilters:
+    status: str | None = None
+    province_code: str | None = None
+    assigned_to: uuid.UUID | None = None
+    is_child: bool | None = None
+    received_from: datetime | None = None
+    received_to: datetime | None = None
+    overdue: bool | None = None
+
+
+def summary(case: Case) -> CaseSummary:
+    return CaseSummary.model_validate(case, from_attributes=True)
+
+
+def person_public(view: PersonView) -> PersonPublic:
+    return PersonPublic(
+        id=view.id,
+        revealed=view.revealed,
+        erased=view.erased,
+        **view.identity(),
+        sex=view.sex,
+        nationality=view.nationality,
+        birth_year=view.birth_year,
+        hometown_province_code=view.hometown_province_code,
+    )
+
+
+async def case_public(
+    session: AsyncSession,
+    keys: KeyProvider,
+    principal: Principal,
+    case: Case,
+    *,
+    reveal: bool = False,
+) -> CasePublic:
+    """The case with its victim and accompanying minors (masked unless `reveal`).
+    Recording the read is the caller's."""
+    links = list(
+        (
+            await session.execute(
+                select(CasePerson)
+                .where(col(CasePerson.case_id) == case.id)
+                .order_by(col(CasePerson.created_at), col(CasePerson.person_id))
+            )
+        ).scalars()
+    )
+    views = await persons.read_persons(
+        session, keys, [link.person_id for link in links], reveal=reveal, actor=principal
+    )
+    minors = [
+        MinorPublic(person=person_public(views[link.person_id]), relation=link.relation)
+        for link in links
+        if link.role == "minor" and link.person_id in views
+    ]
+    return CasePublic(
+        **summary(case).model_dump(),
+        victim=person_public(views[case.victim_person_id]),
+        accompanying_minors=minors,
+    )
+
+
+def reveal_purpose(principal: Principal, reveal: str | None, purpose: str | None) -> str | None:
+    """The purpose of a reveal request, or None for a masked read. 422 for an unknown
+    `reveal` value or a missing or unknown purpose; 403 without the permission (the
+    caller records the denial)."""
+    if reveal is None:
+        return None
+    if reveal != "identity":
+        raise ValidationFailed([{"field": "reveal", "message": "must be 'identity'"}])
+    code = (purpose or "").strip().lower()
+    if code not in PURPOSES:
+        raise ValidationFailed(
+            [
+                {
+                    "field": PURPOSE_HEADER,
+                    "message": "revealing identity needs a purpose of use, one of: "
+                    + ", ".join(sorted(PURPOSES)),
+                }
+            ]
+        )
+    return code
+
+
+async def read_case(
+    session: AsyncSession,
+    keys: KeyProvider,
+    principal: Principal,
+    case_id: uuid.UUID,
+    *,
+    reveal: str | None = None,
+    purpose: str | None = None,
+) -> CasePublic:
+    """One case, masked; revealed for `reveal="identity"` with a purpose (module rules)."""
+    case = await get_readable_case(session, principal, case_id, action="case.read")
+    code = reveal_purpose(principal, reveal, purpose)
+    if code is not None and not principal.can(Permission.CASES_REVEAL_IDENTITY):
+        await audit.record(
+            session,
+            action="case.reveal",
+            resource_type="case",
+            resource_id=case.id,
+            principal=principal,
+            person_id=case.victim_person_id,
+            purpose=code,
+            outcome="denied",
+            reason="missing_permission:cases:reveal_identity",
+        )
+        raise DeniedForbidden("Revealing identity needs the 'cases:reveal_identity' permission.")
+    public = await case_public(session, keys, principal, case, reveal=code is not None)
+    await audit.record(
+        session,
+        action="case.reveal" if code else "case.read",
+        resource_type="case",
+        resource_id=case.id,
+        principal=principal,
+        person_id=case.victim_person_id,
+        fields=tuple(f"victim.{c}" for c in ENCRYPTED_COLUMNS) if code else (),
+        purpose=code,
+    )
+    return public
+
+
+async def list_cases(
+    session: AsyncSession, principal: Principal, filters: CaseFilters, params: PageParams
+) -> tuple[list[CaseSummary], str | None]:
+    """Readable cases, newest first, filtered; one `case.list` event per page."""
+    statement = readable_cases(principal)
+    conditions: list[Any] = []
+    if filters.status:
+        conditions.append(col(Case.status) == filters.status)
+    if filters.province_code:
+        conditions.append(col(Case.province_code) == filters.province_code)
+    if filters.assigned_to:
+        conditions.append(col(Case.assigned_to) == filters.assigned_to)
+    if filters.is_child is not None:
+        conditions.append(col(Case.is_child).is_(filters.is_child))
+    if filters.received_from:
+        conditions.append(col(Case.received_at) >= filters.received_from)
+    if filters.received_to:
+        conditions.append(col(Case.received_at) < filters.received_to)
+    if filters.overdue is True:
+        conditions.append(col(Case.next_due_at) < datetime.now(UTC))
+    elif filters.overdue is False:
+        conditions.append(
+            (col(Case.next_due_at).is_(None)) | (col(Case.next_due_at) >= datetime.now(UTC))
+        )
+    statement = paginate(statement.where(*conditions), params, col(Case.created_at), col(Case.id))
+    rows = list((await session.execute(statement)).scalars())
+    kept, cursor = page_of(rows, params, lambda c: (c.created_at, c.id))
+    await audit.record(session, action="case.list", resource_type="case", principal=principal)
+    return [summary(c) for c in kept], cursor
+
+
+async def search_cases(
+    session: AsyncSession,
+    keys: KeyProvider,
+    indexer: BlindIndexer,
+    principal: Principal,
+    *,
+    national_id: str | None = None,
+    phone: str | None = None,
+    full_name: str | None = None,
+    date_of_birth: date | None = None,
+) -> list[CaseSummary]:
+    """Readable cases with a victim or minor matching exactly (blind index, then the
+    decrypted value compared). Audited as `case.search` with the index name only."""
+    person_ids = await persons_search.search_persons(
+        session,
+        keys,
+        indexer,
+        national_id=national_id,
+        phone=phone,
+        full_name=full_name,
+        date_of_birth=date_of_birth,
+        kinds=(PersonKind.VICTIM, PersonKind.MINOR),
+        actor=principal,
+    )
+    index = "national_id" if national_id else ("phone" if phone else "name_dob")
+    cases: list[Case] = []
+    if person_ids:
+        statement = (
+            readable_cases(principal)
+            .where(
+                col(Case.id).in_(
+                    select(col(CasePerson.case_id)).where(col(CasePerson.person_id).in_(person_ids))
+                )
+            )
+            .order_by(col(Case.created_at).desc(), col(Case.id).desc())
+            .limit(100)
+        )
+        cases = list((await session.execute(statement)).scalars())
+    await audit.record(
+        session,
+        action="case.search",
+        resource_type="case",
+        principal=principal,
+        reason=f"index:{index}",
+    )
+    return [summary(c) for c in cases]
+
+
+async def read_timeline(
+    session: AsyncSession, keys: KeyProvider, principal: Principal, case_id: uuid.UUID
+) -> list[TimelineEntryPublic]:
+    """Every entry of a readable case, oldest first, with its note decrypted."""
+    case = await get_readable_case(session, principal, case_id, action="case_timeline.read")
+    entries = (
+        await session.execute(
+            select(CaseTimelineEntry)
+            .where(col(CaseTimelineEntry.case_id) == case.id)
+            .order_by(col(CaseTimelineEntry.occurred_at), col(CaseTimelineEntry.id))
+        )
+    ).scalars()
+    out = []
+    for entry in entries:
+        note = await case_text.open_text(
+            session,
+            keys,
+            victim_person_id=case.victim_person_id,
+            table="case_timeline",
+            column="note",
+            row_id=entry.id,
+            ciphertext=entry.note,
+            actor=principal,
+        )
+        out.append(
+            TimelineEntryPublic(
+                id=entry.id,
+                kind=entry.kind,
+                occurred_at=entry.occurred_at,
+                actor_id=entry.actor_id,
+                actor_agency_id=entry.actor_agency_id,
+                from_status=entry.from_status,
+                to_status=entry.to_status,
+                ref_type=entry.ref_type,
+                ref_id=entry.ref_id,
+                detail=entry.detail,
+                note=note,
+            )
+        )
+    await audit.record(
+        session,
+        action="case_timeline.read",
+        resource_type="case",
+        resource_id=case.id,
+        principal=principal,
+        person_id=case.victim_person_id,
+    )
+    return out
+
+
+async def case_access_log(
+    session: AsyncSession, principal: Principal, case_id: uuid.UUID, params: PageParams
+) -> tuple[list[dict[str, Any]], str | None]:
+    """Who read or changed a readable case (supervisors: `cases:access_log`, else 403)."""
+    case = await get_readable_case(session, principal, case_id, action="case.access_log")
+    return await access_log(session, principal, "case", case.id, params)

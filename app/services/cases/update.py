@@ -1,0 +1,139 @@
+"""Changing a case: its assignment and skeleton fields, its victim's identity, and its
+status (through `transitions.apply_transition`, the only code that moves a status).
+
+Rules:
+- Every change names the version it was based on (If-Match): 428 without, 412 stale.
+- A case is assigned only to an active user of the agency that owns it.
+- Each change bumps the version, appends the timeline, and writes one audit event
+  naming the fields changed (never their values).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from app import audit
+from app.domain.workflow import CaseStatus
+from app.errors import PreconditionFailed, ValidationFailed
+from app.models import Case, User
+from app.schemas.case import CaseUpdate, TransitionCreate
+from app.security.blind_index import BlindIndexer
+from app.security.keyring import KeyProvider
+from app.security.principal import Principal
+from app.services import persons
+from app.services.cases import timeline, transitions
+from app.services.cases.access import get_readable_case
+from app.services.person_fields import PersonFields
+
+_UNCLEARABLE = ("sex", "nationality")
+
+
+async def _locked_case(
+    session: AsyncSession, principal: Principal, case_id: uuid.UUID, version: int, action: str
+) -> Case:
+    case = await get_readable_case(session, principal, case_id, action=action, for_update=True)
+    if case.version != version:
+        raise PreconditionFailed()
+    return case
+
+
+async def _check_assignee(session: AsyncSession, case: Case, user_id: uuid.UUID) -> None:
+    found = (
+        await session.execute(
+            select(col(User.id)).where(
+                col(User.id) == user_id,
+                col(User.agency_id) == case.owner_agency_id,
+                col(User.is_active).is_(True),
+            )
+        )
+    ).first()
+    if found is None:
+        raise ValidationFailed(
+            [{"field": "assigned_to", "message": "must be an active user of the owning agency"}]
+        )
+
+
+async def update_case(
+    session: AsyncSession,
+    keys: KeyProvider,
+    indexer: BlindIndexer,
+    principal: Principal,
+    case_id: uuid.UUID,
+    data: CaseUpdate,
+    *,
+    version: int,
+) -> Case:
+    """Apply a PATCH to a readable case (module rules)."""
+    case = await _locked_case(session, principal, case_id, version, "case.update")
+    changes = data.model_dump(exclude_unset=True)
+    changed: list[str] = []
+    if "assigned_to" in changes:
+        if data.assigned_to is not None:
+            await _check_assignee(session, case, data.assigned_to)
+        case.assigned_to = data.assigned_to
+        changed.append("assigned_to")
+    if "exploitation_types" in changes:
+        case.exploitation_types = sorted({t.value for t in data.exploitation_types or []})
+        changed.append("exploitation_types")
+    if "destination_country" in changes:
+        case.destination_country = data.destination_country
+        changed.append("destination_country")
+    if "currently_abroad" in changes:
+        if data.currently_abroad is None:
+            raise ValidationFailed([{"field": "currently_abroad", "message": "must be a boolean"}])
+        case.currently_abroad = data.currently_abroad
+        changed.append("currently_abroad")
+    victim_changes = changes.get("victim") or {}
+    if victim_changes:
+        cleared = [n for n in _UNCLEARABLE if n in victim_changes and victim_changes[n] is None]
+        if cleared:
+            raise ValidationFailed(
+                [{"field": f"victim.{n}", "message": "cannot be cleared"} for n in cleared]
+            )
+        values, clear = PersonFields.from_patch(victim_changes)
+        await persons.update_person(
+            session, keys, indexer, case.victim_person_id, values, clear=clear, actor=principal
+        )
+        changed.extend(f"victim.{name}" for name in sorted(victim_changes))
+    if not changed:
+        raise ValidationFailed([{"field": "body", "message": "names no field to change"}])
+    case.version += 1
+    case.updated_at = datetime.now(UTC)
+    await session.flush()
+    # The detail names the fields changed (program-written names, never values).
+    await timeline.append(
+        session, case.id, "case_updated", principal=principal, detail=",".join(changed)[:200]
+    )
+    await audit.record(
+        session,
+        action="case.update",
+        resource_type="case",
+        resource_id=case.id,
+        principal=principal,
+        person_id=case.victim_person_id,
+        fields=changed,
+    )
+    return case
+
+
+async def transition_case(
+    session: AsyncSession,
+    keys: KeyProvider,
+    principal: Principal,
+    case_id: uuid.UUID,
+    data: TransitionCreate,
+    *,
+    version: int,
+) -> Case:
+    """Move a readable case to `data.to`. Identification outcomes (identified,
+    not_identified) come only from an identification decision, so they are refused
+    here with 409 like any other illegal move."""
+    case = await _locked_case(session, principal, case_id, version, "case.transition")
+    return await transitions.apply_transition(
+        session, keys, principal, case, CaseStatus(data.to), reason=data.reason
+    )

@@ -17,6 +17,8 @@ import httpx
 import pytest
 from faker import Faker
 from fastapi import FastAPI
+from pwdlib import PasswordHash
+from pwdlib.hashers.argon2 import Argon2Hasher
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
@@ -25,6 +27,7 @@ from app.config import Settings
 from app.db import make_engine, make_sessionmaker, metadata
 from app.main import create_app
 from app.models import Agency, User
+from app.security import passwords
 from app.security.passwords import hash_password
 from app.security.permissions import Role
 
@@ -34,6 +37,17 @@ warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
 REFERENCE_TABLES = {"provinces", "agency_kinds", "alembic_version"}
 
 fake = Faker("vi_VN")
+
+# Tests make many users and logins; argon2 at production cost would dominate the run
+# time and is not what they test. `@pytest.mark.real_password_cost` opts out (the test
+# that pins the production parameters does).
+_CHEAP_HASHER = PasswordHash((Argon2Hasher(time_cost=1, memory_cost=1024, parallelism=1),))
+
+
+@pytest.fixture(autouse=True)
+def cheap_password_hashing(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    if request.node.get_closest_marker("real_password_cost") is None:
+        monkeypatch.setattr(passwords, "_hasher", _CHEAP_HASHER)
 
 
 @pytest.fixture(scope="session")

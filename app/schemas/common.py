@@ -2,17 +2,29 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, field_validator
 
 T = TypeVar("T")
 
 
 class StrictInput(BaseModel):
-    """Request bodies refuse unknown fields (422), so a typo is not silently dropped."""
+    """Request bodies refuse unknown fields (422), so a typo is not silently dropped.
+
+    Times given with an offset are kept as the same instant in UTC: the API answers
+    in UTC (API.md), whatever offset a client sent.
+    """
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _instants_in_utc(cls, value: Any) -> Any:
+        if isinstance(value, datetime) and value.tzinfo is not None:
+            return value.astimezone(UTC)
+        return value
 
 
 class Page(BaseModel, Generic[T]):

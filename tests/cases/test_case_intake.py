@@ -155,3 +155,12 @@ class TestPossibleDuplicates:
         await open_case(world, theirs, body)
         again = await open_case(world, mine, intake_body(national_id=body["victim"]["national_id"]))
         assert again["possible_duplicates"] == []
+
+
+async def test_times_are_answered_in_utc(world: World) -> None:
+    worker = await world.user(Role.CASE_WORKER, await world.agency("social_affairs", "40"))
+    body = intake_body()
+    body["received_at"] = "2026-11-20T08:00:00+07:00"
+    case = await open_case(world, worker, body)
+    assert case["received_at"] in ("2026-11-20T01:00:00Z", "2026-11-20T01:00:00+00:00")
+    assert case["case_number"].startswith("40-2026-")

@@ -29,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app import audit
-from app.errors import Conflict, DeniedForbidden, DeniedNotFound, NotFound, ValidationFailed
+from app.errors import Conflict, DeniedForbidden, ValidationFailed
 from app.models import HotlineReport, HotlineSuspectedVictim, Province
 from app.models.person import PersonKind
 from app.schemas.hotline import (
@@ -47,6 +47,7 @@ from app.security.principal import Principal
 from app.services import persons, vault
 from app.services.pagination import PageParams, page_of, paginate
 from app.services.person_fields import PersonFields
+from app.services.reach import load_readable
 
 REPORTS = "hotline_reports"
 VICTIMS = "hotline_suspected_victims"
@@ -86,27 +87,17 @@ async def get_readable_report(
 ) -> HotlineReport:
     """The report, or 404; an existing report out of reach also leaves a denied audit
     event (`action`, reason `out_of_reach`)."""
-    statement = readable_reports(principal).where(col(HotlineReport.id) == report_id)
-    if for_update:
-        statement = statement.with_for_update()
-    report = (await session.execute(statement)).scalar_one_or_none()
-    if report is not None:
-        return report
-    exists = await session.execute(
-        select(col(HotlineReport.id)).where(col(HotlineReport.id) == report_id)
-    )
-    if exists.first() is None:
-        raise NotFound()
-    await audit.record(
+    report: HotlineReport = await load_readable(
         session,
-        action=action,
+        principal,
+        readable_reports(principal),
+        col(HotlineReport.id),
+        report_id,
         resource_type="hotline_report",
-        resource_id=report_id,
-        principal=principal,
-        outcome="denied",
-        reason="out_of_reach",
+        action=action,
+        for_update=for_update,
     )
-    raise DeniedNotFound()
+    return report
 
 
 def text_context(table: str, column: str, row_id: uuid.UUID, person_id: uuid.UUID) -> FieldContext:

@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app import audit
-from app.errors import Conflict, DeniedNotFound, NotFound, PreconditionFailed, ValidationFailed
+from app.errors import Conflict, PreconditionFailed, ValidationFailed
 from app.etag import required_version
 from app.models import Agency, User
 from app.schemas.user import UserCreate, UserUpdate
@@ -32,6 +32,7 @@ from app.security.permissions import MANAGEABLE_ROLES, Role
 from app.security.principal import Principal
 from app.services import auth as auth_service
 from app.services.pagination import PageParams, page_of, paginate
+from app.services.reach import load_readable
 
 
 def readable_users(principal: Principal) -> Select[Any]:
@@ -71,24 +72,16 @@ async def _reachable_user(
 ) -> User:
     """The user if the caller may reach it; 404 otherwise, recorded as a denied
     attempt when the user exists."""
-    user = (
-        await session.execute(readable_users(principal).where(col(User.id) == user_id))
-    ).scalar_one_or_none()
-    if user is not None:
-        return user
-    exists = (await session.execute(select(col(User.id)).where(col(User.id) == user_id))).first()
-    if exists is None:
-        raise NotFound()
-    await audit.record(
+    user: User = await load_readable(
         session,
-        action=action,
+        principal,
+        readable_users(principal),
+        col(User.id),
+        user_id,
         resource_type="user",
-        resource_id=user_id,
-        principal=principal,
-        outcome="denied",
-        reason="out_of_reach",
+        action=action,
     )
-    raise DeniedNotFound()
+    return user
 
 
 async def get_user(session: AsyncSession, principal: Principal, user_id: uuid.UUID) -> User:

@@ -16,11 +16,10 @@ from sqlalchemy import Select, false, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from app import audit
-from app.errors import DeniedNotFound, NotFound
 from app.models import Case
 from app.security.permissions import Permission
 from app.security.principal import Principal
+from app.services.reach import load_readable
 
 
 def readable_cases(principal: Principal) -> Select[Any]:
@@ -47,22 +46,14 @@ async def get_readable_case(
 ) -> Case:
     """The case, or 404. A case that exists but is out of reach answers the same 404
     and leaves a denied audit event (`action`, reason `out_of_reach`)."""
-    statement = readable_cases(principal).where(col(Case.id) == case_id)
-    if for_update:
-        statement = statement.with_for_update()
-    case = (await session.execute(statement)).scalar_one_or_none()
-    if case is not None:
-        return case
-    exists = (await session.execute(select(col(Case.id)).where(col(Case.id) == case_id))).first()
-    if exists is None:
-        raise NotFound()
-    await audit.record(
+    case: Case = await load_readable(
         session,
-        action=action,
+        principal,
+        readable_cases(principal),
+        col(Case.id),
+        case_id,
         resource_type="case",
-        resource_id=case_id,
-        principal=principal,
-        outcome="denied",
-        reason="out_of_reach",
+        action=action,
+        for_update=for_update,
     )
-    raise DeniedNotFound()
+    return case

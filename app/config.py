@@ -53,6 +53,17 @@ class Settings(BaseSettings):
     # Trust X-Forwarded-For only behind a known proxy; otherwise the socket peer counts.
     trust_forwarded_for: bool = Field(default=False, alias="VCM_TRUST_FORWARDED_FOR")
     db_pool_size: int = Field(default=10, alias="VCM_DB_POOL_SIZE", ge=1)
+    # Legal deadlines in days after intake. Initial verification: 3 days (Law 53/2024);
+    # the later ones are UNCONFIRMED in the law (DOMAIN.md), so unset means none.
+    deadline_initial_verification_days: int = Field(
+        default=3, alias="VCM_DEADLINE_INITIAL_VERIFICATION_DAYS", ge=1
+    )
+    deadline_identification_days: int | None = Field(
+        default=None, alias="VCM_DEADLINE_IDENTIFICATION_DAYS", ge=1
+    )
+    deadline_support_plan_days: int | None = Field(
+        default=None, alias="VCM_DEADLINE_SUPPORT_PLAN_DAYS", ge=1
+    )
     # The audit sealer chains committed events this often (0 turns the background
     # sealer off; verification still seals on demand) and signs a checkpoint of the
     # chain's head at most this often.

@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app import audit
-from app.domain.workflow import CaseStatus, DeadlinePolicy
+from app.domain.workflow import CaseStatus
 from app.errors import ValidationFailed
 from app.models import Case, CasePerson, Province
 from app.models.person import PersonKind
@@ -35,10 +35,10 @@ from app.security.principal import Principal
 from app.services import persons, persons_search
 from app.services.cases import numbering, timeline
 from app.services.cases.access import readable_cases
+from app.services.cases.deadlines import deadline_policy
 from app.services.person_fields import PersonFields
 
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
-DEADLINES = DeadlinePolicy()
 CHILD_AGE = 16
 MINOR_AGE = 18
 # A clock a little ahead of ours must not make a just-received case "in the future".
@@ -160,7 +160,7 @@ async def intake_case(
         is_minor=age is not None and age < MINOR_AGE,
         currently_abroad=data.currently_abroad,
         hotline_report_id=data.hotline_report_id,
-        next_due_at=DEADLINES.due_for(CaseStatus.RECEIVED, data.received_at),
+        next_due_at=deadline_policy().due_for(CaseStatus.RECEIVED, data.received_at),
         created_by=principal.actor_id,
         created_at=now,
         updated_at=now,

@@ -22,8 +22,7 @@ from app.models import AgencyKind, Case
 from app.security.keyring import KeyProvider
 from app.security.principal import Principal
 from app.services.cases import case_text, timeline
-
-DEFAULT_DEADLINES = DeadlinePolicy()
+from app.services.cases.deadlines import deadline_policy
 
 
 class TransitionRefused(Conflict):
@@ -51,7 +50,7 @@ async def apply_transition(
     *,
     reason: str | None,
     by_decision: bool = False,
-    deadlines: DeadlinePolicy = DEFAULT_DEADLINES,
+    deadlines: DeadlinePolicy | None = None,
     ref_type: str | None = None,
     ref_id: uuid.UUID | None = None,
 ) -> Case:
@@ -83,7 +82,8 @@ async def apply_transition(
             actor=principal,
         )
     case.status = target.value
-    case.next_due_at = deadlines.due_for(target, case.received_at)
+    policy = deadlines or deadline_policy()
+    case.next_due_at = policy.due_for(target, case.received_at)
     case.closed_at = now if target is CaseStatus.CLOSED else None
     case.version += 1
     case.updated_at = now

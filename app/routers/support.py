@@ -18,6 +18,7 @@ from app.models.support import SupportRate, SupportService
 from app.schemas.common import Page, problem_responses
 from app.schemas.support import (
     SupportRateCreate,
+    SupportRateEnd,
     SupportRatePublic,
     SupportServiceAction,
     SupportServiceCreate,
@@ -80,6 +81,16 @@ async def create_support_rate(
         return _rate(await rates_service.create_rate(session, body, principal=principal))
 
     return await idempotency.run(create, resource_type="support_rate")
+
+
+@router.post("/api/v1/support-rates/{rate_id}/end", response_model=SupportRatePublic)
+async def end_support_rate(
+    session: SessionDep, principal: ManageRates, rate_id: uuid.UUID, body: SupportRateEnd
+) -> SupportRatePublic:
+    """End a rate on a day (inclusive); it may be ended earlier, never extended (409)."""
+    return _rate(
+        await rates_service.end_rate(session, rate_id, body.effective_to, principal=principal)
+    )
 
 
 @router.post(

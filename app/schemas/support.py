@@ -35,6 +35,10 @@ class SupportRateCreate(StrictInput):
         return self
 
 
+class SupportRateEnd(StrictInput):
+    effective_to: date = Field(description="Inclusive last day the rate is in force.")
+
+
 class SupportRatePublic(BaseModel):
     id: uuid.UUID
     province_code: str | None

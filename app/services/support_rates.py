@@ -14,6 +14,7 @@ Audited: `support_rate.list` (one event per page), `support_rate.create`.
 
 from __future__ import annotations
 
+import uuid
 from datetime import date
 
 from sqlalchemy import ColumnElement, and_, func, or_, select, text
@@ -21,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app import audit
-from app.errors import Conflict, DeniedForbidden, ValidationFailed
+from app.errors import Conflict, DeniedForbidden, NotFound, ValidationFailed
 from app.models import Province
 from app.models.support import SupportRate
 from app.schemas.support import SupportRateCreate
@@ -144,6 +145,37 @@ async def create_rate(
         resource_id=rate.id,
         principal=principal,
         fields=tuple(sorted(data.model_fields_set)),
+    )
+    return rate
+
+
+async def end_rate(
+    session: AsyncSession, rate_id: uuid.UUID, effective_to: date, *, principal: Principal
+) -> SupportRate:
+    """Set the last day a rate is in force (a council's new resolution replaces it).
+
+    Rates are a legal record: amounts and dates already in force are never rewritten,
+    so a rate may only be ended, or ended earlier; extending it could silently
+    change amounts of services already computed from its successor (409).
+    """
+    rate = await session.get(SupportRate, rate_id, with_for_update=True)
+    if rate is None:
+        raise NotFound()
+    if effective_to < rate.effective_from:
+        raise ValidationFailed(
+            [{"field": "effective_to", "message": "must not be before effective_from"}]
+        )
+    if rate.effective_to is not None and effective_to > rate.effective_to:
+        raise Conflict("A rate can be ended earlier, never extended; add a new rate instead.")
+    rate.effective_to = effective_to
+    await session.flush()
+    await audit.record(
+        session,
+        action="support_rate.end",
+        resource_type="support_rate",
+        resource_id=rate.id,
+        principal=principal,
+        fields=("effective_to",),
     )
     return rate
 

@@ -156,6 +156,46 @@ class TestCreateRate:
             assert response.status_code == 201, (body, response.text)
 
 
+class TestEndRate:
+    async def test_ending_makes_room_for_the_next_rate(self, world: World) -> None:
+        admin = await sysadmin(world)
+        first = await world.client.post(
+            URL, json=rate_body(effective_to=None), headers=admin.headers
+        )
+        later = rate_body(effective_from="2026-01-01", effective_to=None, amount_vnd=70_000)
+        assert_problem(await world.client.post(URL, json=later, headers=admin.headers), 409)
+        ended = await world.client.post(
+            f"{URL}/{first.json()['id']}/end",
+            json={"effective_to": "2025-12-31"},
+            headers=admin.headers,
+        )
+        assert ended.status_code == 200 and ended.json()["effective_to"] == "2025-12-31"
+        assert (await world.client.post(URL, json=later, headers=admin.headers)).status_code == 201
+
+    async def test_never_extended_nor_before_start(self, world: World) -> None:
+        admin = await sysadmin(world)
+        rate = (await world.client.post(URL, json=rate_body(), headers=admin.headers)).json()
+        url = f"{URL}/{rate['id']}/end"
+        longer = {"effective_to": "2025-06-30"}
+        assert_problem(await world.client.post(url, json=longer, headers=admin.headers), 409)
+        before = {"effective_to": "2023-12-31"}
+        assert_problem(await world.client.post(url, json=before, headers=admin.headers), 422)
+        missing = f"{URL}/00000000-0000-0000-0000-000000000000/end"
+        shorter = {"effective_to": "2024-06-30"}
+        assert_problem(await world.client.post(missing, json=shorter, headers=admin.headers), 404)
+
+    async def test_only_system_admin(self, world: World) -> None:
+        admin = await sysadmin(world)
+        rate = (await world.client.post(URL, json=rate_body(), headers=admin.headers)).json()
+        supervisor = await world.user(Role.SUPERVISOR)
+        response = await world.client.post(
+            f"{URL}/{rate['id']}/end",
+            json={"effective_to": "2024-06-30"},
+            headers=supervisor.headers,
+        )
+        assert_problem(response, 403)
+
+
 class TestRateInForce:
     async def test_province_preferred_then_national(
         self, world: World, session: AsyncSession

@@ -38,6 +38,21 @@ def create_rate_as(role: Role | None) -> Arrange:
     return arrange
 
 
+def end_rate_as(role: Role | None) -> Arrange:
+    async def arrange(world: World) -> Call:
+        admin = await sysadmin(world)
+        created = await world.client.post(RATES, json=RATE, headers=admin.headers)
+        assert created.status_code == 201, created.text
+        if role is Role.SYSTEM_ADMIN:
+            headers = admin.headers
+        else:
+            headers = (await world.user(role)).headers if role else {}
+        url = f"{RATES}/{created.json()['id']}/end"
+        return Call("POST", url, headers, json={"effective_to": "2026-06-30"})
+
+    return arrange
+
+
 async def _service(world: World, status: str = "requested") -> tuple[Actor, Actor, str, str]:
     """A case with one essential-needs service in `status`; returns the worker, the
     supervisor, the case id and the service id."""
@@ -119,6 +134,16 @@ def _step_cases(action: str, actor: str, start: str) -> list[Case]:
 
 
 ROUTES: dict[tuple[str, str], list[Case] | str] = {
+    ("POST", RATES + "/{rate_id}/end"): [
+        Case(
+            "system admin",
+            end_rate_as(Role.SYSTEM_ADMIN),
+            200,
+            (("support_rate.end", "success"),),
+        ),
+        Case("supervisor", end_rate_as(Role.SUPERVISOR), 403, (DENIED,)),
+        Case("anonymous", end_rate_as(None), 401, ()),
+    ],
     ("GET", RATES): [
         Case(
             "case worker", get_as(RATES, Role.CASE_WORKER), 200, (("support_rate.list", "success"),)

@@ -164,3 +164,12 @@ async def test_times_are_answered_in_utc(world: World) -> None:
     case = await open_case(world, worker, body)
     assert case["received_at"] in ("2026-11-20T01:00:00Z", "2026-11-20T01:00:00+00:00")
     assert case["case_number"].startswith("40-2026-")
+
+
+async def test_hotline_report_must_be_one_the_agency_can_read(world: World) -> None:
+    worker = await world.user(Role.CASE_WORKER, await world.agency("social_affairs", "40"))
+    body = intake_body()
+    body["hotline_report_id"] = str(uuid.uuid4())
+    response = await world.client.post("/api/v1/cases", json=body, headers=worker.headers)
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "hotline_report_id"

@@ -26,7 +26,7 @@ from sqlmodel import col
 from app import audit
 from app.domain.workflow import CaseStatus
 from app.errors import ValidationFailed
-from app.models import Case, CasePerson, Province
+from app.models import Case, CasePerson, HotlineReport, Province
 from app.models.person import PersonKind
 from app.schemas.case import CaseCreate, PossibleDuplicate
 from app.security.blind_index import BlindIndexer
@@ -65,8 +65,17 @@ def _victim_fields(data: CaseCreate) -> PersonFields:
     )
 
 
-async def _check(session: AsyncSession, data: CaseCreate) -> None:
+async def _check(session: AsyncSession, principal: Principal, data: CaseCreate) -> None:
     errors: list[dict[str, str]] = []
+    if data.hotline_report_id is not None:
+        # Only a report the caller's agency may read (its own, or forwarded to it).
+        from app.services.hotline import readable_reports
+
+        reachable = await session.execute(
+            readable_reports(principal).where(col(HotlineReport.id) == data.hotline_report_id)
+        )
+        if reachable.first() is None:
+            errors.append({"field": "hotline_report_id", "message": "unknown hotline report"})
     if await session.get(Province, data.received_location.province_code) is None:
         errors.append(
             {"field": "received_location.province_code", "message": "unknown province code"}
@@ -132,7 +141,7 @@ async def intake_case(
 ) -> tuple[Case, list[PossibleDuplicate]]:
     """Record a new case owned by the caller's agency (see the module rules). Flushes;
     the request's transaction commits. The hotline triage calls this too."""
-    await _check(session, data)
+    await _check(session, principal, data)
     victim_fields = _victim_fields(data)
     victim = await persons.create_person(session, keys, indexer, PersonKind.VICTIM, victim_fields)
     province = data.received_location.province_code

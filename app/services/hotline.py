@@ -29,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app import audit
-from app.errors import Conflict, DeniedForbidden, ValidationFailed
+from app.errors import DeniedForbidden, ValidationFailed
 from app.models import HotlineReport, HotlineSuspectedVictim, Province
 from app.models.person import PersonKind
 from app.schemas.hotline import (
@@ -41,7 +41,6 @@ from app.schemas.hotline import (
 from app.security.blind_index import BlindIndexer
 from app.security.crypto import FieldContext
 from app.security.keyring import KeyProvider
-from app.security.masking import ERASED
 from app.security.permissions import Permission
 from app.security.principal import Principal
 from app.services import persons, vault
@@ -102,44 +101,6 @@ async def get_readable_report(
 
 def text_context(table: str, column: str, row_id: uuid.UUID, person_id: uuid.UUID) -> FieldContext:
     return FieldContext(table=table, column=column, row_id=row_id, person_id=person_id)
-
-
-async def seal(
-    session: AsyncSession,
-    keys: KeyProvider,
-    ctx: FieldContext,
-    text: str,
-    *,
-    actor: Principal | None = None,
-) -> bytes:
-    """Ciphertext of `text` under the data key of `ctx.person_id`; 409 once erased."""
-    assert ctx.person_id is not None
-    data_key = (await vault.person_data_keys(session, keys, [ctx.person_id], actor=actor)).get(
-        ctx.person_id
-    )
-    if data_key is None:
-        raise Conflict("The person this text belongs to has been erased.")
-    return data_key.encrypt(text, ctx)
-
-
-async def unseal(
-    session: AsyncSession,
-    keys: KeyProvider,
-    ctx: FieldContext,
-    ciphertext: bytes | None,
-    *,
-    actor: Principal | None = None,
-) -> str | None:
-    """The text; `[erased]` once the person's key is gone; None when there was none."""
-    if ciphertext is None:
-        return None
-    assert ctx.person_id is not None
-    data_key = (await vault.person_data_keys(session, keys, [ctx.person_id], actor=actor)).get(
-        ctx.person_id
-    )
-    if data_key is None:
-        return ERASED
-    return await vault.open_field(session, data_key, ciphertext, ctx, actor=actor)
 
 
 async def _new_person(
@@ -204,7 +165,7 @@ async def create_report(
         owner_agency_id=principal.agency_id,
         created_by=principal.actor_id,
         caller_person_id=caller_id,
-        summary=await seal(
+        summary=await vault.seal_text(
             session, keys, text_context(REPORTS, "summary", report_id, caller_id), data.summary
         ),
         created_at=now,
@@ -212,7 +173,7 @@ async def create_report(
     )
     if data.caller.relation:
         ctx = text_context(REPORTS, "caller_relation", report_id, caller_id)
-        report.caller_relation = await seal(session, keys, ctx, data.caller.relation)
+        report.caller_relation = await vault.seal_text(session, keys, ctx, data.caller.relation)
     session.add(report)
     await session.flush()
     for position, victim in enumerate(data.suspected_victims):
@@ -233,7 +194,7 @@ async def create_report(
         )
         if victim.location:
             ctx = text_context(VICTIMS, "location", report_id, person_id)
-            row.location = await seal(session, keys, ctx, victim.location)
+            row.location = await vault.seal_text(session, keys, ctx, victim.location)
         session.add(row)
     await session.flush()
     given = [f for f in _CREATE_FIELDS if _given(data, f)]
@@ -335,7 +296,7 @@ async def read_report(
         if not revealing:
             return None
         ctx = text_context(table, column, report.id, person_id)
-        return await unseal(session, keys, ctx, value, actor=principal)
+        return await vault.open_text(session, keys, ctx, value, actor=principal)
 
     result = HotlineReportPublic(
         id=report.id,

@@ -37,12 +37,11 @@ from app.security.blind_index import BlindIndexer
 from app.security.keyring import KeyProvider
 from app.security.permissions import Permission
 from app.security.principal import Principal
-from app.services import persons
+from app.services import persons, vault
 from app.services.cases.intake import intake_case
 from app.services.hotline import (
     REPORTS,
     get_readable_report,
-    seal,
     suspected_victims,
     text_context,
 )
@@ -129,7 +128,9 @@ async def triage_report(
     elif data.action == TriageAction.CLOSE:
         assert data.reason is not None
         ctx = text_context(REPORTS, "close_reason", report.id, report.caller_person_id)
-        report.close_reason = await seal(session, keys, ctx, data.reason, actor=principal)
+        report.close_reason = await vault.seal_text(
+            session, keys, ctx, data.reason, actor=principal
+        )
         report.status = HotlineStatus.CLOSED.value
         fields = ("close_reason",)
     else:

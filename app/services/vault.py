@@ -26,14 +26,15 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Collection
+from collections.abc import Callable, Collection
+from typing import TypeVar
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.audit.writer import AuditContext, record
-from app.errors import DataIntegrityFailure
+from app.errors import Conflict, DataIntegrityFailure
 from app.logging import request_id_var
 from app.models.person import PersonKey
 from app.security.crypto import (
@@ -45,7 +46,10 @@ from app.security.crypto import (
     open_data_key,
 )
 from app.security.keyring import KeyProvider, WrappedKey
+from app.security.masking import ERASED
 from app.security.principal import Principal
+
+_T = TypeVar("_T")
 
 log = logging.getLogger("vcm.vault")
 
@@ -171,17 +175,15 @@ async def person_data_keys(
     return opened
 
 
-async def open_field(
+async def _opened(
     session: AsyncSession,
-    data_key: DataKey,
-    ciphertext: bytes,
     ctx: FieldContext,
-    *,
-    actor: Actor = None,
-) -> Revealed:
-    """Decrypt one text field written for `ctx`; any mismatch is an integrity failure."""
+    decrypt: Callable[[], _T],
+    actor: Actor,
+) -> _T:
+    """Run `decrypt`; any mismatch is an integrity failure (recorded, then raised)."""
     try:
-        return data_key.decrypt_str(ciphertext, ctx)
+        return decrypt()
     except IntegrityError:
         raise await integrity_failure(
             session,
@@ -192,6 +194,18 @@ async def open_field(
             reason="ciphertext_rejected",
             actor=actor,
         ) from None
+
+
+async def open_field(
+    session: AsyncSession,
+    data_key: DataKey,
+    ciphertext: bytes,
+    ctx: FieldContext,
+    *,
+    actor: Actor = None,
+) -> Revealed:
+    """Decrypt one text field written for `ctx`; any mismatch is an integrity failure."""
+    return await _opened(session, ctx, lambda: data_key.decrypt_str(ciphertext, ctx), actor)
 
 
 async def open_bytes(
@@ -203,15 +217,42 @@ async def open_bytes(
     actor: Actor = None,
 ) -> bytes:
     """`open_field` for binary content (documents)."""
-    try:
-        return data_key.decrypt(ciphertext, ctx)
-    except IntegrityError:
-        raise await integrity_failure(
-            session,
-            resource_type=RESOURCE_TYPES.get(ctx.table, ctx.table),
-            resource_id=ctx.row_id,
-            person_id=ctx.person_id,
-            fields=(ctx.column,),
-            reason="ciphertext_rejected",
-            actor=actor,
-        ) from None
+    return await _opened(session, ctx, lambda: data_key.decrypt(ciphertext, ctx), actor)
+
+
+async def seal_text(
+    session: AsyncSession,
+    keys: KeyProvider,
+    ctx: FieldContext,
+    text: str,
+    *,
+    actor: Actor = None,
+    erased_detail: str = "The person this text belongs to has been erased.",
+) -> bytes:
+    """Ciphertext of free text under the data key of `ctx.person_id`; 409 once that
+    person is erased (there is no key left to write under)."""
+    data_key = (await person_data_keys(session, keys, [ctx.person_id], actor=actor)).get(
+        ctx.person_id
+    )
+    if data_key is None:
+        raise Conflict(erased_detail)
+    return data_key.encrypt(text, ctx)
+
+
+async def open_text(
+    session: AsyncSession,
+    keys: KeyProvider,
+    ctx: FieldContext,
+    ciphertext: bytes | None,
+    *,
+    actor: Actor = None,
+) -> str | None:
+    """The text; `[erased]` once the person's key is gone; None when there was none."""
+    if ciphertext is None:
+        return None
+    data_key = (await person_data_keys(session, keys, [ctx.person_id], actor=actor)).get(
+        ctx.person_id
+    )
+    if data_key is None:
+        return ERASED
+    return await open_field(session, data_key, ciphertext, ctx, actor=actor)

@@ -11,10 +11,8 @@ import uuid
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.errors import Conflict
 from app.security.crypto import FieldContext
 from app.security.keyring import KeyProvider
-from app.security.masking import ERASED
 from app.security.principal import Principal
 from app.services import vault
 
@@ -31,12 +29,15 @@ async def seal_text(
     actor: Principal | None = None,
 ) -> bytes:
     """Ciphertext of `text` for (table, column, row) under the victim's data key."""
-    data_keys = await vault.person_data_keys(session, keys, [victim_person_id], actor=actor)
-    data_key = data_keys.get(victim_person_id)
-    if data_key is None:  # erased: there is no key to write new text under
-        raise Conflict("The case's victim has been erased; no new text can be recorded.")
     ctx = FieldContext(table=table, column=column, row_id=row_id, person_id=victim_person_id)
-    return data_key.encrypt(text, ctx)
+    return await vault.seal_text(
+        session,
+        keys,
+        ctx,
+        text,
+        actor=actor,
+        erased_detail="The case's victim has been erased; no new text can be recorded.",
+    )
 
 
 async def open_text(
@@ -51,11 +52,5 @@ async def open_text(
     actor: Principal | None = None,
 ) -> str | None:
     """The text, `[erased]` once the victim's key is gone, None when there was none."""
-    if ciphertext is None:
-        return None
-    data_keys = await vault.person_data_keys(session, keys, [victim_person_id], actor=actor)
-    data_key = data_keys.get(victim_person_id)
-    if data_key is None:
-        return ERASED
     ctx = FieldContext(table=table, column=column, row_id=row_id, person_id=victim_person_id)
-    return await vault.open_field(session, data_key, ciphertext, ctx, actor=actor)
+    return await vault.open_text(session, keys, ctx, ciphertext, actor=actor)

@@ -38,6 +38,14 @@ class Case(SQLModel, table=True):
         UniqueConstraint("province_code", "year", "serial", name="uq_cases_number_parts"),
         Index("ix_cases_owner_received", "owner_agency_id", "received_at"),
         Index("ix_cases_status_due", "status", "next_due_at"),
+        CheckConstraint(
+            "victim_sex IN ('female', 'male', 'other', 'unknown')", name="victim_sex"
+        ),
+        CheckConstraint(
+            "victim_ethnicity_group IN ('kinh', 'minority')", name="victim_ethnicity_group"
+        ),
+        # Reports group by province and reception date (bench/reports_bench.py).
+        Index("ix_cases_province_received", "province_code", "received_at"),
     )
 
     id: uuid.UUID = uuid_pk()
@@ -61,6 +69,14 @@ class Case(SQLModel, table=True):
     # under 18 a minor, for whom trafficking needs no proof of force or deception).
     is_child: bool = Field(default=False)
     is_minor: bool = Field(default=False)
+    # Reporting columns (app/services/cases/stats.py): coarse values copied from the
+    # victim's encrypted identity so reports never decrypt. Sex is `unknown` when not
+    # known; the others are NULL when not recorded.
+    victim_sex: str = Field(default="unknown", max_length=8)
+    victim_age_at_intake: int | None = Field(default=None, sa_column=Column(SmallInteger))
+    victim_nationality: str | None = Field(default=None, max_length=2)
+    victim_ethnicity_group: str | None = Field(default=None, max_length=10)
+    victim_hometown_province_code: str | None = Field(default=None, max_length=2)
     # Entitlements differ for a person still abroad (DOMAIN.md).
     currently_abroad: bool = Field(default=False)
     hotline_report_id: uuid.UUID | None = Field(default=None, index=True)

@@ -33,15 +33,11 @@ from app.security.principal import Principal
 from app.services import persons
 from app.services.cases import timeline
 from app.services.cases.access import get_readable_case
+from app.services.cases.stats import CHILD_AGE, age_on
 from app.services.pagination import PageParams, page_of, paginate
 
-CHILD_AGE = 16  # Law on Children: under 16 is a child
 OWN_CONSENT_AGE = 7  # from 7 the child's own consent is needed too
 _REPRESENTED = {ConsentGiver.LEGAL_REPRESENTATIVE, ConsentGiver.BOTH}
-
-
-def age_on(birth: date, day: date) -> int:
-    return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
 
 
 def allowed_givers(age: int | None, *, is_child: bool) -> set[ConsentGiver]:

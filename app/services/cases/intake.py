@@ -17,7 +17,7 @@ Rules:
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -33,20 +33,14 @@ from app.security.blind_index import BlindIndexer
 from app.security.keyring import KeyProvider
 from app.security.principal import Principal
 from app.services import persons, persons_search
-from app.services.cases import numbering, timeline
+from app.services.cases import numbering, stats, timeline
 from app.services.cases.access import readable_cases
 from app.services.cases.deadlines import deadline_policy
 from app.services.person_fields import PersonFields
 
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
-CHILD_AGE = 16
-MINOR_AGE = 18
 # A clock a little ahead of ours must not make a just-received case "in the future".
 _CLOCK_SKEW = timedelta(minutes=5)
-
-
-def age_on(born: date, day: date) -> int:
-    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
 
 
 def _victim_fields(data: CaseCreate) -> PersonFields:
@@ -148,8 +142,6 @@ async def intake_case(
     year = data.received_at.astimezone(VIETNAM).year
     serial, case_number = await numbering.next_case_number(session, province, year)
     received_day = data.received_at.astimezone(VIETNAM).date()
-    born = data.victim.date_of_birth
-    age = age_on(born, received_day) if born else None
     now = datetime.now(UTC)
     case = Case(
         id=uuid.uuid4(),
@@ -165,8 +157,6 @@ async def intake_case(
         exploitation_types=sorted({t.value for t in data.exploitation_types}),
         destination_country=data.destination_country,
         victim_person_id=victim.id,
-        is_child=age is not None and age < CHILD_AGE,
-        is_minor=age is not None and age < MINOR_AGE,
         currently_abroad=data.currently_abroad,
         hotline_report_id=data.hotline_report_id,
         next_due_at=deadline_policy().due_for(CaseStatus.RECEIVED, data.received_at),
@@ -174,6 +164,7 @@ async def intake_case(
         created_at=now,
         updated_at=now,
     )
+    stats.apply_victim_stats(case, received_day, data.victim.model_dump())
     session.add(case)
     await session.flush()
     session.add(CasePerson(case_id=case.id, person_id=victim.id, role="victim"))

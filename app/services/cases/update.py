@@ -26,8 +26,9 @@ from app.security.blind_index import BlindIndexer
 from app.security.keyring import KeyProvider
 from app.security.principal import Principal
 from app.services import persons
-from app.services.cases import timeline, transitions
+from app.services.cases import stats, timeline, transitions
 from app.services.cases.access import get_readable_case
+from app.services.cases.intake import VIETNAM
 from app.services.person_fields import PersonFields
 
 _UNCLEARABLE = ("sex", "nationality")
@@ -99,6 +100,8 @@ async def update_case(
         await persons.update_person(
             session, keys, indexer, case.victim_person_id, values, clear=clear, actor=principal
         )
+        received_day = case.received_at.astimezone(VIETNAM).date()
+        stats.apply_victim_stats(case, received_day, victim_changes)
         changed.extend(f"victim.{name}" for name in sorted(victim_changes))
     if not changed:
         raise ValidationFailed([{"field": "body", "message": "names no field to change"}])

@@ -1,0 +1,102 @@
+"""The reporting columns of a case (app/services/cases/stats.py): set at intake, kept in
+step with PATCH, and never anything identifying."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from app.security.permissions import Role
+from app.services.cases.stats import ethnicity_group
+from tests.cases.intake_helpers import intake_body, open_case, years_ago
+from tests.conftest import World
+
+
+async def _stats(engine: AsyncEngine, case_id: str) -> dict[str, Any]:
+    async with engine.connect() as conn:
+        row = (
+            await conn.execute(
+                text(
+                    "SELECT victim_sex, victim_age_at_intake, victim_nationality, "
+                    "victim_ethnicity_group, victim_hometown_province_code, is_child, is_minor "
+                    "FROM cases WHERE id = :id"
+                ),
+                {"id": uuid.UUID(case_id)},
+            )
+        ).one()
+    return dict(row._mapping)
+
+
+@pytest.mark.parametrize(
+    ("given", "group"),
+    [
+        ("Kinh", "kinh"),
+        ("  KINH ", "kinh"),
+        ("Dân tộc Kinh", "kinh"),
+        ("Hmông", "minority"),
+        ("Thái", "minority"),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_ethnicity_group(given: str | None, group: str | None) -> None:
+    assert ethnicity_group(given) == group
+
+
+async def test_intake_sets_reporting_columns(world: World, engine: AsyncEngine) -> None:
+    worker = await world.user(Role.CASE_WORKER)
+    body = intake_body(
+        sex="female",
+        date_of_birth=years_ago(15, days=10),
+        ethnicity="Hmông",
+        hometown_province_code="37",
+        nationality="VN",
+    )
+    case = await open_case(world, worker, body)
+    assert await _stats(engine, case["id"]) == {
+        "victim_sex": "female",
+        "victim_age_at_intake": 15,
+        "victim_nationality": "VN",
+        "victim_ethnicity_group": "minority",
+        "victim_hometown_province_code": "37",
+        "is_child": True,
+        "is_minor": True,
+    }
+
+
+async def test_unknown_values_stay_unknown(world: World, engine: AsyncEngine) -> None:
+    worker = await world.user(Role.CASE_WORKER)
+    case = await open_case(world, worker, intake_body(sex="unknown", date_of_birth=None))
+    stats = await _stats(engine, case["id"])
+    assert stats["victim_sex"] == "unknown"
+    assert stats["victim_age_at_intake"] is None
+    assert stats["victim_ethnicity_group"] is None
+    assert stats["is_child"] is False
+
+
+async def test_patch_keeps_columns_in_step(world: World, engine: AsyncEngine) -> None:
+    worker = await world.user(Role.CASE_WORKER)
+    case = await open_case(world, worker, intake_body(ethnicity="Kinh"))
+    response = await world.client.patch(
+        f"/api/v1/cases/{case['id']}",
+        json={
+            "victim": {
+                "sex": "male",
+                "date_of_birth": years_ago(17),
+                "ethnicity": None,
+                "nationality": "LA",
+            }
+        },
+        headers={**worker.headers, "If-Match": '"1"'},
+    )
+    assert response.status_code == 200, response.text
+    stats = await _stats(engine, case["id"])
+    assert stats["victim_sex"] == "male"
+    assert stats["victim_age_at_intake"] == 17
+    assert stats["victim_nationality"] == "LA"
+    assert stats["victim_ethnicity_group"] is None
+    assert (stats["is_child"], stats["is_minor"]) == (False, True)

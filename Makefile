@@ -30,6 +30,10 @@ fmt: $(STAMP)
 test: lint
 	$(BIN)/pytest
 
+# Schemathesis with many more examples per operation and role than `make test` runs.
+fuzz: $(STAMP)
+	VCM_FUZZ_EXAMPLES=$${VCM_FUZZ_EXAMPLES:-50} $(BIN)/pytest -m fuzz tests/fuzz
+
 openapi: $(STAMP)
 	$(BIN)/python -m app.openapi > openapi.yaml
 

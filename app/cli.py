@@ -20,6 +20,7 @@ from app.config import Settings, get_settings
 from app.keys import ConfigurationError, check_production, load_keyring
 from app.security import keys_cli
 from app.security.keyring import KeyRingError
+from app.services.webhooks import cli as webhooks_cli
 
 log = logging.getLogger("vcm.cli")
 
@@ -115,6 +116,11 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
             access_log=False,
             server_header=False,
             proxy_headers=settings.trust_forwarded_for,
+            # uvicorn kills a worker that does not answer its health check within
+            # this many seconds, including a replacement still importing the app
+            # (about 4 s of CPU): at the default 5 s a busy host restarts a killed
+            # worker over and over (bench/faults.py).
+            timeout_worker_healthcheck=30,
         )
 
 
@@ -222,6 +228,7 @@ def build_parser() -> argparse.ArgumentParser:
     create.set_defaults(func=cmd_create_user)
     keys_cli.register(sub)
     audit_cli.register(sub)
+    webhooks_cli.register(sub)
     return parser
 
 

@@ -64,6 +64,7 @@ class Settings(BaseSettings):
     deadline_support_plan_days: int | None = Field(
         default=None, alias="VCM_DEADLINE_SUPPORT_PLAN_DAYS", ge=1
     )
+    referral_due_days: int = Field(default=7, alias="VCM_REFERRAL_DUE_DAYS", ge=1, le=365)
     # The audit sealer chains committed events this often (0 turns the background
     # sealer off; verification still seals on demand) and signs a checkpoint of the
     # chain's head at most this often.
@@ -71,6 +72,17 @@ class Settings(BaseSettings):
     audit_checkpoint_interval_seconds: int = Field(
         default=3600, alias="VCM_AUDIT_CHECKPOINT_INTERVAL", ge=0
     )
+    # Webhook delivery worker: seconds between rounds (0: no background worker in the
+    # server; `vcm worker` still runs it), per-request timeout, and whether receivers
+    # on loopback/private addresses are allowed (dev and tests only; refused in
+    # production, where webhook URLs must also be https).
+    webhook_delivery_interval_seconds: float = Field(
+        default=2.0, alias="VCM_WEBHOOK_DELIVERY_INTERVAL", ge=0
+    )
+    webhook_timeout_seconds: float = Field(
+        default=10.0, alias="VCM_WEBHOOK_TIMEOUT", gt=0, le=30
+    )
+    webhook_allow_private: bool = Field(default=False, alias="VCM_WEBHOOK_ALLOW_PRIVATE")
 
     @field_validator("cors_origins", mode="before")
     @classmethod
@@ -116,6 +128,8 @@ class Settings(BaseSettings):
                 problems.append("DATABASE_URL uses a default or empty password.")
         if "*" in self.cors_origins:
             problems.append("VCM_CORS_ORIGINS must list origins, not '*', in production.")
+        if self.webhook_allow_private:
+            problems.append("VCM_WEBHOOK_ALLOW_PRIVATE must be off in production (SSRF).")
         return problems
 
 

@@ -18,7 +18,8 @@ from app.security.blind_index import BlindIndexer
 from app.security.keyring import KeyProvider
 from app.security.permissions import Permission, Role
 from app.security.principal import Principal
-from app.security.tokens import TokenError, TokenService
+from app.security.tokens import CLIENT_ACTOR, TokenError, TokenService
+from app.services.integration_clients import client_principal
 
 _bearer = HTTPBearer(auto_error=False, description="Access token from /api/v1/auth/token")
 
@@ -56,7 +57,8 @@ async def current_principal(
     session: SessionDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
-    """Verify the bearer token, then check the user, agency and login session are live.
+    """Verify the bearer token, then check the user, agency and login session (or the
+    integration client and its agency) are live.
 
     The database check runs on every request (one indexed join), so disabling a user,
     disabling an agency or logging out ends access at once.
@@ -67,6 +69,17 @@ async def current_principal(
         claims = token_service(request).verify_access_token(credentials.credentials)
     except TokenError as exc:
         raise Unauthorized(f"The access token was rejected: {exc}.") from exc
+    if claims.actor_type == CLIENT_ACTOR:
+        client = await client_principal(
+            session,
+            claims,
+            client_address=client_address(request),
+            request_id=getattr(request.state, "request_id", None),
+        )
+        if client is None:
+            raise Unauthorized("The integration client is revoked or its agency is disabled.")
+        request.state.principal = client
+        return client
     row = (
         await session.execute(
             select(

@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger("vcm.errors")
@@ -192,6 +193,28 @@ class ServiceUnavailable(AppError):
         super().__init__(detail, headers={"Retry-After": "5"})
 
 
+# SQLSTATEs meaning "the database is not there right now", not "the request is wrong":
+# class 08 (connection exception), 57P (shutting down, starting up, terminated by the
+# administrator) and 53300 (too many connections). SQLAlchemy maps some of them to a
+# plain DBAPIError, not OperationalError.
+_UNAVAILABLE_SQLSTATES = ("08", "57P", "53300")
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """True for an error that means the database cannot be reached or is restarting:
+    the answer is 503 with Retry-After, never 500."""
+    if isinstance(exc, OperationalError | InterfaceError):
+        return True
+    if isinstance(exc, DBAPIError):
+        if exc.connection_invalidated:
+            return True
+        state = str(getattr(exc.orig, "sqlstate", None) or "")
+        if state.startswith(_UNAVAILABLE_SQLSTATES):
+            return True
+        return isinstance(exc.orig and exc.orig.__cause__, OSError | TimeoutError)
+    return isinstance(exc, OSError | ConnectionError | TimeoutError)
+
+
 def prefers_english(accept_language: str | None) -> bool:
     """Vietnamese unless the client's most preferred language we know is English."""
     if not accept_language:
@@ -308,7 +331,17 @@ def install(app: FastAPI) -> None:
         log.error("unhandled %s", type(exc).__name__, exc_info=exc)
         return render(request, AppError())
 
+    async def on_database_error(request: Request, exc: Exception) -> JSONResponse:
+        # A database error outside the request's session dependency (which maps these
+        # itself): an outage is still 503 with Retry-After; anything else goes on to
+        # the 500 handler.
+        if database_unavailable(exc):
+            log.warning("database unavailable: %s", type(exc).__name__)
+            return render(request, ServiceUnavailable())
+        raise exc
+
     app.add_exception_handler(AppError, on_app_error)
+    app.add_exception_handler(DBAPIError, on_database_error)
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(StarletteHTTPException, on_http)
     app.add_exception_handler(Exception, on_unexpected)

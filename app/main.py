@@ -17,10 +17,16 @@ from app.keys import check_production, load_keyring
 from app.middleware import RequestContextMiddleware
 from app.routers import agencies, audit, auth, cases, hotline, ops, persons, users
 from app.routers import case_records as case_records_routes
+from app.routers import exports as exports_routes
+from app.routers import referrals as referrals_routes
+from app.routers import reports as reports_routes
+from app.routers import integration_clients as integration_clients_routes
 from app.routers import support as support_routes
+from app.routers import webhooks as webhooks_routes
 from app.schemas.common import problem_responses
 from app.security.blind_index import BlindIndexer
 from app.security.tokens import TokenService
+from app.services.webhooks import worker as webhook_worker
 
 API_DESCRIPTION = (
     "Victim case management for Vietnam's anti-human-trafficking agencies. "
@@ -56,7 +62,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 keys,
                 interval_seconds=settings.audit_seal_interval_seconds,
                 checkpoint_interval=timedelta(seconds=settings.audit_checkpoint_interval_seconds),
-            ):
+            ), webhook_worker.running(app.state.sessionmaker, keys, settings):
                 yield
         finally:
             await engine.dispose()
@@ -69,7 +75,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url="/docs" if settings.show_docs else None,
         redoc_url=None,
         openapi_url="/openapi.json" if settings.show_docs else None,
-        responses=problem_responses(413, 422, 500, 503),
+        responses=problem_responses(400, 413, 422, 500, 503),
     )
     app.state.settings = settings
     errors.install(app)
@@ -85,6 +91,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         hotline.router,
         cases.router,
         case_records_routes.router,
+        exports_routes.router,
+        reports_routes.router,
+        referrals_routes.router,
+        integration_clients_routes.router,
+        webhooks_routes.router,
     ]
     for router in routers:
         app.include_router(router)

@@ -91,6 +91,8 @@ def settings(database_url: str, data_dir: Path) -> Settings:
         VCM_ENV="dev",
         # Tests seal on demand (`app.audit.chain.seal`), so chains are deterministic.
         VCM_AUDIT_SEAL_INTERVAL=0,
+        # Tests deliver webhooks on demand (`app.services.webhooks.delivery.run_once`).
+        VCM_WEBHOOK_DELIVERY_INTERVAL=0,
     )
 
 

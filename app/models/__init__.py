@@ -13,10 +13,13 @@ from app.models.case_records import (
 from app.models.document import PersonDocument
 from app.models.hotline import HotlineReport, HotlineSuspectedVictim
 from app.models.idempotency import IdempotencyRecord
+from app.models.integration_client import IntegrationClient
 from app.models.person import Person, PersonBlindIndex, PersonKey
 from app.models.reference import AgencyKind, Province
+from app.models.referral import Referral
 from app.models.support import SupportRate, SupportService
 from app.models.user import User
+from app.models.webhook import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
 
 __all__ = [
     "Agency",
@@ -35,6 +38,7 @@ __all__ = [
     "HotlineSuspectedVictim",
     "IdempotencyRecord",
     "IdentificationDecision",
+    "IntegrationClient",
     "LoginFailure",
     "Person",
     "PersonBlindIndex",
@@ -42,8 +46,13 @@ __all__ = [
     "PersonKey",
     "ProtectionMeasure",
     "Province",
+    "Referral",
     "RefreshToken",
     "SupportRate",
     "SupportService",
     "User",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
+    "WebhookEvent",
 ]

@@ -12,7 +12,8 @@ from app.models.agency import Agency
 from app.models.base import created_at_column, utcnow, uuid_pk
 from app.security.permissions import Role
 
-_ROLE_VALUES = ", ".join(f"'{r.value}'" for r in Role)
+# Integration clients have a role of their own but are never users.
+_ROLE_VALUES = ", ".join(f"'{r.value}'" for r in Role if r is not Role.INTEGRATION_CLIENT)
 
 
 class User(SQLModel, table=True):

@@ -15,6 +15,7 @@ from app.schemas.common import problem_responses
 from app.schemas.user import Me
 from app.security.permissions import ROLE_PERMISSIONS
 from app.services import auth as auth_service
+from app.services import integration_clients as clients_service
 from app.services import users as users_service
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"], responses=problem_responses(400, 401, 429))
@@ -23,7 +24,7 @@ wellknown = APIRouter(tags=["auth"])
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
-@router.post("/token", response_model=TokenResponse)
+@router.post("/token", response_model=TokenResponse, response_model_exclude_none=True)
 async def token(
     request: Request,
     response: Response,
@@ -34,8 +35,13 @@ async def token(
     otp: Annotated[str | None, Form(max_length=16)] = None,
     refresh_token: Annotated[str | None, Form(max_length=256)] = None,
     scope: Annotated[str | None, Form(max_length=512)] = None,
+    client_id: Annotated[str | None, Form(max_length=64)] = None,
+    client_secret: Annotated[str | None, Form(max_length=256)] = None,
 ) -> TokenResponse:
-    """OAuth 2 token endpoint (form-encoded): `password` and `refresh_token` grants."""
+    """OAuth 2 token endpoint (form-encoded): `password`, `refresh_token` and
+    `client_credentials` grants. Integration clients authenticate with HTTP Basic or
+    `client_id` + `client_secret` in the form, may narrow `scope`, and get no refresh
+    token."""
     settings = request.app.state.settings
     tokens = token_service(request)
     if grant_type == "password":
@@ -62,9 +68,25 @@ async def token(
             refresh_token=refresh_token,
             context=audit.context_from_request(request),
         )
+    elif grant_type == "client_credentials":
+        granted = await clients_service.client_credentials_grant(
+            session,
+            tokens,
+            settings,
+            credentials=clients_service.client_credentials(
+                request.headers.get("authorization"), client_id, client_secret
+            ),
+            scope=scope,
+            client_address=client_address(request),
+            context=audit.context_from_request(request),
+        )
+        response.headers.update(NO_STORE)
+        return TokenResponse(
+            access_token=granted.access_token, expires_in=granted.expires_in, scope=granted.scope
+        )
     else:
         raise BadRequest(
-            "Supported grant types: password, refresh_token.",
+            "Supported grant types: password, refresh_token, client_credentials.",
             extra={"error": "unsupported_grant_type"},
         )
     response.headers.update(NO_STORE)
@@ -82,6 +104,8 @@ async def logout(session: SessionDep, principal: CurrentPrincipal) -> Response:
 
 @router.get("/me", response_model=Me)
 async def me(session: SessionDep, principal: CurrentPrincipal) -> Me:
+    """The signed-in user; an integration client has no profile (403)."""
+    await auth_service.require_user(session, principal, action="user.read")
     user, agency = await users_service.profile(session, principal)
     return Me(
         **user.model_dump(exclude={"password_hash", "version", "role"}),

@@ -12,3 +12,5 @@ class TokenResponse(BaseModel):
     token_type: Literal["bearer"] = "bearer"  # noqa: S105 - the OAuth token type name
     expires_in: int
     refresh_token: str | None = None
+    # client_credentials only: the scopes granted to this token, space-separated.
+    scope: str | None = None

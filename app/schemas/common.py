@@ -26,6 +26,15 @@ class StrictInput(BaseModel):
             return value.astimezone(UTC)
         return value
 
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul_characters(cls, value: Any) -> Any:
+        # PostgreSQL text cannot hold U+0000: refuse it here (422), not there (500).
+        values = value if isinstance(value, list) else [value]
+        if any(isinstance(v, str) and "\x00" in v for v in values):
+            raise ValueError("must not contain the NUL character")
+        return value
+
 
 class Page(BaseModel, Generic[T]):
     items: list[T]

@@ -19,6 +19,9 @@ class Role(StrEnum):
     HOTLINE_OPERATOR = "hotline_operator"
     AUDITOR = "auditor"
     ANALYST = "analyst"
+    # Not a user role: the role of every integration client's principal (the users API
+    # refuses to give it, see MANAGEABLE_ROLES); its scopes narrow it further.
+    INTEGRATION_CLIENT = "integration_client"
 
 
 class Permission(StrEnum):
@@ -55,6 +58,11 @@ _CASE_WORK = {
     P.HOTLINE_REPORTS_READ,
 }
 
+# What an agency admin may grant an integration client, and so all a client can ever
+# do: read its agency's cases and referrals and send referrals. Never administration
+# (users, agencies, webhooks, clients), audit, reveal or case writes.
+CLIENT_SCOPES = frozenset({P.REFERRALS_READ, P.REFERRALS_WRITE, P.CASES_READ, P.AGENCIES_READ})
+
 # A system administrator runs the system (agencies, admins, rates, erasure orders)
 # and reads no case data; an auditor reads the audit trail and nothing else.
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -85,6 +93,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     ),
     Role.AUDITOR: frozenset({P.AGENCIES_READ, P.AUDIT_READ}),
     Role.ANALYST: frozenset({P.AGENCIES_READ, P.REPORTS_READ}),
+    Role.INTEGRATION_CLIENT: frozenset(CLIENT_SCOPES),
 }
 
 # Which roles each administrator may give, take away or edit. System administrators

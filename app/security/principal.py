@@ -10,7 +10,8 @@ from app.security.permissions import Permission, Role, has_permission
 
 @dataclass(frozen=True)
 class Principal:
-    """A user (or, later, an integration client) acting for one agency."""
+    """A user, or an integration client (`actor_type` "client", role
+    `integration_client`, narrowed by `scopes`), acting for one agency."""
 
     actor_id: uuid.UUID
     role: Role

@@ -22,7 +22,10 @@ from app.security.keyring import KeyProvider, ed25519_jwk
 
 ALGORITHMS = ["EdDSA"]
 ACCESS_TOKEN_TYPE = "at+jwt"  # noqa: S105 - RFC 9068 media type, not a secret
-_REQUIRED_CLAIMS = ["exp", "iat", "nbf", "iss", "aud", "sub", "jti", "sid"]
+_REQUIRED_CLAIMS = ["exp", "iat", "nbf", "iss", "aud", "sub", "jti"]
+# A user's token names its login session; an integration client's token has no session
+# and says so (`act_type`), with its granted `scope` (RFC 9068 2.2.3) and `client_id`.
+CLIENT_ACTOR = "client"
 # Clock skew tolerated between hosts for exp/nbf.
 LEEWAY_SECONDS = 30
 
@@ -34,11 +37,14 @@ class TokenError(Exception):
 @dataclass(frozen=True)
 class AccessClaims:
     subject: uuid.UUID
-    session_id: uuid.UUID
+    session_id: uuid.UUID | None
     token_id: str
     role: str
     agency_id: uuid.UUID
     expires_at: datetime
+    actor_type: str = "user"
+    # Integration clients only: the scopes this token was issued with.
+    scopes: frozenset[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -87,6 +93,41 @@ class TokenService:
         )
         return IssuedToken(token=token, token_id=token_id, expires_in=self.ttl_seconds)
 
+    def issue_client_token(
+        self,
+        *,
+        client_id: uuid.UUID,
+        agency_id: uuid.UUID,
+        role: str,
+        scopes: frozenset[str],
+        now: datetime | None = None,
+    ) -> IssuedToken:
+        """An access token for an integration client: no session, its scopes inside."""
+        now = now or datetime.now(UTC)
+        signing = self._keys.token_signing_key()
+        token_id = str(uuid.uuid4())
+        claims: dict[str, Any] = {
+            "iss": self.issuer,
+            "aud": self.audience,
+            "sub": str(client_id),
+            "client_id": str(client_id),
+            "act_type": CLIENT_ACTOR,
+            "scope": " ".join(sorted(scopes)),
+            "jti": token_id,
+            "iat": now,
+            "nbf": now,
+            "exp": now + timedelta(seconds=self.ttl_seconds),
+            "role": role,
+            "agency_id": str(agency_id),
+        }
+        token = jwt.encode(
+            claims,
+            signing.private_key,
+            algorithm="EdDSA",
+            headers={"kid": signing.kid, "typ": ACCESS_TOKEN_TYPE},
+        )
+        return IssuedToken(token=token, token_id=token_id, expires_in=self.ttl_seconds)
+
     def verify_access_token(self, token: str) -> AccessClaims:
         try:
             header = jwt.get_unverified_header(token)
@@ -109,6 +150,21 @@ class TokenService:
                 leeway=LEEWAY_SECONDS,
                 options={"require": _REQUIRED_CLAIMS, "verify_signature": True},
             )
+            if claims.get("act_type") == CLIENT_ACTOR:
+                if claims["client_id"] != claims["sub"] or "sid" in claims:
+                    raise TokenError("token rejected")
+                return AccessClaims(
+                    subject=uuid.UUID(claims["sub"]),
+                    session_id=None,
+                    token_id=str(claims["jti"]),
+                    role=str(claims.get("role", "")),
+                    agency_id=uuid.UUID(claims["agency_id"]),
+                    expires_at=datetime.fromtimestamp(claims["exp"], UTC),
+                    actor_type=CLIENT_ACTOR,
+                    scopes=frozenset(str(claims["scope"]).split()),
+                )
+            if "act_type" in claims:
+                raise TokenError("token rejected")
             return AccessClaims(
                 subject=uuid.UUID(claims["sub"]),
                 session_id=uuid.UUID(claims["sid"]),

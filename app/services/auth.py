@@ -31,7 +31,7 @@ from sqlmodel import col
 from app import audit
 from app.audit import AuditContext
 from app.config import Settings
-from app.errors import InvalidCredentials, InvalidGrant, TooManyRequests
+from app.errors import DeniedForbidden, InvalidCredentials, InvalidGrant, TooManyRequests
 from app.models import Agency, AuthSession, LoginFailure, RefreshToken, User
 from app.security.passwords import verify_password
 from app.security.principal import Principal
@@ -240,8 +240,28 @@ async def refresh_grant(
     return pair
 
 
+async def require_user(session: AsyncSession, principal: Principal, *, action: str) -> None:
+    """Login sessions and profiles belong to users: an integration client has neither
+    (403, audited as denied `not_a_user`; a client is ended by revoking it)."""
+    if principal.actor_type == "user":
+        return
+    await audit.record(
+        session,
+        action=action,
+        resource_type="user",
+        principal=principal,
+        outcome="denied",
+        reason="not_a_user",
+    )
+    raise DeniedForbidden(
+        "Integration clients have no user profile or login session; "
+        "an agency admin revokes the client instead."
+    )
+
+
 async def logout(session: AsyncSession, principal: Principal) -> None:
     """End the caller's login session."""
+    await require_user(session, principal, action="auth.logout")
     assert principal.session_id is not None
     await revoke_session(session, principal.session_id, reason="logout")
     await audit.record(

@@ -2,9 +2,13 @@
 from (STYLE.md rule 3).
 
 A case is visible to its owning agency's case workers and supervisors, to the user it
-is assigned to, and (the referrals issue adds this) to agencies holding an accepted
-referral. Everyone else gets 404, exactly as for a case that does not exist; an
-attempt on an existing case out of reach is recorded as a denied audit event.
+is assigned to, and, read only, to an agency that transferred it to another (an
+accepted or completed `transfer` referral from that agency): it keeps reading what it
+created, and any write is 403 "read only after transfer". A referral's receiver gets
+no case-level access: it reads only the shared fields, through the referral
+(`app.services.referrals`). Everyone else gets 404, exactly as for a case that does
+not exist; an attempt on an existing case out of reach is recorded as a denied audit
+event.
 """
 
 from __future__ import annotations
@@ -12,11 +16,13 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import Select, false, or_, select
+from sqlalchemy import Select, exists, false, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from app.models import Case
+from app import audit
+from app.errors import DeniedForbidden
+from app.models import Case, Referral
 from app.security.permissions import Permission
 from app.security.principal import Principal
 from app.services.reach import load_readable
@@ -32,8 +38,27 @@ def readable_cases(principal: Principal) -> Select[Any]:
         or_(
             col(Case.owner_agency_id) == principal.agency_id,
             col(Case.assigned_to) == principal.actor_id,
+            _transferred_from(principal),
         )
     )
+
+
+def _transferred_from(principal: Principal) -> Any:
+    """The case was handed over by the principal's agency through a transfer."""
+    return exists().where(
+        col(Referral.case_id) == col(Case.id),
+        col(Referral.from_agency_id) == principal.agency_id,
+        col(Referral.purpose) == "transfer",
+        col(Referral.status).in_(("accepted", "completed")),
+    )
+
+
+# Actions that only read; any other action on a case is a write (deny by default).
+_READ_VERBS = frozenset({"read", "list", "reveal", "search", "access_log"})
+
+
+def _is_write(action: str, for_update: bool) -> bool:
+    return for_update or action.rsplit(".", 1)[-1] not in _READ_VERBS
 
 
 async def get_readable_case(
@@ -45,7 +70,9 @@ async def get_readable_case(
     for_update: bool = False,
 ) -> Case:
     """The case, or 404. A case that exists but is out of reach answers the same 404
-    and leaves a denied audit event (`action`, reason `out_of_reach`)."""
+    and leaves a denied audit event (`action`, reason `out_of_reach`). A write (an
+    `action` whose verb is not a read one, or `for_update`) by an agency that only
+    reads the case since transferring it is 403, reason `read_only_after_transfer`."""
     case: Case = await load_readable(
         session,
         principal,
@@ -56,4 +83,18 @@ async def get_readable_case(
         action=action,
         for_update=for_update,
     )
+    reaches_as_owner = (
+        case.owner_agency_id == principal.agency_id or case.assigned_to == principal.actor_id
+    )
+    if not reaches_as_owner and _is_write(action, for_update):
+        await audit.record(
+            session,
+            action=action,
+            resource_type="case",
+            resource_id=case.id,
+            principal=principal,
+            outcome="denied",
+            reason="read_only_after_transfer",
+        )
+        raise DeniedForbidden("Read only after transfer: the case now belongs to another agency.")
     return case

@@ -1,0 +1,144 @@
+"""Referrals between agencies: `POST|GET /api/v1/referrals`,
+`GET /api/v1/referrals/{id}`, `POST /api/v1/referrals/{id}/accept|reject|complete|cancel`
+and a case's accounting of disclosures, `GET /api/v1/cases/{id}/disclosures`."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import JSONResponse
+
+from app.db import SessionDep
+from app.deps import KeysDep, require
+from app.idempotency import IdempotencyDep
+from app.models.referral import ReferralStatus
+from app.schemas.common import Page, problem_responses
+from app.schemas.referrals import (
+    DisclosurePublic,
+    ReferralAction,
+    ReferralCreate,
+    ReferralDirection,
+    ReferralPage,
+    ReferralPublic,
+)
+from app.security.permissions import Permission
+from app.security.principal import Principal
+from app.services.pagination import PageParams, page_params
+from app.services.referrals import create, lifecycle, read
+
+router = APIRouter(tags=["referrals"], responses=problem_responses(401, 404))
+
+# Hidden: a role that reads no case data learns nothing about which referrals exist.
+ReadReferrals = Annotated[Principal, require(Permission.REFERRALS_READ, hide=True)]
+WriteReferrals = Annotated[Principal, require(Permission.REFERRALS_WRITE, hide=True)]
+ReadAccessLog = Annotated[Principal, require(Permission.CASES_ACCESS_LOG, hide=True)]
+Pages = Annotated[PageParams, Depends(page_params)]
+_ACTION = "/api/v1/referrals/{referral_id}/"
+_ACTION_ERRORS = problem_responses(403, 409, 422)
+
+
+@router.post(
+    "/api/v1/referrals",
+    status_code=201,
+    response_model=ReferralPublic,
+    responses=problem_responses(403, 422),
+)
+async def create_referral(
+    session: SessionDep,
+    keys: KeysDep,
+    principal: WriteReferrals,
+    body: ReferralCreate,
+    idempotency: IdempotencyDep,
+) -> JSONResponse:
+    """The owning agency refers a case, sharing only `shared_fields`, on a legal basis:
+    a data-sharing consent in force, an investigation, or an emergency with a reason."""
+
+    async def run() -> ReferralPublic:
+        return await create.create_referral(session, keys, principal, body)
+
+    return await idempotency.run(run, resource_type="referral")
+
+
+@router.get("/api/v1/referrals", response_model=ReferralPage)
+async def list_referrals(
+    session: SessionDep,
+    principal: ReadReferrals,
+    params: Pages,
+    direction: ReferralDirection | None = None,
+    status: ReferralStatus | None = None,
+) -> ReferralPage:
+    """The agency's inbox (`incoming`), outbox (`outgoing`) or both, with the count of
+    open referrals past their due date."""
+    items, cursor, overdue = await read.list_referrals(
+        session, principal, params, direction=direction, status=status
+    )
+    return ReferralPage(items=items, next_cursor=cursor, overdue_count=overdue)
+
+
+@router.get("/api/v1/referrals/{referral_id}", response_model=ReferralPublic)
+async def get_referral(
+    session: SessionDep, keys: KeysDep, principal: ReadReferrals, referral_id: uuid.UUID
+) -> ReferralPublic:
+    """Metadata, and exactly the shared fields while the receiver's access is active."""
+    return await read.get_referral(session, keys, principal, referral_id)
+
+
+@router.post(_ACTION + "accept", response_model=ReferralPublic, responses=_ACTION_ERRORS)
+async def accept_referral(
+    session: SessionDep,
+    keys: KeysDep,
+    principal: WriteReferrals,
+    referral_id: uuid.UUID,
+    body: ReferralAction | None = None,
+) -> ReferralPublic:
+    """The receiving agency accepts a pending referral; a transfer moves the case."""
+    return await lifecycle.act(session, keys, principal, referral_id, "accept", body)
+
+
+@router.post(_ACTION + "reject", response_model=ReferralPublic, responses=_ACTION_ERRORS)
+async def reject_referral(
+    session: SessionDep,
+    keys: KeysDep,
+    principal: WriteReferrals,
+    referral_id: uuid.UUID,
+    body: ReferralAction,
+) -> ReferralPublic:
+    """The receiving agency rejects a pending referral, with a reason."""
+    return await lifecycle.act(session, keys, principal, referral_id, "reject", body)
+
+
+@router.post(_ACTION + "complete", response_model=ReferralPublic, responses=_ACTION_ERRORS)
+async def complete_referral(
+    session: SessionDep,
+    keys: KeysDep,
+    principal: WriteReferrals,
+    referral_id: uuid.UUID,
+    body: ReferralAction,
+) -> ReferralPublic:
+    """The receiving agency completes an accepted referral with the outcome and the
+    services delivered; its access ends."""
+    return await lifecycle.act(session, keys, principal, referral_id, "complete", body)
+
+
+@router.post(_ACTION + "cancel", response_model=ReferralPublic, responses=_ACTION_ERRORS)
+async def cancel_referral(
+    session: SessionDep,
+    keys: KeysDep,
+    principal: WriteReferrals,
+    referral_id: uuid.UUID,
+    body: ReferralAction | None = None,
+) -> ReferralPublic:
+    """The sending agency cancels a pending or accepted referral; access ends."""
+    return await lifecycle.act(session, keys, principal, referral_id, "cancel", body)
+
+
+@router.get("/api/v1/cases/{case_id}/disclosures", response_model=Page[DisclosurePublic])
+async def list_disclosures(
+    session: SessionDep, principal: ReadAccessLog, case_id: uuid.UUID, params: Pages
+) -> Page[DisclosurePublic]:
+    """Which agency was given which fields of this case, when, why and on which legal
+    basis: the accounting of disclosures the person can be given (supervisors)."""
+    items, cursor = await read.list_disclosures(session, principal, case_id, params)
+    return Page(items=items, next_cursor=cursor)

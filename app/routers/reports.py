@@ -1,0 +1,107 @@
+"""Reports: `GET /api/v1/reports/summary` and `GET /api/v1/reports/periodic`."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from fastapi.responses import Response
+
+from app.db import SessionDep
+from app.deps import require
+from app.schemas.common import problem_responses
+from app.schemas.reports import AgeBands, PeriodicFormat, PeriodicReport, SummaryReport
+from app.security.permissions import Permission
+from app.security.principal import Principal
+from app.services.reports import formats, periodic, summary
+
+router = APIRouter(
+    prefix="/api/v1/reports",
+    tags=["reports"],
+    responses=problem_responses(401, 403, 404, 422),
+)
+
+# Hidden: a role without reports:read (case work, system administration) learns
+# nothing of what exists.
+ReadReports = Annotated[Principal, require(Permission.REPORTS_READ, hide=True)]
+Province = Annotated[str | None, Query(pattern=r"^[0-9]{2}$")]
+
+_FILES = {
+    PeriodicFormat.CSV: "text/csv; charset=utf-8",
+    PeriodicFormat.XLSX: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+@router.get("/summary", response_model=SummaryReport)
+async def summary_report(
+    session: SessionDep,
+    principal: ReadReports,
+    province_code: Province = None,
+    from_date: Annotated[date | None, Query(alias="from")] = None,
+    to_date: Annotated[date | None, Query(alias="to")] = None,
+    group_by: Annotated[
+        list[str],
+        Query(description="One or two dimensions, repeated or comma-separated."),
+    ] = [],  # noqa: B006 (FastAPI copies query defaults)
+    age_bands: AgeBands = AgeBands.HOTLINE,
+) -> Any:
+    """Persons (distinct victims), cases, delivered services and their VND, of the
+    cases received from `from` to `to` (Vietnam days, inclusive) in the caller's
+    scope, grouped by one or two dimensions, with margins and the total. A figure of
+    1 to 10 persons is `"<11"`, and complementary cells are suppressed so none can
+    be recovered from the totals. Audited as `report.summary`."""
+    report = await summary.summary_report(
+        session,
+        principal,
+        province_code=province_code,
+        from_date=from_date,
+        to_date=to_date,
+        group_by=group_by,
+        age_bands=age_bands.value,
+    )
+    return SummaryReport.model_validate(report)
+
+
+@router.get(
+    "/periodic",
+    response_model=PeriodicReport,
+    responses={
+        200: {
+            "description": "The return as JSON, or as a CSV or XLSX attachment.",
+            "content": {media: {"schema": {"type": "string"}} for media in _FILES.values()},
+        }
+    },
+)
+async def periodic_report(
+    session: SessionDep,
+    principal: ReadReports,
+    period: Annotated[str, Query(pattern=r"^\d{4}(-H[12])?$", examples=["2026-H1", "2026"])],
+    province_code: Province = None,
+    format: PeriodicFormat = PeriodicFormat.JSON,
+) -> Any:
+    """The six-monthly (`YYYY-H1`, `YYYY-H2`) or annual (`YYYY`) return of the
+    caller's scope in the shape the provinces send up: exact counts (the province's
+    own official return; no suppression), each breakdown adding up to its total.
+    `format=csv|xlsx` answers a file attachment. Audited as `report.periodic`."""
+    report = await periodic.periodic_report(
+        session, principal, period=period, province_code=province_code, file_format=format.value
+    )
+    if format is PeriodicFormat.JSON:
+        return PeriodicReport.model_validate(report)
+    table = periodic.rows(report)
+    body = (
+        formats.csv_bytes(table)
+        if format is PeriodicFormat.CSV
+        else formats.xlsx_bytes(table, sheet=f"{report.scope} {report.period}")
+    )
+    return Response(
+        content=body,
+        media_type=_FILES[format],
+        headers={
+            "Content-Disposition": (
+                f'attachment; filename="report-{report.scope}-{report.period}.{format.value}"'
+            ),
+            "Cache-Control": "no-store",
+        },
+    )

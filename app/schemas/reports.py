@@ -1,0 +1,110 @@
+"""Response shapes of the reports (summary and periodic)."""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class SummaryDimension(StrEnum):
+    SEX = "sex"
+    AGE_BAND = "age_band"
+    PROVINCE = "province"
+    DESTINATION_COUNTRY = "destination_country"
+    EXPLOITATION_TYPE = "exploitation_type"
+    SUPPORT_TYPE = "support_type"
+    STATUS = "status"
+    INTAKE_SOURCE = "intake_source"
+    ETHNICITY_GROUP = "ethnicity_group"
+
+
+class AgeBands(StrEnum):
+    HOTLINE = "hotline"
+    CTDC = "ctdc"
+
+
+class PeriodicFormat(StrEnum):
+    JSON = "json"
+    CSV = "csv"
+    XLSX = "xlsx"
+
+
+Suppressed = Literal["<11"]
+
+
+class SummaryFigure(BaseModel):
+    """A cell (every dimension), a margin (one) or the total (none). Every measure of
+    a figure of 1 to 10 persons, or of its complementary suppressions, is `"<11"`
+    (the amount null) and `suppressed` is true."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    group: dict[str, str] = Field(description="Dimension → value; empty for the total.")
+    persons: int | Suppressed = Field(description="Distinct victims.")
+    cases: int | Suppressed
+    services: int | Suppressed = Field(description="Support services delivered to these cases.")
+    amount_vnd: int | None = Field(description="VND of those services; null when suppressed.")
+    suppressed: bool
+
+
+class SummaryReport(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    scope: str = Field(description="A province code, or `national`.")
+    province_code: str | None
+    from_date: date | None
+    to_date: date | None
+    group_by: list[SummaryDimension]
+    age_bands: AgeBands
+    multi_valued: bool = Field(
+        description="A grouping by exploitation or support type counts a person in "
+        "several cells; margins and total still count each person once."
+    )
+    threshold: int
+    suppression: Literal["complementary"]
+    cells: list[SummaryFigure]
+    margins: list[SummaryFigure]
+    total: SummaryFigure
+    notes: list[str]
+
+
+class PeriodicPart(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    key: str
+    label: str
+    count: int
+    amount_vnd: int | None = None
+
+
+class PeriodicBreakdown(BaseModel):
+    """One section of the return; its parts add up to `total` (`multi_valued`: the
+    total counts mentions)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    name: str
+    title: str
+    total: int
+    parts: list[PeriodicPart]
+    amount_vnd: int | None = None
+    multi_valued: bool
+
+
+class PeriodicReport(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    period: str
+    first_day: date
+    last_day: date
+    scope: str
+    province_code: str | None
+    hotline_received: int
+    hotline_resolved: int
+    persons_received: int
+    persons_verified: int
+    persons_identified: int
+    breakdowns: list[PeriodicBreakdown]

@@ -1,0 +1,164 @@
+"""Creating a referral.
+
+Rules:
+- Only the case's owning agency refers it (a case worker or supervisor with
+  `referrals:write` who reaches the case); a case out of reach is 404, a case the
+  caller reaches without owning it is 403.
+- The receiving agency exists, is active and is not the sender (else 422).
+- The legal basis is `consent` when `consent_id` names a `data_sharing` consent of
+  this case in force now (else 422); without one, `investigation` when the purpose is
+  investigation, `emergency` when an `emergency_reason` is given; otherwise 422.
+  The audit row flags the basis (reason `legal_basis:<basis>`).
+- `due_at` is in the future; by default VCM_REFERRAL_DUE_DAYS days from now.
+- The note and the emergency reason are encrypted under the victim's data key. The
+  answer carries neither them nor the shared values: it is kept in plain for
+  Idempotency-Key replays, so the values are read with GET.
+- The step is written to the case timeline (`referral_created`) and the audit trail
+  (`referral.create`, naming the fields disclosed and the victim), and
+  `referral.created` is queued for the receiving agency's webhooks.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from app import audit
+from app.config import get_settings
+from app.errors import DeniedForbidden, ValidationFailed
+from app.models import Agency, Referral
+from app.models.referral import LegalBasis, ReferralPurpose
+from app.schemas.referrals import ReferralCreate, ReferralPublic
+from app.security.keyring import KeyProvider
+from app.security.principal import Principal
+from app.services.cases import timeline
+from app.services.cases.access import get_readable_case
+from app.services.referrals import fields
+from app.services.referrals.access import consent_in_force
+from app.services.referrals.read import created_public
+from app.services.webhooks.outbox import emit
+
+ACTION = "referral.create"
+
+
+def _invalid(field: str, message: str) -> ValidationFailed:
+    return ValidationFailed([{"field": field, "message": message}], detail=message)
+
+
+async def _check_receiver(
+    session: AsyncSession, principal: Principal, agency_id: uuid.UUID
+) -> None:
+    if agency_id == principal.agency_id:
+        raise _invalid("to_agency_id", "must be another agency than the sender")
+    active = (
+        await session.execute(
+            select(col(Agency.id)).where(
+                col(Agency.id) == agency_id, col(Agency.is_active).is_(True)
+            )
+        )
+    ).first()
+    if active is None:
+        raise _invalid("to_agency_id", "must be an existing, active agency")
+
+
+async def _legal_basis(
+    session: AsyncSession, body: ReferralCreate, case_id: uuid.UUID, now: datetime
+) -> LegalBasis:
+    if body.consent_id is not None:
+        if not await consent_in_force(session, body.consent_id, case_id, now):
+            raise _invalid(
+                "consent_id", "must be a data_sharing consent of this case that is in force"
+            )
+        return LegalBasis.CONSENT
+    if body.purpose == ReferralPurpose.INVESTIGATION:
+        return LegalBasis.INVESTIGATION
+    if body.emergency_reason:
+        return LegalBasis.EMERGENCY
+    raise _invalid(
+        "consent_id",
+        "is required unless the purpose is investigation or an emergency_reason is given",
+    )
+
+
+async def create_referral(
+    session: AsyncSession, keys: KeyProvider, principal: Principal, body: ReferralCreate
+) -> ReferralPublic:
+    """Refer a case to another agency (rules in the module docstring)."""
+    case = await get_readable_case(session, principal, body.case_id, action=ACTION)
+    if case.owner_agency_id != principal.agency_id:
+        await audit.record(
+            session,
+            action=ACTION,
+            resource_type="case",
+            resource_id=case.id,
+            principal=principal,
+            outcome="denied",
+            reason="not_owning_agency",
+        )
+        raise DeniedForbidden("Only the agency that owns the case may refer it.")
+    await _check_receiver(session, principal, body.to_agency_id)
+    now = datetime.now(UTC)
+    basis = await _legal_basis(session, body, case.id, now)
+    due_at = body.due_at or now + timedelta(days=get_settings().referral_due_days)
+    if due_at <= now:
+        raise _invalid("due_at", "must be in the future")
+    referral_id = uuid.uuid4()
+    victim = case.victim_person_id
+    referral = Referral(
+        id=referral_id,
+        case_id=case.id,
+        from_agency_id=principal.agency_id,
+        to_agency_id=body.to_agency_id,
+        purpose=body.purpose.value,
+        services=[s.value for s in body.services],
+        shared_fields=[f.value for f in body.shared_fields],
+        legal_basis=basis.value,
+        consent_id=body.consent_id,
+        due_at=due_at,
+        note=await fields.seal(session, keys, principal, victim, referral_id, "note", body.note),
+        emergency_reason=await fields.seal(
+            session,
+            keys,
+            principal,
+            victim,
+            referral_id,
+            "emergency_reason",
+            body.emergency_reason,
+        ),
+        created_by=principal.actor_id,
+        created_by_type=principal.actor_type,
+        created_at=now,
+    )
+    session.add(referral)
+    await session.flush()
+    await timeline.append(
+        session,
+        case.id,
+        "referral_created",
+        principal=principal,
+        ref_type="referral",
+        ref_id=referral.id,
+        detail=f"{referral.purpose}:{referral.legal_basis}",
+    )
+    await audit.record(
+        session,
+        action=ACTION,
+        resource_type="referral",
+        resource_id=referral.id,
+        principal=principal,
+        person_id=victim,
+        fields=tuple(referral.shared_fields),
+        purpose=fields.audit_purpose(referral),
+        reason=fields.basis_reason(referral),
+    )
+    await emit(
+        session,
+        event_type="referral.created",
+        agency_ids=[referral.to_agency_id],
+        data={"referral_id": str(referral.id), "case_id": str(case.id)},
+    )
+    return await created_public(session, referral, now)

@@ -1,0 +1,241 @@
+"""Reading referrals: one referral with the shared fields, the inbox and outbox, and
+a case's accounting of disclosures.
+
+Rules:
+- Every query starts from `visible_referrals(principal)` (sender or receiver agency);
+  anything else is 404 with a denied audit row for an existing referral.
+- One referral shows its metadata and, while access is active, exactly its shared
+  fields; the case row is loaded only to take those fields from it, never returned.
+  Each read is audited (`referral.read`) with the fields shown; a read by the
+  receiving agency is a disclosure and carries the purpose of use and the legal basis
+  (`legal_basis:<basis>`), so the trail answers who saw which fields, when and why.
+- Lists carry metadata only, with `overdue_count`: open referrals (pending or
+  accepted) past their due date in the direction asked.
+- The accounting of disclosures of a case lists every referral of it, to whom,
+  which fields, when, why and on which legal basis (owner's supervisors).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from app import audit
+from app.models import Case, Referral
+from app.models.referral import ReferralStatus
+from app.schemas.referrals import (
+    DisclosurePublic,
+    ReferralAccess,
+    ReferralDirection,
+    ReferralPublic,
+    ReferralSummary,
+)
+from app.security.keyring import KeyProvider
+from app.security.principal import Principal
+from app.services.cases.access import get_readable_case
+from app.services.pagination import PageParams, page_of, paginate
+from app.services.referrals import fields
+from app.services.referrals.access import (
+    OPEN,
+    access_state,
+    effective_status,
+    is_overdue,
+    load_visible,
+    visible_referrals,
+)
+
+_TEXTS = ("note", "emergency_reason", "reason", "outcome")
+
+
+def referral_summary(referral: Referral, now: datetime) -> ReferralSummary:
+    return ReferralSummary(
+        id=referral.id,
+        case_id=referral.case_id,
+        from_agency_id=referral.from_agency_id,
+        to_agency_id=referral.to_agency_id,
+        purpose=referral.purpose,
+        services=referral.services,
+        shared_fields=referral.shared_fields,
+        legal_basis=referral.legal_basis,
+        status=effective_status(referral, now),
+        overdue=is_overdue(referral, now),
+        due_at=referral.due_at,
+        created_at=referral.created_at,
+        decided_at=referral.decided_at,
+        completed_at=referral.completed_at,
+        cancelled_at=referral.cancelled_at,
+    )
+
+
+async def referral_public(
+    session: AsyncSession,
+    keys: KeyProvider,
+    principal: Principal,
+    referral: Referral,
+    case: Case,
+    now: datetime,
+) -> tuple[ReferralPublic, ReferralAccess]:
+    """The full view of a referral and the receiver's access state at `now`."""
+    access = await access_state(session, referral, now)
+    shared = None
+    if access == ReferralAccess.ACTIVE:
+        shared = await fields.shared_values(session, keys, principal, case, referral.shared_fields)
+    victim = case.victim_person_id
+    texts = {
+        column: await fields.open_(session, keys, principal, victim, referral, column)
+        for column in _TEXTS
+    }
+    public = ReferralPublic(
+        **referral_summary(referral, now).model_dump(),
+        consent_id=referral.consent_id,
+        services_delivered=referral.services_delivered,
+        **texts,
+        access=access,
+        shared=shared,
+    )
+    return public, access
+
+
+async def created_public(
+    session: AsyncSession, referral: Referral, now: datetime
+) -> ReferralPublic:
+    """The answer to a create: no shared value and no free text, because it is stored
+    as is for Idempotency-Key replays (a plain column); GET the referral for them."""
+    return ReferralPublic(
+        **referral_summary(referral, now).model_dump(),
+        consent_id=referral.consent_id,
+        services_delivered=None,
+        **dict.fromkeys(_TEXTS),
+        access=await access_state(session, referral, now),
+        shared=None,
+    )
+
+
+async def _case_of(session: AsyncSession, referral: Referral) -> Case:
+    # Reached through the referral, not readable_cases: only the shared fields of
+    # this row are ever shown.
+    case = await session.get(Case, referral.case_id)
+    assert case is not None  # a foreign key
+    return case
+
+
+async def get_referral(
+    session: AsyncSession, keys: KeyProvider, principal: Principal, referral_id: uuid.UUID
+) -> ReferralPublic:
+    """One referral, with the shared fields while access is active; audited."""
+    referral = await load_visible(session, principal, referral_id, action="referral.read")
+    case = await _case_of(session, referral)
+    now = datetime.now(UTC)
+    public, access = await referral_public(session, keys, principal, referral, case, now)
+    shown = tuple(referral.shared_fields) if access == ReferralAccess.ACTIVE else ()
+    disclosure = bool(shown) and principal.agency_id == referral.to_agency_id
+    await audit.record(
+        session,
+        action="referral.read",
+        resource_type="referral",
+        resource_id=referral.id,
+        principal=principal,
+        person_id=case.victim_person_id if shown else None,
+        fields=shown,
+        purpose=fields.audit_purpose(referral) if disclosure else None,
+        reason=fields.basis_reason(referral) if disclosure else None,
+    )
+    return public
+
+
+def _directed(principal: Principal, direction: ReferralDirection | None) -> Select[Any]:
+    statement = visible_referrals(principal)
+    if direction == ReferralDirection.INCOMING:
+        statement = statement.where(col(Referral.to_agency_id) == principal.agency_id)
+    elif direction == ReferralDirection.OUTGOING:
+        statement = statement.where(col(Referral.from_agency_id) == principal.agency_id)
+    return statement
+
+
+def _with_status(statement: Select[Any], status: ReferralStatus, now: datetime) -> Select[Any]:
+    """Filter on the effective status (a pending referral past due is expired)."""
+    pending = col(Referral.status) == ReferralStatus.PENDING.value
+    if status == ReferralStatus.PENDING:
+        return statement.where(pending, col(Referral.due_at) > now)
+    if status == ReferralStatus.EXPIRED:
+        return statement.where(
+            or_(
+                col(Referral.status) == ReferralStatus.EXPIRED.value,
+                and_(pending, col(Referral.due_at) <= now),
+            )
+        )
+    return statement.where(col(Referral.status) == status.value)
+
+
+async def list_referrals(
+    session: AsyncSession,
+    principal: Principal,
+    params: PageParams,
+    *,
+    direction: ReferralDirection | None = None,
+    status: ReferralStatus | None = None,
+) -> tuple[list[ReferralSummary], str | None, int]:
+    """The agency's inbox, outbox or both, newest first, with the overdue count."""
+    now = datetime.now(UTC)
+    base = _directed(principal, direction)
+    statement = _with_status(base, status, now) if status else base
+    rows = list(
+        (
+            await session.execute(
+                paginate(statement, params, col(Referral.created_at), col(Referral.id))
+            )
+        ).scalars()
+    )
+    kept, cursor = page_of(rows, params, lambda r: (r.created_at, r.id))
+    overdue = base.where(col(Referral.status).in_(OPEN), col(Referral.due_at) <= now)
+    overdue_count = (
+        await session.execute(select(func.count()).select_from(overdue.subquery()))
+    ).scalar_one()
+    await audit.record(
+        session, action="referral.list", resource_type="referral", principal=principal
+    )
+    return [referral_summary(r, now) for r in kept], cursor, int(overdue_count)
+
+
+async def list_disclosures(
+    session: AsyncSession, principal: Principal, case_id: uuid.UUID, params: PageParams
+) -> tuple[list[DisclosurePublic], str | None]:
+    """The case's disclosures to other agencies, newest first; audited."""
+    action = "disclosure.list"
+    case = await get_readable_case(session, principal, case_id, action=action)
+    statement = paginate(
+        select(Referral).where(col(Referral.case_id) == case.id),
+        params,
+        col(Referral.created_at),
+        col(Referral.id),
+    )
+    rows = list((await session.execute(statement)).scalars())
+    kept, cursor = page_of(rows, params, lambda r: (r.created_at, r.id))
+    await audit.record(
+        session,
+        action=action,
+        resource_type="case",
+        resource_id=case.id,
+        principal=principal,
+        person_id=case.victim_person_id,
+    )
+    now = datetime.now(UTC)
+    items = [
+        DisclosurePublic(
+            referral_id=r.id,
+            to_agency_id=r.to_agency_id,
+            purpose=r.purpose,
+            legal_basis=r.legal_basis,
+            shared_fields=r.shared_fields,
+            disclosed_at=r.created_at,
+            disclosed_by=r.created_by,
+            status=effective_status(r, now),
+        )
+        for r in kept
+    ]
+    return items, cursor

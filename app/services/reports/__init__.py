@@ -1,0 +1,1 @@
+"""Reports and de-identified exports: aggregates over non-identifying columns only."""

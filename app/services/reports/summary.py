@@ -1,0 +1,328 @@
+"""The summary report (`GET /api/v1/reports/summary`): persons, cases, services and
+VND totals of the caller's scope, grouped by one or two dimensions.
+
+Rules:
+- Population: the cases received (Vietnam time, app/services/reports/window.py) in
+  the date range and the scope's province (app/services/reports/scope.py). Measures
+  per cell: `persons` (distinct victims), `cases`, `services` (support services
+  delivered to these cases, whenever delivered) and `amount_vnd` (their sum).
+- Only non-identifying columns of `cases` and `support_services` are read; never
+  `persons`, never a key, nothing is decrypted.
+- Small cells: every measure of a figure counting 1 to 10 persons is published as
+  `"<11"` (the amount as null), with complementary suppression so that none can be
+  recovered from the published totals (app/services/reports/suppression.py, which
+  also says why not rounding). Empty cells are left out.
+- Totals are computed, not summed: the margins and the grand total are exact
+  distinct counts (GROUPING SETS). `exploitation_type` and `support_type` are
+  multi-valued (a case may have several forms of exploitation, a person several
+  supports), so a person appears in several cells and a total is not the sum of its
+  cells; the response says `multi_valued: true` then. A case without any recorded
+  form / delivered support is in the cell `none`.
+- One SQL pass per shape: one query for the grouping sets without a multi-valued
+  dimension, one for those with it; no per-row Python.
+- Every request is audited as `report.summary` (scope, dimensions), no person ids.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Literal
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app import audit
+from app.errors import ValidationFailed
+from app.security.principal import Principal
+from app.services.reports import bands, suppression, window
+from app.services.reports.scope import resolve_scope
+
+ACTION = "report.summary"
+SUPPRESSED = "<11"
+MULTI_VALUED = frozenset({"exploitation_type", "support_type"})
+AgeBands = Literal["hotline", "ctdc"]
+WORK_MEM = "64MB"
+
+
+def _band_sql(table: tuple[tuple[int, str], ...], oldest: str) -> str:
+    # Built from constants of bands.py only (ints and fixed keys), never from input.
+    age = "c.victim_age_at_intake"
+    whens = " ".join(f"WHEN {age} <= {upper} THEN '{key}'" for upper, key in table)
+    return (
+        f"CASE WHEN {age} IS NULL OR {age} < 0 THEN '{bands.UNKNOWN}' {whens} ELSE '{oldest}' END"
+    )
+
+
+AGE_SQL = {
+    "hotline": _band_sql(bands.HOTLINE_BANDS, bands.HOTLINE_OLDEST),
+    "ctdc": _band_sql(bands.CTDC_BANDS, bands.CTDC_OLDEST),
+}
+# Dimension → SQL over `c` (cases), `e` (one exploitation type), `s` (one delivered
+# support service). A fixed table: a request can only pick among these.
+_DIMENSION_SQL = {
+    "sex": "c.victim_sex",
+    "province": "c.province_code",
+    "destination_country": "coalesce(c.destination_country, 'unknown')",
+    "exploitation_type": "e.value",
+    "support_type": "coalesce(s.type, 'none')",
+    "status": "c.status",
+    "intake_source": "c.intake_source",
+    "ethnicity_group": "coalesce(c.victim_ethnicity_group, 'unknown')",
+}
+DIMENSIONS: tuple[str, ...] = (
+    "sex",
+    "age_band",
+    "province",
+    "destination_country",
+    "exploitation_type",
+    "support_type",
+    "status",
+    "intake_source",
+    "ethnicity_group",
+)
+_UNNEST_TYPES = (
+    "CROSS JOIN LATERAL unnest(CASE WHEN coalesce(cardinality(c.exploitation_types), 0) = 0 "
+    "THEN ARRAY['none']::varchar[] ELSE c.exploitation_types END) AS e(value)"
+)
+# Persons and cases: each case (once per exploitation type / support type when the
+# grouping has them) with the types of support delivered to it.
+_SUPPORT_TYPES = (
+    "LEFT JOIN (SELECT DISTINCT case_id, type FROM support_services "
+    "WHERE status = 'delivered'{among}) s ON s.case_id = c.id"
+)
+_PERSON_MEASURES = "count(DISTINCT c.victim_person_id) AS persons, count(*) AS cases"
+# Services and VND: each delivered service with its case's reporting columns; no
+# per-case pre-aggregation (a hash of a million groups costs more than the join).
+_SERVICE_FROM = "support_services s JOIN cases c ON c.id = s.case_id"
+_SERVICE_MEASURES = "count(*) AS services, coalesce(sum(s.amount_vnd), 0) AS amount"
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One published figure: a cell, a margin (one dimension) or the total (none)."""
+
+    group: dict[str, str]
+    persons: int | str
+    cases: int | str
+    services: int | str
+    amount_vnd: int | None
+    suppressed: bool
+
+
+@dataclass(frozen=True)
+class Summary:
+    scope: str
+    province_code: str | None
+    from_date: date | None
+    to_date: date | None
+    group_by: list[str]
+    age_bands: str
+    multi_valued: bool
+    cells: list[Figure]
+    margins: list[Figure]
+    total: Figure
+    threshold: int = suppression.THRESHOLD
+    suppression: str = "complementary"
+    notes: list[str] = field(default_factory=list)
+
+
+def parse_group_by(values: Sequence[str]) -> list[str]:
+    """`group_by` given repeated or comma-separated: at most two distinct known
+    dimensions, else 422."""
+    names = [name.strip() for value in values for name in value.split(",") if name.strip()]
+    unknown = [name for name in names if name not in DIMENSIONS]
+    if unknown or len(names) > 2 or len(set(names)) != len(names):
+        raise ValidationFailed(
+            [{"field": "group_by", "message": f"one or two distinct of: {', '.join(DIMENSIONS)}"}],
+            "The grouping is not one or two known dimensions.",
+        )
+    return names
+
+
+def _sql(dimension: str, age_bands: str) -> str:
+    return AGE_SQL[age_bands] if dimension == "age_band" else _DIMENSION_SQL[dimension]
+
+
+def _query(
+    grouping_sets: list[tuple[str, ...]],
+    dims: list[str],
+    age_bands: str,
+    where: str,
+    *,
+    services: bool,
+    narrowed: bool,
+) -> str:
+    """One pass for `grouping_sets` (each a tuple of dimensions), which all group by
+    the same multi-valued dimensions, so no set sees a case (or a service) twice
+    unless it groups by the value that repeats it. `services`: the services query
+    (one row per delivered service), else the persons query (one row per case)."""
+    used = {d for s in grouping_sets for d in s}
+    select = []
+    for i, d in enumerate(dims):
+        # A dimension no set of this query groups by is rolled up in all of them.
+        expr = _sql(d, age_bands)
+        select += (
+            [f"{expr} AS d{i}", f"GROUPING({expr}) AS g{i}"]
+            if d in used
+            else [f"NULL AS d{i}", f"1 AS g{i}"]
+        )
+    sets = ", ".join("(" + ", ".join(_sql(d, age_bands) for d in s) + ")" for s in grouping_sets)
+    unnest = _UNNEST_TYPES if "exploitation_type" in used else ""
+    if services:
+        source, measures = f"{_SERVICE_FROM} {unnest}", _SERVICE_MEASURES
+        where = f"s.status = 'delivered' AND {where}"
+    else:
+        support = ""
+        if "support_type" in used:
+            # A narrow population (a province, a date range) reads only its services.
+            among = f" AND case_id IN (SELECT c.id FROM cases c WHERE {where})"  # noqa: S608
+            support = _SUPPORT_TYPES.format(among=among if narrowed else "")
+        source, measures = f"cases c {unnest} {support}", _PERSON_MEASURES
+    columns = ", ".join([*select, measures])
+    return (
+        # Every fragment comes from the fixed tables above; values are bound parameters.
+        f"SELECT {columns} FROM {source} WHERE {where} "  # noqa: S608
+        f"GROUP BY GROUPING SETS ({sets})"
+    )
+
+
+def _grouping_sets(dims: list[str]) -> list[tuple[str, ...]]:
+    if len(dims) == 2:
+        return [(dims[0], dims[1]), (dims[0],), (dims[1],), ()]
+    if len(dims) == 1:
+        return [(dims[0],), ()]
+    return [()]
+
+
+Measures = tuple[int, int, int, int]
+
+
+async def _aggregate(
+    session: AsyncSession,
+    dims: list[str],
+    age_bands: str,
+    province_code: str | None,
+    span: window.Window,
+) -> dict[tuple[str | None, ...], Measures]:
+    """Measures per grouping: key = one value per dimension, None where the
+    dimension is rolled up (so `(None, None)` is the grand total)."""
+    conditions: list[str] = ["TRUE"]
+    params: dict[str, object] = {}
+    if province_code is not None:
+        conditions.append("c.province_code = :province")
+        params["province"] = province_code
+    if span.start is not None:
+        conditions.append("c.received_at >= :start")
+        params["start"] = span.start
+    if span.end is not None:
+        conditions.append("c.received_at < :end")
+        params["end"] = span.end
+    where = " AND ".join(conditions)
+    # A multi-valued dimension repeats a case once per value; only the grouping sets
+    # that group by it may see that, so sets go in one query per multi-valued shape.
+    # A service has one type: only exploitation types repeat it.
+    people: dict[frozenset[str], list[tuple[str, ...]]] = {}
+    services: dict[frozenset[str], list[tuple[str, ...]]] = {}
+    for grouping in _grouping_sets(dims):
+        people.setdefault(MULTI_VALUED & set(grouping), []).append(grouping)
+        services.setdefault(frozenset({"exploitation_type"}) & set(grouping), []).append(grouping)
+    counts: dict[tuple[str | None, ...], tuple[int, int]] = {}
+    money: dict[tuple[str | None, ...], tuple[int, int]] = {}
+    narrowed = len(conditions) > 1
+    # Sorts and hashes of a million rows stay in memory (the default 4 MB spills).
+    await session.execute(text(f"SET LOCAL work_mem = '{WORK_MEM}'"))
+    for shapes, into, of_services in ((people, counts, False), (services, money, True)):
+        for chunk in shapes.values():
+            sql = _query(chunk, dims, age_bands, where, services=of_services, narrowed=narrowed)
+            for row in (await session.execute(text(sql), params)).all():
+                key = tuple(None if row[2 * i + 1] else str(row[2 * i]) for i in range(len(dims)))
+                into[key] = (int(row[-2]), int(row[-1]))
+    return {key: (*value, *money.get(key, (0, 0))) for key, value in counts.items()}
+
+
+def _figure(group: dict[str, str], measures: Measures, hidden: bool) -> Figure:
+    persons, cases, services, amount = measures
+    if hidden:
+        return Figure(group, SUPPRESSED, SUPPRESSED, SUPPRESSED, None, True)
+    return Figure(group, persons, cases, services, amount, False)
+
+
+def publish(
+    dims: list[str], found: dict[tuple[str | None, ...], Measures]
+) -> tuple[list[Figure], list[Figure], Figure]:
+    """Suppress and shape the aggregates: (cells, margins, total). Cells are the
+    full groupings (every dimension); margins group by one of two dimensions."""
+    total_key = (None,) * len(dims)
+    persons = {key: m[0] for key, m in found.items()}
+    persons.setdefault(total_key, 0)
+    cells = sorted(k for k in persons if k != total_key and None not in k)
+    if len(dims) == 2:
+        rows = {k[0]: k for k in persons if k[0] is not None and k[1] is None}
+        columns = {k[1]: k for k in persons if k[0] is None and k[1] is not None}
+        lines = suppression.lines_2d(cells, rows, columns, total_key)
+        margin_keys = sorted(rows.values(), key=str) + sorted(columns.values(), key=str)
+    else:
+        lines = suppression.lines_1d(cells, total_key) if dims else []
+        margin_keys = []
+    hidden = suppression.protect(persons, lines)
+    zero: Measures = (0, 0, 0, 0)
+
+    def shape(key: tuple[str | None, ...]) -> Figure:
+        group = {d: v for d, v in zip(dims, key, strict=True) if v is not None}
+        return _figure(group, found.get(key, zero), key in hidden)
+
+    return (
+        [shape(k) for k in cells],
+        [shape(k) for k in margin_keys],
+        shape(total_key),
+    )
+
+
+async def summary_report(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    province_code: str | None,
+    from_date: date | None,
+    to_date: date | None,
+    group_by: Sequence[str],
+    age_bands: AgeBands = "hotline",
+) -> Summary:
+    """The summary of the caller's scope (403 and a denied event outside it), small
+    cells suppressed (see the module rule), audited as `report.summary`."""
+    dims = parse_group_by(group_by)
+    span = window.days(from_date, to_date)
+    scope = await resolve_scope(session, principal, province_code, action=ACTION)
+    found = await _aggregate(session, dims, age_bands, scope.province_code, span)
+    cells, margins, total = publish(dims, found)
+    await audit.record(
+        session,
+        action=ACTION,
+        resource_type="report",
+        resource_id=f"summary:{scope.label}",
+        principal=principal,
+        fields=tuple(dims),
+        reason=f"cells:{len(cells) or len(margins)}",
+    )
+    multi = any(d in MULTI_VALUED for d in dims)
+    notes = []
+    if multi:
+        notes.append(
+            "A person may be counted in several cells of a multi-valued dimension; "
+            "margins and the total count each person once."
+        )
+    return Summary(
+        scope=scope.label,
+        province_code=scope.province_code,
+        from_date=from_date,
+        to_date=to_date,
+        group_by=dims,
+        age_bands=age_bands,
+        multi_valued=multi,
+        cells=cells,
+        margins=margins,
+        total=total,
+        notes=notes,
+    )

@@ -1,0 +1,1 @@
+"""Webhooks: agencies' endpoints, the transactional outbox and its delivery worker."""

@@ -1,0 +1,298 @@
+"""Throughput and latency of the service under uvicorn, against a seeded database.
+
+    .venv/bin/python bench/load.py                      # 100,000 cases, 20 s per scenario
+    .venv/bin/python bench/load.py --cases 1000000 --reuse --duration 30
+
+Starts the embedded PostgreSQL under `--data-dir` (or uses `DATABASE_URL`, which must
+be a throwaway database), migrates, seeds with bench/seed.py (or, with `--reuse`,
+keeps a folder seeded earlier with the same `--cases`), starts `vcm serve` with two
+workers and drives it with 32 concurrent keep-alive clients, one scenario at a time:
+case read masked, case read with identity reveal (decrypt + audit), case list page,
+search by national ID, intake. Then it stops the service, starts bench/baseline.py
+(bare Starlette + asyncpg, the same SQL as a case read) with two workers on the same
+database and drives it the same way.
+
+Prints requests per second, p50/p95/p99 latency, errors, the workers' peak RSS and
+the CPU (in cores) used by the server's workers and by this client, the ratio of the
+reveal read to the baseline, and each target as PASS or FAIL. The client runs on the
+same cores as the server and the database: its share is printed beside each line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import random
+import shutil
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import asyncpg
+import httpx
+import psutil
+from faker import Faker
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.harness import (
+    ROOT,
+    VENV_BIN,
+    BenchDatabase,
+    LoadResult,
+    Request,
+    Service,
+    free_port,
+    print_table,
+    run_load,
+)
+from bench.seed import SeedInfo, asyncpg_dsn, national_id, seed
+
+READ_P99_MS = 50.0
+INTAKE_P99_MS = 100.0
+RSS_LIMIT_MB = 250.0
+BASELINE_RATIO = 0.5
+READS = ("case read, masked", "case read, reveal", "case list page", "search by national ID")
+
+
+def login(base: str, info: SeedInfo) -> dict[str, str]:
+    response = httpx.post(
+        f"{base}/api/v1/auth/token",
+        data={"grant_type": "password", "username": info.username, "password": info.password},
+        timeout=30,
+    )
+    response.raise_for_status()
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+def intake_body(n: int, fake: Faker) -> bytes:
+    body = {
+        "intake_source": "police_rescue",
+        "received_at": datetime.now(UTC).isoformat(),
+        "received_location": {"province_code": "40"},
+        "victim": {
+            "full_name": fake.name(),
+            "date_of_birth": f"{1980 + n % 25}-0{1 + n % 9}-1{n % 10}",
+            "sex": "female",
+            "nationality": "VN",
+            "national_id": national_id(50_000_000 + n + random.randrange(10**8)),
+            "phone": f"03{random.randrange(10**8):08d}",
+        },
+        "exploitation_types": ["forced_labour"],
+        "destination_country": "CN",
+    }
+    return json.dumps(body).encode()
+
+
+def scenarios(info: SeedInfo) -> list[tuple[str, int, object]]:
+    fake = Faker("vi_VN")
+    ids, nids = info.case_ids, info.national_ids
+    reveal = {"X-Purpose-Of-Use": "case_management"}
+    json_type = {"Content-Type": "application/json"}
+    return [
+        ("case read, masked", 200, lambda n: ("GET", f"/api/v1/cases/{ids[n % len(ids)]}", {})),
+        (
+            "case read, reveal",
+            200,
+            lambda n: ("GET", f"/api/v1/cases/{ids[n % len(ids)]}?reveal=identity", reveal),
+        ),
+        ("case list page", 200, lambda n: ("GET", "/api/v1/cases?limit=50", {})),
+        (
+            "search by national ID",
+            200,
+            lambda n: ("GET", f"/api/v1/cases/search?national_id={nids[n % len(nids)]}", {}),
+        ),
+        ("intake", 201, lambda n: ("POST", "/api/v1/cases", json_type, intake_body(n, fake))),
+    ]
+
+
+async def drive(service: Service, info: SeedInfo, args: argparse.Namespace) -> list[LoadResult]:
+    results = []
+    wanted = {s.strip() for s in args.scenarios.split(",")} if args.scenarios else None
+    for name, expect, make in scenarios(info):
+        if wanted and not any(w in name for w in wanted):
+            continue
+        auth = login(service.base, info)
+
+        def request(n: int, make: object = make, auth: dict[str, str] = auth) -> Request:
+            method, path, headers, *body = make(n)  # type: ignore[operator]
+            return method, path, {**auth, **headers}, body[0] if body else b""
+
+        result = await run_load(
+            name,
+            service.port,
+            request,
+            expect=expect,
+            concurrency=args.concurrency,
+            seconds=args.duration,
+            warmup=args.warmup,
+            processes=service.workers,
+        )
+        print_table([result])
+        results.append(result)
+    return results
+
+
+async def drive_baseline(service: Service, info: SeedInfo, args: argparse.Namespace) -> LoadResult:
+    ids = info.case_ids
+    return await run_load(
+        "baseline: select + audit insert",
+        service.port,
+        lambda n: ("GET", f"/cases/{ids[n % len(ids)]}", {}, b""),
+        expect=200,
+        concurrency=args.concurrency,
+        seconds=args.duration,
+        warmup=args.warmup,
+        processes=service.workers,
+    )
+
+
+async def postgres_version(url: str) -> str:
+    conn = await asyncpg.connect(asyncpg_dsn(url))
+    try:
+        return str(await conn.fetchval("SHOW server_version"))
+    finally:
+        await conn.close()
+
+
+def machine() -> str:
+    model = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    memory = psutil.virtual_memory().total / 2**30
+    return (
+        f"{os.cpu_count()} CPU ({model}), {memory:.0f} GiB RAM, {platform.system()} "
+        f"{platform.release()}, Python {platform.python_version()}"
+    )
+
+
+def verdicts(results: list[LoadResult], baseline: LoadResult | None) -> bool:
+    ok = True
+
+    def check(label: str, passed: bool) -> None:
+        nonlocal ok
+        ok = ok and passed
+        print(f"{'PASS' if passed else 'FAIL'}  {label}")
+
+    by_name = {r.name: r for r in results}
+    for r in results:
+        limit = INTAKE_P99_MS if r.name == "intake" else READ_P99_MS
+        check(f"{r.name}: p99 {r.pct(99):.1f} ms < {limit:.0f} ms", r.pct(99) < limit)
+        check(f"{r.name}: {r.errors} errors", r.errors == 0)
+    rss = max((max(r.peak_rss_mb.values(), default=0) for r in results), default=0)
+    check(f"worker peak RSS {rss:.0f} MB < {RSS_LIMIT_MB:.0f} MB", rss < RSS_LIMIT_MB)
+    reveal = by_name.get("case read, reveal")
+    if reveal and baseline and baseline.rps:
+        ratio = reveal.rps / baseline.rps
+        check(
+            f"reveal read {reveal.rps:.0f} req/s = {ratio:.2f} x baseline {baseline.rps:.0f} "
+            f"req/s (target >= {BASELINE_RATIO})",
+            ratio >= BASELINE_RATIO,
+        )
+    return ok
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cases", type=int, default=100_000)
+    parser.add_argument("--data-dir", type=Path, help="default var-bench/<cases>")
+    parser.add_argument("--reuse", action="store_true", help="keep a folder seeded before")
+    parser.add_argument("--duration", type=float, default=20.0, help="seconds per scenario")
+    parser.add_argument("--warmup", type=float, default=3.0)
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--scenarios", help="comma-separated name parts (default: all)")
+    parser.add_argument("--no-baseline", action="store_true")
+    parser.add_argument("--log-level", default="INFO", help="the service's VCM_LOG_LEVEL")
+    args = parser.parse_args()
+    data_dir: Path = (args.data_dir or ROOT / "var-bench" / str(args.cases)).resolve()
+    info = SeedInfo.load(data_dir) if args.reuse else None
+    if info is not None and info.cases != args.cases:
+        print(f"{data_dir} holds {info.cases:,} cases, not {args.cases:,}; drop --reuse")
+        return 2
+    if info is None and data_dir.exists() and not os.environ.get("DATABASE_URL"):
+        shutil.rmtree(data_dir)
+    data_dir.mkdir(parents=True, exist_ok=True)
+
+    db = BenchDatabase(data_dir)
+    service: Service | None = None
+    try:
+        url = db.start()
+        if info is None:
+            print(f"seeding {args.cases:,} cases into {data_dir} ...")
+            info = asyncio.run(seed(url, data_dir, args.cases))
+        else:
+            print(f"reusing {data_dir} ({info.cases:,} cases, seeded in {info.seconds:.0f} s)")
+        print(f"machine: {machine()}; PostgreSQL {asyncio.run(postgres_version(url))}")
+        print(
+            f"load: {args.concurrency} keep-alive clients in one process on the same machine, "
+            f"{args.warmup:.0f} s warm-up + {args.duration:.0f} s per scenario, "
+            f"{args.workers} uvicorn workers, VCM_LOG_LEVEL={args.log_level}\n"
+        )
+        env = {
+            "DATABASE_URL": url,
+            "VCM_DATA_DIR": str(data_dir),
+            "VCM_WORKERS": str(args.workers),
+            "VCM_LOG_LEVEL": args.log_level,
+            "VCM_ACCESS_TOKEN_TTL": "900",
+        }
+        port = free_port()
+        service = Service(
+            [str(VENV_BIN / "vcm"), "serve", "--port", str(port), "--workers", str(args.workers)],
+            env,
+            port,
+            data_dir / "service.log",
+            "vcm serve",
+        )
+        service.start()
+        started = time.perf_counter()
+        results = asyncio.run(drive(service, info, args))
+        service.stop()
+        baseline = None
+        if not args.no_baseline:
+            port = free_port()
+            service = Service(
+                [
+                    str(VENV_BIN / "uvicorn"),
+                    "bench.baseline:app",
+                    "--port",
+                    str(port),
+                    "--workers",
+                    str(args.workers),
+                    "--no-access-log",
+                    "--log-level",
+                    "warning",
+                ],
+                {"BASELINE_DATABASE_URL": url, "VCM_WORKERS": str(args.workers)},
+                port,
+                data_dir / "baseline.log",
+                "baseline",
+            )
+            service.start()
+            baseline = asyncio.run(drive_baseline(service, info, args))
+            service.stop()
+        took = time.perf_counter() - started
+        print(f"\nall scenarios, {info.cases:,} seeded cases ({took:.0f} s):")
+        print_table(results + ([baseline] if baseline else []))
+        print(
+            "(CPU srv/cli: cores used by the server's workers / by this load client; "
+            "PostgreSQL uses the rest)\n"
+        )
+        return 0 if verdicts(results, baseline) else 1
+    finally:
+        if service is not None:
+            service.stop()
+        db.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

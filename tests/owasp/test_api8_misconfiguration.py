@@ -1,0 +1,110 @@
+"""OWASP API8:2023 security misconfiguration.
+
+Production serves no interactive docs or schema, CORS answers only the listed
+origins, and every answer, errors included, carries the security headers (MIME
+sniffing off, never cached, no referrer, not framable, HTTPS only).
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from app.config import Settings
+from app.main import create_app
+from app.security.keyring import generate_keyring
+from tests.conftest import World
+from tests.routes import api_routes
+
+ALLOWED_ORIGIN = "https://vcm.example.gov.vn"
+
+
+@pytest.fixture
+async def production(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
+    """The production app's front (no lifespan: these answers need no database)."""
+    ring = tmp_path / "secrets" / "keyring.json"
+    ring.parent.mkdir()
+    generate_keyring(ring, dev=False)
+    settings = Settings(  # type: ignore[call-arg]
+        VCM_ENV="production",
+        VCM_DATA_DIR=tmp_path / "data",
+        VCM_KEYRING=ring,
+        DATABASE_URL="postgresql+asyncpg://vcm:Str0ng-and-l0ng@db.internal/vcm",
+        VCM_CORS_ORIGINS=ALLOWED_ORIGIN,
+    )
+    transport = httpx.ASGITransport(app=create_app(settings))
+    async with httpx.AsyncClient(transport=transport, base_url="https://api.example") as c:
+        yield c
+
+
+def assert_security_headers(response: httpx.Response) -> None:
+    h = response.headers
+    where = f"{response.request.method} {response.request.url.path} -> {response.status_code}"
+    assert h.get("x-content-type-options") == "nosniff", where
+    assert h.get("cache-control") == "no-store", where
+    assert h.get("referrer-policy") == "no-referrer", where
+    assert h.get("x-frame-options") == "DENY", where
+    assert "frame-ancestors 'none'" in h.get("content-security-policy", ""), where
+    assert h.get("strict-transport-security", "").startswith("max-age="), where
+    assert "x-request-id" in h, where
+
+
+@pytest.mark.parametrize("path", ["/docs", "/redoc", "/openapi.json", "/docs/oauth2-redirect"])
+async def test_production_serves_no_docs(production: httpx.AsyncClient, path: str) -> None:
+    response = await production.get(path)
+    assert response.status_code == 404
+    assert_security_headers(response)
+
+
+async def test_cors_preflight_from_an_unlisted_origin_is_not_allowed(
+    production: httpx.AsyncClient,
+) -> None:
+    response = await production.options(
+        "/api/v1/cases",
+        headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"},
+    )
+    assert "access-control-allow-origin" not in response.headers
+    simple = await production.get("/health", headers={"Origin": "https://evil.example"})
+    assert "access-control-allow-origin" not in simple.headers
+
+
+async def test_cors_allows_the_listed_origin_only_as_itself(
+    production: httpx.AsyncClient,
+) -> None:
+    response = await production.options(
+        "/api/v1/cases",
+        headers={
+            "Origin": ALLOWED_ORIGIN,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "Authorization, Content-Type",
+        },
+    )
+    assert response.headers["access-control-allow-origin"] == ALLOWED_ORIGIN
+    assert response.headers.get("access-control-allow-credentials") != "true"
+    refused = await production.options(
+        "/api/v1/cases",
+        headers={"Origin": ALLOWED_ORIGIN, "Access-Control-Request-Method": "PUT"},
+    )
+    assert refused.status_code == 400
+
+
+async def test_production_answers_carry_security_headers(production: httpx.AsyncClient) -> None:
+    for path in ("/health", "/no-such-route", "/docs"):
+        assert_security_headers(await production.get(path))
+
+
+async def test_every_route_answers_with_security_headers(world: World) -> None:
+    """Every route of the dev app, called without a token (401s, and 200 for the public
+    ones), plus a 404, a 405 and a 422."""
+    app = create_app(Settings(VCM_ENV="dev"))  # type: ignore[call-arg]
+    for method, path in sorted(api_routes(app)):
+        url = re.sub(r"\{[^}]+\}", lambda _: str(uuid.uuid4()), path)
+        assert_security_headers(await world.client.request(method, url))
+    assert_security_headers(await world.client.get("/nowhere"))
+    assert_security_headers(await world.client.delete("/health"))
+    assert_security_headers(await world.client.post("/api/v1/auth/token", data={}))

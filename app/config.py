@@ -79,9 +79,7 @@ class Settings(BaseSettings):
     webhook_delivery_interval_seconds: float = Field(
         default=2.0, alias="VCM_WEBHOOK_DELIVERY_INTERVAL", ge=0
     )
-    webhook_timeout_seconds: float = Field(
-        default=10.0, alias="VCM_WEBHOOK_TIMEOUT", gt=0, le=30
-    )
+    webhook_timeout_seconds: float = Field(default=10.0, alias="VCM_WEBHOOK_TIMEOUT", gt=0, le=30)
     webhook_allow_private: bool = Field(default=False, alias="VCM_WEBHOOK_ALLOW_PRIVATE")
 
     @field_validator("cors_origins", mode="before")

@@ -18,9 +18,9 @@ from app.middleware import RequestContextMiddleware
 from app.routers import agencies, audit, auth, cases, hotline, ops, persons, users
 from app.routers import case_records as case_records_routes
 from app.routers import exports as exports_routes
+from app.routers import integration_clients as integration_clients_routes
 from app.routers import referrals as referrals_routes
 from app.routers import reports as reports_routes
-from app.routers import integration_clients as integration_clients_routes
 from app.routers import support as support_routes
 from app.routers import webhooks as webhooks_routes
 from app.schemas.common import problem_responses
@@ -57,12 +57,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             ttl_seconds=settings.access_token_ttl_seconds,
         )
         try:
-            async with audit_worker.running(
-                app.state.sessionmaker,
-                keys,
-                interval_seconds=settings.audit_seal_interval_seconds,
-                checkpoint_interval=timedelta(seconds=settings.audit_checkpoint_interval_seconds),
-            ), webhook_worker.running(app.state.sessionmaker, keys, settings):
+            async with (
+                audit_worker.running(
+                    app.state.sessionmaker,
+                    keys,
+                    interval_seconds=settings.audit_seal_interval_seconds,
+                    checkpoint_interval=timedelta(
+                        seconds=settings.audit_checkpoint_interval_seconds
+                    ),
+                ),
+                webhook_worker.running(app.state.sessionmaker, keys, settings),
+            ):
                 yield
         finally:
             await engine.dispose()

@@ -38,9 +38,7 @@ class Case(SQLModel, table=True):
         UniqueConstraint("province_code", "year", "serial", name="uq_cases_number_parts"),
         Index("ix_cases_owner_received", "owner_agency_id", "received_at"),
         Index("ix_cases_status_due", "status", "next_due_at"),
-        CheckConstraint(
-            "victim_sex IN ('female', 'male', 'other', 'unknown')", name="victim_sex"
-        ),
+        CheckConstraint("victim_sex IN ('female', 'male', 'other', 'unknown')", name="victim_sex"),
         CheckConstraint(
             "victim_ethnicity_group IN ('kinh', 'minority')", name="victim_ethnicity_group"
         ),

@@ -2,14 +2,18 @@
 the CTDC export, timed as the services run them.
 
 Run: .venv/bin/python bench/reports_bench.py [--cases 1000000] [--runs 5]
+[--keep] [--reuse]
+
+`--keep` leaves the seeded database in place; `--reuse` measures a database left by
+`--keep` on DATABASE_URL's server (migrated to head first, not seeded again).
 
 Uses DATABASE_URL's server if set (a scratch database `vcm_reports_bench` is created
 on it and dropped afterwards), else an embedded PostgreSQL in a temporary folder,
 migrated to head like the application's.
 
 Seeding, in SQL (`INSERT ... SELECT generate_series`): `--cases` cases spread over
-the provinces and 2020–2026 with varied reporting values (about 5% of victims have
-two cases); a placeholder person row per victim (kind, sex, nationality only: no
+the provinces and 2020–2026 with varied reporting values, each with its own victim
+(intake creates a new person row per reception); a placeholder person row per victim (kind, sex, nationality only: no
 name, no ciphertext, nobody real or made up); about 1.5 supports per case (80%
 delivered); the status history (`verifying`, `identified`) of the cases that got
 that far; a `victim` identification decision for the identified ones; 200,000 hotline
@@ -57,7 +61,7 @@ SELECT g AS vg, gen_random_uuid() AS id FROM generate_series(1, :count) AS g;
 INSERT INTO persons (id, kind, sex, nationality, version, created_at, updated_at)
 SELECT id, 'victim', 'female', 'VN', 1, now(), now() FROM bench_victims;
 """
-# Every 20th case belongs to the victim of the case before it (a second reception).
+# One victim per case, as intake does (a second reception is a new person row).
 SEED_CASES = """
 WITH codes AS (SELECT array_agg(code ORDER BY code) AS a FROM provinces),
 src AS (
@@ -95,7 +99,7 @@ SELECT gen_random_uuid(), 'B-' || g, codes.a[1 + (g * 7 + (g / 97)) % cardinalit
     codes.a[1 + (g * 13) % cardinality(codes.a)],
     false, 1, :user, now(), now()
 FROM src CROSS JOIN codes
-JOIN bench_victims v ON v.vg = CASE WHEN src.g % 20 = 0 THEN src.g - 1 ELSE src.g END
+JOIN bench_victims v ON v.vg = src.g
 """
 SEED_SERVICES = """
 INSERT INTO support_services (id, case_id, person_id, type, unit, quantity, service_date,
@@ -331,7 +335,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--keep", action="store_true", help="leave the seeded database")
+    parser.add_argument("--reuse", action="store_true", help="measure a kept database")
     args = parser.parse_args()
+    if args.reuse:
+        url = make_url(os.environ["DATABASE_URL"]).set(database=BENCH_DB)
+        rendered = url.render_as_string(hide_password=False)
+        migrate.upgrade(rendered)
+        asyncio.run(_measure_kept(rendered, args.runs))
+        return
     workdir = Path(tempfile.mkdtemp(prefix="vcm-reports-bench-"))
     server = None
     try:
@@ -344,11 +356,29 @@ def main() -> None:
         url = _fresh_database(base)
         migrate.upgrade(url)
         asyncio.run(run(url, args.cases, args.runs))
-        _admin(base, f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
+        if not args.keep:
+            _admin(base, f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
     finally:
         if server is not None:
             server.stop()
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+async def _measure_kept(url: str, runs: int) -> None:
+    engine = make_engine(url, pool_size=1)
+    try:
+        async with engine.connect() as conn:
+            rows = (await conn.execute(text("SELECT code, id FROM agencies"))).all()
+            user = (
+                await conn.execute(text("SELECT id FROM users WHERE username = 'bench-analyst'"))
+            ).scalar_one()
+            for table in TABLES:
+                await conn.execute(text(f"ANALYZE {table}"))
+            await conn.commit()
+    finally:
+        await engine.dispose()
+    ids: dict[str, Any] = {code.removeprefix("BENCH-"): id_ for code, id_ in rows}
+    await measure(url, {**ids, "user": user}, runs)
 
 
 def _admin(base: str, statement: str) -> None:

@@ -70,28 +70,10 @@ class TokenService:
         agency_id: uuid.UUID,
         now: datetime | None = None,
     ) -> IssuedToken:
-        now = now or datetime.now(UTC)
-        signing = self._keys.token_signing_key()
-        token_id = str(uuid.uuid4())
-        claims: dict[str, Any] = {
-            "iss": self.issuer,
-            "aud": self.audience,
-            "sub": str(user_id),
-            "sid": str(session_id),
-            "jti": token_id,
-            "iat": now,
-            "nbf": now,
-            "exp": now + timedelta(seconds=self.ttl_seconds),
-            "role": role,
-            "agency_id": str(agency_id),
-        }
-        token = jwt.encode(
-            claims,
-            signing.private_key,
-            algorithm="EdDSA",
-            headers={"kid": signing.kid, "typ": ACCESS_TOKEN_TYPE},
+        """A user's access token, bound to their login session."""
+        return self._sign(
+            {"sub": str(user_id), "sid": str(session_id)}, role=role, agency_id=agency_id, now=now
         )
-        return IssuedToken(token=token, token_id=token_id, expires_in=self.ttl_seconds)
 
     def issue_client_token(
         self,
@@ -103,16 +85,24 @@ class TokenService:
         now: datetime | None = None,
     ) -> IssuedToken:
         """An access token for an integration client: no session, its scopes inside."""
+        subject = {
+            "sub": str(client_id),
+            "client_id": str(client_id),
+            "act_type": CLIENT_ACTOR,
+            "scope": " ".join(sorted(scopes)),
+        }
+        return self._sign(subject, role=role, agency_id=agency_id, now=now)
+
+    def _sign(
+        self, subject: dict[str, str], *, role: str, agency_id: uuid.UUID, now: datetime | None
+    ) -> IssuedToken:
         now = now or datetime.now(UTC)
         signing = self._keys.token_signing_key()
         token_id = str(uuid.uuid4())
         claims: dict[str, Any] = {
             "iss": self.issuer,
             "aud": self.audience,
-            "sub": str(client_id),
-            "client_id": str(client_id),
-            "act_type": CLIENT_ACTOR,
-            "scope": " ".join(sorted(scopes)),
+            **subject,
             "jti": token_id,
             "iat": now,
             "nbf": now,

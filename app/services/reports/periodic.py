@@ -28,6 +28,7 @@ Rules:
   `hotline_reports` status, `support_services` type and amount, `referrals` and the
   destination agency's kind); never `persons`, never a key, nothing is decrypted.
 - Each section is one SQL aggregate (FILTER clauses, GROUP BY); no per-row Python.
+  The persons received and all their breakdowns are one pass over `cases`.
 - Audited as `report.periodic` with the scope, period and format.
 """
 
@@ -172,15 +173,25 @@ def _where(scope_province: str | None, column: str, params: dict[str, Any]) -> s
 async def _cases(
     session: AsyncSession, where: str, params: dict[str, Any]
 ) -> tuple[int, list[Breakdown]]:
-    """Persons received and the exclusive breakdowns, in one pass over `cases`."""
-    filters, slots = ["count(*)"], []
+    """Persons received and every breakdown of them, in one pass over `cases`: the
+    counts per province of reception, summed here for the other breakdowns (each
+    case is in one province, so the sums are exact)."""
+    filters, slots = [], []
     for name, _title, parts in SECTIONS:
         for key, _label, condition in parts:
             filters.append(f"count(*) FILTER (WHERE {condition})")
             slots.append((name, key))
-    sql = f"SELECT {', '.join(filters)} FROM cases c WHERE {where}"  # noqa: S608 (constants)
-    row = (await session.execute(text(sql), params)).one()
-    received, counts = int(row[0]), dict(zip(slots, (int(v) for v in row[1:]), strict=True))
+    forms = [f"count(*) FILTER (WHERE {_has_form(types)})" for _label, types in FORMS.values()]
+    sql = (
+        f"SELECT c.province_code, count(*), {', '.join([*filters, *forms])} "  # noqa: S608
+        f"FROM cases c WHERE {where} GROUP BY c.province_code ORDER BY c.province_code"
+    )
+    rows = (await session.execute(text(sql), params)).all()
+    provinces = [Part(str(row[0]), str(row[0]), int(row[1])) for row in rows]
+    sums = [sum(int(row[i]) for row in rows) for i in range(1, 2 + len(filters) + len(forms))]
+    received = sums[0]
+    counts = dict(zip(slots, sums[1 : 1 + len(filters)], strict=True))
+    mentions = sums[1 + len(filters) :]
     breakdowns = [
         Breakdown(
             name,
@@ -190,9 +201,6 @@ async def _cases(
         )
         for name, title, parts in SECTIONS
     ]
-    forms = [f"count(*) FILTER (WHERE {_has_form(types)})" for _label, types in FORMS.values()]
-    sql = f"SELECT {', '.join(forms)} FROM cases c WHERE {where}"  # noqa: S608 (constants)
-    mentions = [int(v) for v in (await session.execute(text(sql), params)).one()]
     named = [
         Part(key, label, n) for (key, (label, _)), n in zip(FORMS.items(), mentions, strict=True)
     ]
@@ -205,14 +213,6 @@ async def _cases(
             multi_valued=True,
         )
     )
-    by_province = await session.execute(
-        text(
-            f"SELECT c.province_code, count(*) FROM cases c WHERE {where} "  # noqa: S608
-            "GROUP BY c.province_code ORDER BY c.province_code"
-        ),
-        params,
-    )
-    provinces = [Part(code, code, int(n)) for code, n in by_province.all()]
     breakdowns.insert(4, Breakdown("province", "By province of reception", received, provinces))
     return received, breakdowns
 
@@ -284,10 +284,12 @@ async def _status_history(
 ) -> tuple[int, int]:
     """Cases whose status moved to `verifying` / `identified` within the period."""
     where = _where(province, "t.occurred_at", dict(params))
+    # The join to cases is only needed to place a case in a province.
+    join = "JOIN cases c ON c.id = t.case_id" if province is not None else ""
     sql = (
         "SELECT count(DISTINCT t.case_id) FILTER (WHERE t.to_status = 'verifying'), "  # noqa: S608
         "count(DISTINCT t.case_id) FILTER (WHERE t.to_status = 'identified') "
-        "FROM case_timeline t JOIN cases c ON c.id = t.case_id "
+        f"FROM case_timeline t {join} "
         "WHERE t.kind = 'status_changed' AND t.to_status IN ('verifying', 'identified') "
         f"AND {where}"
     )

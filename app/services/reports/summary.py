@@ -4,8 +4,13 @@ VND totals of the caller's scope, grouped by one or two dimensions.
 Rules:
 - Population: the cases received (Vietnam time, app/services/reports/window.py) in
   the date range and the scope's province (app/services/reports/scope.py). Measures
-  per cell: `persons` (distinct victims), `cases`, `services` (support services
+  per cell: `persons` (victims received), `cases`, `services` (support services
   delivered to these cases, whenever delivered) and `amount_vnd` (their sum).
+- Persons are counted per reception, as the periodic return counts them: intake
+  records a new person row for the victim of every case (a possible duplicate is
+  reported, never merged: app/services/cases/intake.py), so each case has its own
+  victim and `persons` equals `cases`. Counting is then a plain count, which hashes
+  in one pass; a distinct count would sort a million rows per grouping set.
 - Only non-identifying columns of `cases` and `support_services` are read; never
   `persons`, never a key, nothing is decrypted.
 - Small cells: every measure of a figure counting 1 to 10 persons is published as
@@ -13,7 +18,7 @@ Rules:
   recovered from the published totals (app/services/reports/suppression.py, which
   also says why not rounding). Empty cells are left out.
 - Totals are computed, not summed: the margins and the grand total are exact
-  distinct counts (GROUPING SETS). `exploitation_type` and `support_type` are
+  counts of their own (GROUPING SETS), each case once. `exploitation_type` and `support_type` are
   multi-valued (a case may have several forms of exploitation, a person several
   supports), so a person appears in several cells and a total is not the sum of its
   cells; the response says `multi_valued: true` then. A case without any recorded
@@ -87,12 +92,13 @@ _UNNEST_TYPES = (
     "THEN ARRAY['none']::varchar[] ELSE c.exploitation_types END) AS e(value)"
 )
 # Persons and cases: each case (once per exploitation type / support type when the
-# grouping has them) with the types of support delivered to it.
+# grouping keeps them) with the types of support delivered to it.
 _SUPPORT_TYPES = (
     "LEFT JOIN (SELECT DISTINCT case_id, type FROM support_services "
     "WHERE status = 'delivered'{among}) s ON s.case_id = c.id"
 )
-_PERSON_MEASURES = "count(DISTINCT c.victim_person_id) AS persons, count(*) AS cases"
+# One victim per case (see the module rule), so persons are counted as rows.
+_PERSON_MEASURES = "count(*) AS persons, count(*) AS cases"
 # Services and VND: each delivered service with its case's reporting columns; no
 # per-case pre-aggregation (a hash of a million groups costs more than the join).
 _SERVICE_FROM = "support_services s JOIN cases c ON c.id = s.case_id"
@@ -146,46 +152,27 @@ def _sql(dimension: str, age_bands: str) -> str:
 
 
 def _query(
-    grouping_sets: list[tuple[str, ...]],
-    dims: list[str],
-    age_bands: str,
-    where: str,
-    *,
-    services: bool,
-    narrowed: bool,
+    grouped: tuple[str, ...], age_bands: str, where: str, *, services: bool, narrowed: bool
 ) -> str:
-    """One pass for `grouping_sets` (each a tuple of dimensions), which all group by
-    the same multi-valued dimensions, so no set sees a case (or a service) twice
-    unless it groups by the value that repeats it. `services`: the services query
-    (one row per delivered service), else the persons query (one row per case)."""
-    used = {d for s in grouping_sets for d in s}
-    select = []
-    for i, d in enumerate(dims):
-        # A dimension no set of this query groups by is rolled up in all of them.
-        expr = _sql(d, age_bands)
-        select += (
-            [f"{expr} AS d{i}", f"GROUPING({expr}) AS g{i}"]
-            if d in used
-            else [f"NULL AS d{i}", f"1 AS g{i}"]
-        )
-    sets = ", ".join("(" + ", ".join(_sql(d, age_bands) for d in s) + ")" for s in grouping_sets)
-    unnest = _UNNEST_TYPES if "exploitation_type" in used else ""
+    """One pass grouped by `grouped` (a plain GROUP BY: a parallel hash aggregate).
+    `services`: one row per delivered service; else one row per case, repeated once
+    per value of the multi-valued dimensions among `grouped`."""
+    keys = [_sql(d, age_bands) for d in grouped]
+    unnest = _UNNEST_TYPES if "exploitation_type" in grouped else ""
     if services:
         source, measures = f"{_SERVICE_FROM} {unnest}", _SERVICE_MEASURES
         where = f"s.status = 'delivered' AND {where}"
     else:
         support = ""
-        if "support_type" in used:
+        if "support_type" in grouped:
             # A narrow population (a province, a date range) reads only its services.
             among = f" AND case_id IN (SELECT c.id FROM cases c WHERE {where})"  # noqa: S608
             support = _SUPPORT_TYPES.format(among=among if narrowed else "")
         source, measures = f"cases c {unnest} {support}", _PERSON_MEASURES
-    columns = ", ".join([*select, measures])
-    return (
-        # Every fragment comes from the fixed tables above; values are bound parameters.
-        f"SELECT {columns} FROM {source} WHERE {where} "  # noqa: S608
-        f"GROUP BY GROUPING SETS ({sets})"
-    )
+    columns = ", ".join([*(f"{k} AS d{i}" for i, k in enumerate(keys)), measures])
+    group = f" GROUP BY {', '.join(keys)}" if keys else ""
+    # Every fragment comes from the fixed tables above; values are bound parameters.
+    return f"SELECT {columns} FROM {source} WHERE {where}{group}"  # noqa: S608
 
 
 def _grouping_sets(dims: list[str]) -> list[tuple[str, ...]]:
@@ -220,26 +207,34 @@ async def _aggregate(
         conditions.append("c.received_at < :end")
         params["end"] = span.end
     where = " AND ".join(conditions)
-    # A multi-valued dimension repeats a case once per value; only the grouping sets
-    # that group by it may see that, so sets go in one query per multi-valued shape.
-    # A service has one type: only exploitation types repeat it.
-    people: dict[frozenset[str], list[tuple[str, ...]]] = {}
-    services: dict[frozenset[str], list[tuple[str, ...]]] = {}
-    for grouping in _grouping_sets(dims):
-        people.setdefault(MULTI_VALUED & set(grouping), []).append(grouping)
-        services.setdefault(frozenset({"exploitation_type"}) & set(grouping), []).append(grouping)
-    counts: dict[tuple[str | None, ...], tuple[int, int]] = {}
-    money: dict[tuple[str | None, ...], tuple[int, int]] = {}
+    # A multi-valued dimension repeats a case once per value: only the groupings that
+    # keep it may see that. So one query per set of multi-valued dimensions kept,
+    # grouped by those and every single-valued dimension; each case is then in one
+    # row per multi-valued value, and a grouping that rolls a single-valued
+    # dimension up is the exact sum of rows. A service has one type: only
+    # exploitation types repeat it.
+    found: dict[tuple[str | None, ...], list[int]] = {}
     narrowed = len(conditions) > 1
-    # Sorts and hashes of a million rows stay in memory (the default 4 MB spills).
+    # Hashes of a million rows stay in memory (the default 4 MB spills).
     await session.execute(text(f"SET LOCAL work_mem = '{WORK_MEM}'"))
-    for shapes, into, of_services in ((people, counts, False), (services, money, True)):
-        for chunk in shapes.values():
-            sql = _query(chunk, dims, age_bands, where, services=of_services, narrowed=narrowed)
+    for of_services, repeating, offset in (
+        (False, MULTI_VALUED, 0),
+        (True, frozenset({"exploitation_type"}), 2),
+    ):
+        shapes: dict[frozenset[str], list[tuple[str, ...]]] = {}
+        for grouping in _grouping_sets(dims):
+            shapes.setdefault(repeating & set(grouping), []).append(grouping)
+        for kept, groupings in shapes.items():
+            grouped = tuple(d for d in dims if d in kept or d not in repeating)
+            sql = _query(grouped, age_bands, where, services=of_services, narrowed=narrowed)
             for row in (await session.execute(text(sql), params)).all():
-                key = tuple(None if row[2 * i + 1] else str(row[2 * i]) for i in range(len(dims)))
-                into[key] = (int(row[-2]), int(row[-1]))
-    return {key: (*value, *money.get(key, (0, 0))) for key, value in counts.items()}
+                value = dict(zip(grouped, (str(v) for v in row[: len(grouped)]), strict=True))
+                for grouping in groupings:
+                    key = tuple(value[d] if d in grouping else None for d in dims)
+                    into = found.setdefault(key, [0, 0, 0, 0])
+                    into[offset] += int(row[-2])
+                    into[offset + 1] += int(row[-1])
+    return {key: (m[0], m[1], m[2], m[3]) for key, m in found.items() if m[1] or not any(key)}
 
 
 def _figure(group: dict[str, str], measures: Measures, hidden: bool) -> Figure:

@@ -13,11 +13,12 @@ migrated to head like the application's.
 
 Seeding, in SQL (`INSERT ... SELECT generate_series`): `--cases` cases spread over
 the provinces and 2020–2026 with varied reporting values, each with its own victim
-(intake creates a new person row per reception); a placeholder person row per victim (kind, sex, nationality only: no
-name, no ciphertext, nobody real or made up); about 1.5 supports per case (80%
-delivered); the status history (`verifying`, `identified`) of the cases that got
-that far; a `victim` identification decision for the identified ones; 200,000 hotline
-reports; 50,000 referrals. Then ANALYZE.
+(intake creates a new person row per reception); a placeholder person row per
+victim (kind, sex, nationality only: no name, no ciphertext, nobody real or made
+up); about 1.5 supports per case (80% delivered); the status history
+(`verifying`, `identified`) of the cases that got that far; a `victim`
+identification decision for the identified ones; 200,000 hotline reports; 50,000
+referrals. Then ANALYZE.
 
 Measured (median and max of `--runs` runs, each in its own session and transaction,
 audit event included): summary by several groupings, nationally and for one
@@ -339,8 +340,8 @@ def main() -> None:
     parser.add_argument("--reuse", action="store_true", help="measure a kept database")
     args = parser.parse_args()
     if args.reuse:
-        url = make_url(os.environ["DATABASE_URL"]).set(database=BENCH_DB)
-        rendered = url.render_as_string(hide_password=False)
+        kept = make_url(os.environ["DATABASE_URL"]).set(database=BENCH_DB)
+        rendered = kept.render_as_string(hide_password=False)
         migrate.upgrade(rendered)
         asyncio.run(_measure_kept(rendered, args.runs))
         return

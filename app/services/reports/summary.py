@@ -23,8 +23,13 @@ Rules:
   supports), so a person appears in several cells and a total is not the sum of its
   cells; the response says `multi_valued: true` then. A case without any recorded
   form / delivered support is in the cell `none`.
-- One SQL pass per shape: one query for the grouping sets without a multi-valued
-  dimension, one for those with it; no per-row Python.
+- At most two SQL passes, each a plain GROUP BY of the finest grouping (a parallel
+  hash aggregate): the cases (by support type when it is a dimension, with its
+  services' count and sum), and either the cases without support types or the
+  delivered services. Margins and totals are exact sums of those rows in Python
+  (each case is in one row per support type it is counted under), over at most a
+  few thousand groups, never per case. Exploitation types are grouped by the
+  case's whole set of forms (one per case) and spread over the forms in Python.
 - Every request is audited as `report.summary` (scope, dimensions), no person ids.
 """
 
@@ -70,7 +75,9 @@ _DIMENSION_SQL = {
     "sex": "c.victim_sex",
     "province": "c.province_code",
     "destination_country": "coalesce(c.destination_country, 'unknown')",
-    "exploitation_type": "e.value",
+    # Grouped by the case's whole set (one per case, few distinct), spread over its
+    # forms in Python: see _spread.
+    "exploitation_type": "c.exploitation_types",
     "support_type": "coalesce(s.type, 'none')",
     "status": "c.status",
     "intake_source": "c.intake_source",
@@ -87,18 +94,20 @@ DIMENSIONS: tuple[str, ...] = (
     "intake_source",
     "ethnicity_group",
 )
-_UNNEST_TYPES = (
-    "CROSS JOIN LATERAL unnest(CASE WHEN coalesce(cardinality(c.exploitation_types), 0) = 0 "
-    "THEN ARRAY['none']::varchar[] ELSE c.exploitation_types END) AS e(value)"
-)
 # Persons and cases: each case (once per exploitation type / support type when the
-# grouping keeps them) with the types of support delivered to it.
+# grouping keeps them) with the types of support delivered to it, each type with
+# its delivered services' count and sum: a service has one type, so these give the
+# services and VND of every grouping that keeps exploitation types alike.
 _SUPPORT_TYPES = (
-    "LEFT JOIN (SELECT DISTINCT case_id, type FROM support_services "
-    "WHERE status = 'delivered'{among}) s ON s.case_id = c.id"
+    "LEFT JOIN (SELECT case_id, type, count(*) AS n, sum(amount_vnd) AS amount "
+    "FROM support_services WHERE status = 'delivered'{among} GROUP BY case_id, type) s "
+    "ON s.case_id = c.id"
 )
 # One victim per case (see the module rule), so persons are counted as rows.
 _PERSON_MEASURES = "count(*) AS persons, count(*) AS cases"
+_TYPED_MEASURES = (
+    f"{_PERSON_MEASURES}, coalesce(sum(s.n), 0) AS services, coalesce(sum(s.amount), 0) AS amount"
+)
 # Services and VND: each delivered service with its case's reporting columns; no
 # per-case pre-aggregation (a hash of a million groups costs more than the join).
 _SERVICE_FROM = "support_services s JOIN cases c ON c.id = s.case_id"
@@ -158,17 +167,20 @@ def _query(
     `services`: one row per delivered service; else one row per case, repeated once
     per value of the multi-valued dimensions among `grouped`."""
     keys = [_sql(d, age_bands) for d in grouped]
-    unnest = _UNNEST_TYPES if "exploitation_type" in grouped else ""
     if services:
-        source, measures = f"{_SERVICE_FROM} {unnest}", _SERVICE_MEASURES
-        where = f"s.status = 'delivered' AND {where}"
+        # Every service has its case: without a case column to read, no join.
+        alone = not narrowed and set(grouped) <= {"support_type"}
+        source = "support_services s" if alone else _SERVICE_FROM
+        measures = _SERVICE_MEASURES
+        where = "s.status = 'delivered'" if alone else f"s.status = 'delivered' AND {where}"
     else:
         support = ""
         if "support_type" in grouped:
             # A narrow population (a province, a date range) reads only its services.
             among = f" AND case_id IN (SELECT c.id FROM cases c WHERE {where})"  # noqa: S608
             support = _SUPPORT_TYPES.format(among=among if narrowed else "")
-        source, measures = f"cases c {unnest} {support}", _PERSON_MEASURES
+        measures = _TYPED_MEASURES if support else _PERSON_MEASURES
+        source = f"cases c {support}"
     columns = ", ".join([*(f"{k} AS d{i}" for i, k in enumerate(keys)), measures])
     group = f" GROUP BY {', '.join(keys)}" if keys else ""
     # Every fragment comes from the fixed tables above; values are bound parameters.
@@ -207,34 +219,59 @@ async def _aggregate(
         conditions.append("c.received_at < :end")
         params["end"] = span.end
     where = " AND ".join(conditions)
-    # A multi-valued dimension repeats a case once per value: only the groupings that
-    # keep it may see that. So one query per set of multi-valued dimensions kept,
-    # grouped by those and every single-valued dimension; each case is then in one
-    # row per multi-valued value, and a grouping that rolls a single-valued
-    # dimension up is the exact sum of rows. A service has one type: only
-    # exploitation types repeat it.
+    # A support type repeats a case once per type delivered to it: only the groupings
+    # that keep it may see that, so the persons go in one query per kept or not,
+    # grouped by every other dimension too; a grouping that rolls a single-valued
+    # dimension up is the exact sum of rows. Exploitation types are grouped by the
+    # case's whole set, which is single-valued, then spread (_spread). A service has
+    # one type: the query keeping support types gives the services and VND of every
+    # grouping; without support types, one query over the services gives them.
+    groupings = _grouping_sets(dims)
+    kept = [g for g in groupings if "support_type" in g]
+    rest = [g for g in groupings if "support_type" not in g]
+    jobs: list[tuple[tuple[str, ...], bool, list[tuple[tuple[str, ...], int]]]] = []
+    if kept:
+        jobs.append((tuple(dims), False, [(g, 0) for g in kept] + [(g, 2) for g in groupings]))
+    if rest:
+        grouped = tuple(d for d in dims if d != "support_type")
+        jobs.append((grouped, False, [(g, 0) for g in rest]))
+    if not kept:
+        jobs.append((tuple(dims), True, [(g, 2) for g in groupings]))
     found: dict[tuple[str | None, ...], list[int]] = {}
     narrowed = len(conditions) > 1
     # Hashes of a million rows stay in memory (the default 4 MB spills).
     await session.execute(text(f"SET LOCAL work_mem = '{WORK_MEM}'"))
-    for of_services, repeating, offset in (
-        (False, MULTI_VALUED, 0),
-        (True, frozenset({"exploitation_type"}), 2),
-    ):
-        shapes: dict[frozenset[str], list[tuple[str, ...]]] = {}
-        for grouping in _grouping_sets(dims):
-            shapes.setdefault(repeating & set(grouping), []).append(grouping)
-        for kept, groupings in shapes.items():
-            grouped = tuple(d for d in dims if d in kept or d not in repeating)
-            sql = _query(grouped, age_bands, where, services=of_services, narrowed=narrowed)
-            for row in (await session.execute(text(sql), params)).all():
-                value = dict(zip(grouped, (str(v) for v in row[: len(grouped)]), strict=True))
-                for grouping in groupings:
-                    key = tuple(value[d] if d in grouping else None for d in dims)
+    for grouped, of_services, targets in jobs:
+        sql = _query(grouped, age_bands, where, services=of_services, narrowed=narrowed)
+        for row in (await session.execute(text(sql), params)).all():
+            value = dict(zip(grouped, row[: len(grouped)], strict=True))
+            measures = [int(v) for v in row[len(grouped) :]]
+            for grouping, offset in targets:
+                pair = measures[-2:] if offset == 2 else measures[:2]
+                for key in _spread(dims, grouping, value):
                     into = found.setdefault(key, [0, 0, 0, 0])
-                    into[offset] += int(row[-2])
-                    into[offset + 1] += int(row[-1])
+                    into[offset] += pair[0]
+                    into[offset + 1] += pair[1]
     return {key: (m[0], m[1], m[2], m[3]) for key, m in found.items() if m[1] or not any(key)}
+
+
+def _spread(
+    dims: list[str], grouping: tuple[str, ...], value: dict[str, object]
+) -> list[tuple[str | None, ...]]:
+    """The keys of `grouping` a row counts in: one, or, when the grouping keeps the
+    exploitation type, one per form in the row's set (`none` for an empty set), so
+    a case is in each of its forms' cells once and in a rolled-up grouping once."""
+    base = [str(value[d]) if d in grouping else None for d in dims]
+    if "exploitation_type" not in grouping:
+        return [tuple(base)]
+    at = dims.index("exploitation_type")
+    forms = value["exploitation_type"]
+    assert forms is None or isinstance(forms, list)
+    keys = []
+    for form in dict.fromkeys(forms or ["none"]):
+        base[at] = str(form)
+        keys.append(tuple(base))
+    return keys
 
 
 def _figure(group: dict[str, str], measures: Measures, hidden: bool) -> Figure:

@@ -75,6 +75,13 @@ class Case(SQLModel, table=True):
     victim_nationality: str | None = Field(default=None, max_length=2)
     victim_ethnicity_group: str | None = Field(default=None, max_length=10)
     victim_hometown_province_code: str | None = Field(default=None, max_length=2)
+    # The support types delivered to the case so far, kept by a database trigger on
+    # support_services (migration 20261123_delivered_support_types), so reports count persons per
+    # support type without joining the services.
+    delivered_support_types: list[str] = Field(
+        default_factory=list,
+        sa_column=Column(ARRAY(String(32)), nullable=False, server_default="{}"),
+    )
     # Entitlements differ for a person still abroad (DOMAIN.md).
     currently_abroad: bool = Field(default=False)
     hotline_report_id: uuid.UUID | None = Field(default=None, index=True)

@@ -14,6 +14,7 @@ from app.security.permissions import Role
 from app.services.cases.stats import ethnicity_group
 from tests.cases.intake_helpers import intake_body, open_case, years_ago
 from tests.conftest import World
+from tests.reports import report_seed
 
 
 async def _stats(engine: AsyncEngine, case_id: str) -> dict[str, Any]:
@@ -100,3 +101,50 @@ async def test_patch_keeps_columns_in_step(world: World, engine: AsyncEngine) ->
     assert stats["victim_nationality"] == "LA"
     assert stats["victim_ethnicity_group"] is None
     assert (stats["is_child"], stats["is_minor"]) == (False, True)
+
+
+async def test_delivered_support_types_follow_the_services(
+    world: World, engine: AsyncEngine
+) -> None:
+    """A trigger keeps `cases.delivered_support_types` (what the summary report groups
+    support types by): a delivered service adds its type, once, sorted; a requested
+    one adds nothing until it is delivered."""
+    worker = await world.user(Role.CASE_WORKER)
+    case_id = (await open_case(world, worker))["id"]
+    ids = [uuid.UUID(case_id)]
+
+    async def types() -> list[str]:
+        async with engine.connect() as conn:
+            return list(
+                await conn.scalar(
+                    text("SELECT delivered_support_types FROM cases WHERE id = :id"),
+                    {"id": ids[0]},
+                )
+            )
+
+    assert await types() == []
+    await report_seed.services(world, worker, ids, type="medical", status="requested")
+    assert await types() == []
+    await report_seed.services(world, worker, ids, type="medical")
+    await report_seed.services(world, worker, ids, type="medical")
+    await report_seed.services(world, worker, ids, type="essential_needs")
+    assert await types() == ["essential_needs", "medical"]
+    async with engine.begin() as conn:
+        await conn.execute(
+            text(
+                "UPDATE support_services SET status = 'delivered', delivered_at = now() "
+                "WHERE case_id = :id AND status = 'requested'"
+            ),
+            {"id": ids[0]},
+        )
+    assert await types() == ["essential_needs", "medical"]
+    await report_seed.services(world, worker, ids, type="travel", status="requested")
+    async with engine.begin() as conn:
+        await conn.execute(
+            text(
+                "UPDATE support_services SET status = 'delivered', delivered_at = now() "
+                "WHERE case_id = :id AND type = 'travel'"
+            ),
+            {"id": ids[0]},
+        )
+    assert await types() == ["essential_needs", "medical", "travel"]

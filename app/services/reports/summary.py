@@ -17,24 +17,25 @@ Rules:
   `"<11"` (the amount as null), with complementary suppression so that none can be
   recovered from the published totals (app/services/reports/suppression.py, which
   also says why not rounding). Empty cells are left out.
-- Totals are computed, not summed: the margins and the grand total are exact
-  counts of their own (GROUPING SETS), each case once. `exploitation_type` and `support_type` are
+- Totals are exact: the margins and the grand total count
+  each case once. `exploitation_type` and `support_type` are
   multi-valued (a case may have several forms of exploitation, a person several
   supports), so a person appears in several cells and a total is not the sum of its
   cells; the response says `multi_valued: true` then. A case without any recorded
   form / delivered support is in the cell `none`.
-- At most two SQL passes, each a plain GROUP BY of the finest grouping (a parallel
-  hash aggregate): the cases (by support type when it is a dimension, with its
-  services' count and sum), and either the cases without support types or the
-  delivered services. Margins and totals are exact sums of those rows in Python
-  (each case is in one row per support type it is counted under), over at most a
-  few thousand groups, never per case. Exploitation types are grouped by the
-  case's whole set of forms (one per case) and spread over the forms in Python.
+- Two SQL passes, each a plain GROUP BY of the finest grouping (a parallel hash
+  aggregate): the cases (persons and cases) and the delivered services joined to
+  their cases (services and VND). Multi-valued dimensions are read as the case's
+  whole set, which is single-valued (`exploitation_types`, and
+  `delivered_support_types`, which a trigger on support_services keeps), and spread
+  over their values in Python; a service has one type. Margins and totals are then
+  exact sums of those rows, over at most a few thousand groups, never per case.
 - Every request is audited as `report.summary` (scope, dimensions), no person ids.
 """
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -78,7 +79,9 @@ _DIMENSION_SQL = {
     # Grouped by the case's whole set (one per case, few distinct), spread over its
     # forms in Python: see _spread.
     "exploitation_type": "c.exploitation_types",
-    "support_type": "coalesce(s.type, 'none')",
+    # Over cases: the types delivered so far (kept by a trigger), spread like the
+    # exploitation types; over services: each service's own type.
+    "support_type": "c.delivered_support_types",
     "status": "c.status",
     "intake_source": "c.intake_source",
     "ethnicity_group": "coalesce(c.victim_ethnicity_group, 'unknown')",
@@ -94,20 +97,8 @@ DIMENSIONS: tuple[str, ...] = (
     "intake_source",
     "ethnicity_group",
 )
-# Persons and cases: each case (once per exploitation type / support type when the
-# grouping keeps them) with the types of support delivered to it, each type with
-# its delivered services' count and sum: a service has one type, so these give the
-# services and VND of every grouping that keeps exploitation types alike.
-_SUPPORT_TYPES = (
-    "LEFT JOIN (SELECT case_id, type, count(*) AS n, sum(amount_vnd) AS amount "
-    "FROM support_services WHERE status = 'delivered'{among} GROUP BY case_id, type) s "
-    "ON s.case_id = c.id"
-)
 # One victim per case (see the module rule), so persons are counted as rows.
 _PERSON_MEASURES = "count(*) AS persons, count(*) AS cases"
-_TYPED_MEASURES = (
-    f"{_PERSON_MEASURES}, coalesce(sum(s.n), 0) AS services, coalesce(sum(s.amount), 0) AS amount"
-)
 # Services and VND: each delivered service with its case's reporting columns; no
 # per-case pre-aggregation (a hash of a million groups costs more than the join).
 _SERVICE_FROM = "support_services s JOIN cases c ON c.id = s.case_id"
@@ -164,9 +155,9 @@ def _query(
     grouped: tuple[str, ...], age_bands: str, where: str, *, services: bool, narrowed: bool
 ) -> str:
     """One pass grouped by `grouped` (a plain GROUP BY: a parallel hash aggregate).
-    `services`: one row per delivered service; else one row per case, repeated once
-    per value of the multi-valued dimensions among `grouped`."""
-    keys = [_sql(d, age_bands) for d in grouped]
+    `services`: one row per delivered service; else one row per case (multi-valued
+    dimensions come as the case's whole set, spread in Python)."""
+    keys = ["s.type" if services and d == "support_type" else _sql(d, age_bands) for d in grouped]
     if services:
         # Every service has its case: without a case column to read, no join.
         alone = not narrowed and set(grouped) <= {"support_type"}
@@ -174,13 +165,8 @@ def _query(
         measures = _SERVICE_MEASURES
         where = "s.status = 'delivered'" if alone else f"s.status = 'delivered' AND {where}"
     else:
-        support = ""
-        if "support_type" in grouped:
-            # A narrow population (a province, a date range) reads only its services.
-            among = f" AND case_id IN (SELECT c.id FROM cases c WHERE {where})"  # noqa: S608
-            support = _SUPPORT_TYPES.format(among=among if narrowed else "")
-        measures = _TYPED_MEASURES if support else _PERSON_MEASURES
-        source = f"cases c {support}"
+        measures = _PERSON_MEASURES
+        source = "cases c"
     columns = ", ".join([*(f"{k} AS d{i}" for i, k in enumerate(keys)), measures])
     group = f" GROUP BY {', '.join(keys)}" if keys else ""
     # Every fragment comes from the fixed tables above; values are bound parameters.
@@ -219,24 +205,15 @@ async def _aggregate(
         conditions.append("c.received_at < :end")
         params["end"] = span.end
     where = " AND ".join(conditions)
-    # A support type repeats a case once per type delivered to it: only the groupings
-    # that keep it may see that, so the persons go in one query per kept or not,
-    # grouped by every other dimension too; a grouping that rolls a single-valued
-    # dimension up is the exact sum of rows. Exploitation types are grouped by the
-    # case's whole set, which is single-valued, then spread (_spread). A service has
-    # one type: the query keeping support types gives the services and VND of every
-    # grouping; without support types, one query over the services gives them.
+    # Two passes over the finest grouping: the cases (persons and cases), and the
+    # delivered services (services and VND). Every coarser grouping is the exact sum
+    # of rows, because a multi-valued dimension arrives as the case's whole set
+    # (single-valued) and is spread over its values only where a grouping keeps it.
     groupings = _grouping_sets(dims)
-    kept = [g for g in groupings if "support_type" in g]
-    rest = [g for g in groupings if "support_type" not in g]
-    jobs: list[tuple[tuple[str, ...], bool, list[tuple[tuple[str, ...], int]]]] = []
-    if kept:
-        jobs.append((tuple(dims), False, [(g, 0) for g in kept] + [(g, 2) for g in groupings]))
-    if rest:
-        grouped = tuple(d for d in dims if d != "support_type")
-        jobs.append((grouped, False, [(g, 0) for g in rest]))
-    if not kept:
-        jobs.append((tuple(dims), True, [(g, 2) for g in groupings]))
+    jobs = [
+        (tuple(dims), False, [(g, 0) for g in groupings]),
+        (tuple(dims), True, [(g, 2) for g in groupings]),
+    ]
     found: dict[tuple[str | None, ...], list[int]] = {}
     narrowed = len(conditions) > 1
     # Hashes of a million rows stay in memory (the default 4 MB spills).
@@ -258,20 +235,21 @@ async def _aggregate(
 def _spread(
     dims: list[str], grouping: tuple[str, ...], value: dict[str, object]
 ) -> list[tuple[str | None, ...]]:
-    """The keys of `grouping` a row counts in: one, or, when the grouping keeps the
-    exploitation type, one per form in the row's set (`none` for an empty set), so
-    a case is in each of its forms' cells once and in a rolled-up grouping once."""
-    base = [str(value[d]) if d in grouping else None for d in dims]
-    if "exploitation_type" not in grouping:
-        return [tuple(base)]
-    at = dims.index("exploitation_type")
-    forms = value["exploitation_type"]
-    assert forms is None or isinstance(forms, list)
-    keys = []
-    for form in dict.fromkeys(forms or ["none"]):
-        base[at] = str(form)
-        keys.append(tuple(base))
-    return keys
+    """The keys of `grouping` a row counts in: one, or, for each multi-valued
+    dimension the grouping keeps whose value is a set (a case's exploitation types or
+    delivered support types), one per value (`none` for an empty set), so a case is
+    in each of its values' cells once and in a rolled-up grouping once."""
+    choices: list[list[str | None]] = []
+    for d in dims:
+        if d not in grouping:
+            choices.append([None])
+            continue
+        found = value[d]
+        if isinstance(found, list):
+            choices.append([str(v) for v in dict.fromkeys(found or ["none"])])
+        else:
+            choices.append([str(found)])
+    return list(itertools.product(*choices))
 
 
 def _figure(group: dict[str, str], measures: Measures, hidden: bool) -> Figure:

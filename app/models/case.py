@@ -42,6 +42,9 @@ class Case(SQLModel, table=True):
         CheckConstraint(
             "victim_ethnicity_group IN ('kinh', 'minority')", name="victim_ethnicity_group"
         ),
+        # The case list's order (newest first, then id), walked backwards until a
+        # page of readable cases is found (bench/load.py, "case list page").
+        Index("ix_cases_created_id", "created_at", "id"),
         # Reports group by province and reception date (bench/reports_bench.py).
         Index("ix_cases_province_received", "province_code", "received_at"),
     )

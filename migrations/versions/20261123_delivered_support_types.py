@@ -1,6 +1,6 @@
 """cases.delivered_support_types: the support types delivered to a case so far, kept by
 a trigger on support_services, so reports count persons per support type without
-joining a million services
+joining a million services; and the index the case list pages along
 
 Revision ID: 20261123_delivered_support_types
 Revises: 20261123_integration_clients
@@ -37,6 +37,7 @@ $$
 
 
 def upgrade() -> None:
+    op.create_index("ix_cases_created_id", "cases", ["created_at", "id"], unique=False)
     op.add_column(
         "cases",
         sa.Column(
@@ -68,3 +69,4 @@ def downgrade() -> None:
         op.execute(f"DROP TRIGGER support_services_delivered_types_{event} ON support_services")
     op.execute("DROP FUNCTION cases_delivered_support_types()")
     op.drop_column("cases", "delivered_support_types")
+    op.drop_index("ix_cases_created_id", table_name="cases")

@@ -138,6 +138,26 @@ async def intake_case(
     await _check(session, principal, data)
     victim_fields = _victim_fields(data)
     victim = await persons.create_person(session, keys, indexer, PersonKind.VICTIM, victim_fields)
+    minors = []
+    for minor in data.accompanying_minors:
+        person = await persons.create_person(
+            session,
+            keys,
+            indexer,
+            PersonKind.MINOR,
+            PersonFields(full_name=minor.full_name, date_of_birth=minor.date_of_birth),
+        )
+        minors.append((person.id, minor.relation))
+    # Before the number: the counter row stays locked from allocation to commit, so
+    # everything that can run before it does (intakes of one province queue there).
+    duplicates = await possible_duplicates(
+        session,
+        keys,
+        indexer,
+        principal,
+        victim_fields,
+        exclude_persons=(victim.id, *(person_id for person_id, _ in minors)),
+    )
     province = data.received_location.province_code
     year = data.received_at.astimezone(VIETNAM).year
     serial, case_number = await numbering.next_case_number(session, province, year)
@@ -168,18 +188,9 @@ async def intake_case(
     session.add(case)
     await session.flush()
     session.add(CasePerson(case_id=case.id, person_id=victim.id, role="victim"))
-    minor_ids = []
-    for minor in data.accompanying_minors:
-        person = await persons.create_person(
-            session,
-            keys,
-            indexer,
-            PersonKind.MINOR,
-            PersonFields(full_name=minor.full_name, date_of_birth=minor.date_of_birth),
-        )
-        minor_ids.append(person.id)
+    for person_id, relation in minors:
         session.add(
-            CasePerson(case_id=case.id, person_id=person.id, role="minor", relation=minor.relation)
+            CasePerson(case_id=case.id, person_id=person_id, role="minor", relation=relation)
         )
     await session.flush()
     await timeline.append(
@@ -193,14 +204,5 @@ async def intake_case(
         principal=principal,
         person_id=victim.id,
         fields=tuple(f"victim.{name}" for name in sorted(victim_fields.given())),
-    )
-    duplicates = await possible_duplicates(
-        session,
-        keys,
-        indexer,
-        principal,
-        victim_fields,
-        exclude_case=case.id,
-        exclude_persons=(victim.id, *minor_ids),
     )
     return case, duplicates

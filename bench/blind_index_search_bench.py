@@ -25,9 +25,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import shutil
 import statistics
+import sys
 import tempfile
 import time
 import uuid
@@ -38,15 +37,16 @@ from typing import Any
 
 from faker import Faker
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app import migrate
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
 from app.db import make_engine, make_sessionmaker
 from app.security.blind_index import BlindIndexer
 from app.security.keyring import FileKeyProvider, generate_keyring
 from app.services.persons import PersonFields, create_person
 from app.services.persons_search import search_persons
+from bench.harness import scratch_database
 
 BENCH_DB = "vcm_bench"
 fake = Faker("vi_VN")
@@ -239,46 +239,8 @@ def main() -> None:
     parser.add_argument("--persons", type=int, default=1_000_000)
     parser.add_argument("--known", type=int, default=300)
     args = parser.parse_args()
-    workdir = Path(tempfile.mkdtemp(prefix="vcm-bench-"))
-    server = None
-    try:
-        base = os.environ.get("DATABASE_URL")
-        if base is None:
-            from app.embedded import EmbeddedPostgres
-
-            server = EmbeddedPostgres(workdir / "pg", delete_on_stop=True)
-            base = server.start("postgres")
-        url = _fresh_database(base)
-        migrate.upgrade(url)
-        asyncio.run(run(url, args.persons, args.known, workdir))
-        _drop_database(base)
-    finally:
-        if server is not None:
-            server.stop()
-        shutil.rmtree(workdir, ignore_errors=True)
-
-
-def _admin(base: str, statement: str) -> None:
-    async def go() -> None:
-        engine = make_engine(base, pool_size=1)
-        try:
-            async with engine.connect() as conn:
-                conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
-                await conn.execute(text(statement))
-        finally:
-            await engine.dispose()
-
-    asyncio.run(go())
-
-
-def _fresh_database(base: str) -> str:
-    _admin(base, f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
-    _admin(base, f'CREATE DATABASE "{BENCH_DB}"')
-    return make_url(base).set(database=BENCH_DB).render_as_string(hide_password=False)
-
-
-def _drop_database(base: str) -> None:
-    _admin(base, f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
+    with scratch_database(BENCH_DB) as url, tempfile.TemporaryDirectory() as keydir:
+        asyncio.run(run(url, args.persons, args.known, Path(keydir)))
 
 
 if __name__ == "__main__":

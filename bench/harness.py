@@ -14,10 +14,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
@@ -26,8 +28,11 @@ from typing import Any
 
 import httpx
 import psutil
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
 
 from app import migrate
+from app.db import make_engine
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
@@ -106,6 +111,47 @@ def database(data_dir: Path) -> Iterator[str]:
         yield db.start()
     finally:
         db.close()
+
+
+def _admin(base: str, statement: str) -> None:
+    async def go() -> None:
+        engine = make_engine(base, pool_size=1)
+        try:
+            async with engine.connect() as conn:
+                conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+                await conn.execute(text(statement))
+        finally:
+            await engine.dispose()
+
+    asyncio.run(go())
+
+
+@contextlib.contextmanager
+def scratch_database(name: str, *, keep: bool = False) -> Iterator[str]:
+    """A new, migrated database `name` on `DATABASE_URL`'s server, or on an embedded
+    server in a temporary folder; dropped when the block ends normally unless `keep`
+    (an embedded server and its folder go either way)."""
+    workdir = Path(tempfile.mkdtemp(prefix="vcm-bench-"))
+    server = None
+    drop = f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'
+    try:
+        base = os.environ.get("DATABASE_URL")
+        if base is None:
+            from app.embedded import EmbeddedPostgres
+
+            server = EmbeddedPostgres(workdir / "pg", delete_on_stop=True)
+            base = server.start("postgres")
+        _admin(base, drop)
+        _admin(base, f'CREATE DATABASE "{name}"')
+        url = make_url(base).set(database=name).render_as_string(hide_password=False)
+        migrate.upgrade(url)
+        yield url
+        if not keep:
+            _admin(base, drop)
+    finally:
+        if server is not None:
+            server.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
 
 
 def free_port() -> int:

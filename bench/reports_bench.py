@@ -32,9 +32,8 @@ import argparse
 import asyncio
 import importlib.util
 import os
-import shutil
 import statistics
-import tempfile
+import sys
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -45,6 +44,8 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
 from app import migrate
 from app.db import make_engine, make_sessionmaker
 from app.models import Agency, User
@@ -52,6 +53,7 @@ from app.security.permissions import Role
 from app.security.principal import Principal
 from app.services.reports.periodic import periodic_report
 from app.services.reports.summary import summary_report
+from bench.harness import scratch_database
 
 BENCH_DB = "vcm_reports_bench"
 PROVINCE = "01"  # Hà Nội: the one-province runs
@@ -345,24 +347,8 @@ def main() -> None:
         migrate.upgrade(rendered)
         asyncio.run(_measure_kept(rendered, args.runs))
         return
-    workdir = Path(tempfile.mkdtemp(prefix="vcm-reports-bench-"))
-    server = None
-    try:
-        base = os.environ.get("DATABASE_URL")
-        if base is None:
-            from app.embedded import EmbeddedPostgres
-
-            server = EmbeddedPostgres(workdir / "pg", delete_on_stop=True)
-            base = server.start("postgres")
-        url = _fresh_database(base)
-        migrate.upgrade(url)
+    with scratch_database(BENCH_DB, keep=args.keep) as url:
         asyncio.run(run(url, args.cases, args.runs))
-        if not args.keep:
-            _admin(base, f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
-    finally:
-        if server is not None:
-            server.stop()
-        shutil.rmtree(workdir, ignore_errors=True)
 
 
 async def _measure_kept(url: str, runs: int) -> None:
@@ -380,25 +366,6 @@ async def _measure_kept(url: str, runs: int) -> None:
         await engine.dispose()
     ids: dict[str, Any] = {code.removeprefix("BENCH-"): id_ for code, id_ in rows}
     await measure(url, {**ids, "user": user}, runs)
-
-
-def _admin(base: str, statement: str) -> None:
-    async def go() -> None:
-        engine = make_engine(base, pool_size=1)
-        try:
-            async with engine.connect() as conn:
-                conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
-                await conn.execute(text(statement))
-        finally:
-            await engine.dispose()
-
-    asyncio.run(go())
-
-
-def _fresh_database(base: str) -> str:
-    _admin(base, f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
-    _admin(base, f'CREATE DATABASE "{BENCH_DB}"')
-    return make_url(base).set(database=BENCH_DB).render_as_string(hide_password=False)
 
 
 if __name__ == "__main__":

@@ -15,11 +15,24 @@ from typing import Any
 from sqlalchemy import insert, text
 
 from app.models import Case, CaseTimelineEntry, HotlineReport, SupportService
+from app.security.permissions import Role
 from tests.conftest import Actor, World
 
 _serial = itertools.count(1)
 # Inside 2026-H1 in Vietnam time.
 MARCH = datetime(2026, 3, 15, 3, 0, tzinfo=UTC)
+
+
+async def analyst(world: World, province_code: str | None = "40") -> Actor:
+    """An analyst of a provincial agency, or of a national one (`province_code` None)."""
+    kind = "national" if province_code is None else "social_affairs"
+    return await world.user(Role.ANALYST, await world.agency(kind, province_code=province_code))
+
+
+async def owner(world: World, province_code: str = "40") -> Actor:
+    """A case worker whose agency owns the seeded cases of `province_code`."""
+    agency = await world.agency("social_affairs", province_code=province_code)
+    return await world.user(Role.CASE_WORKER, agency, login=False)
 
 
 async def person(world: World) -> uuid.UUID:

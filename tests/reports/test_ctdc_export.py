@@ -12,13 +12,13 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.models import Agency
 from app.security.permissions import Role
 from app.services.reports.bands import CTDC_BANDS, CTDC_OLDEST
 from app.services.reports.ctdc import COLUMNS, REGION_OF, SOURCE_FIELDS, K
 from tests.audit.helpers import events_after, last_event_id
 from tests.cases.intake_helpers import intake_body, open_case
-from tests.conftest import Actor, World, assert_problem
+from tests.conftest import World, assert_problem
+from tests.reports import report_seed
 from tests.reports.ctdc_seed import seed_cases
 
 URL = "/api/v1/exports/ctdc.csv"
@@ -65,17 +65,6 @@ def _allowed(column: str, value: str) -> bool:
     return bool(rule.match(value))
 
 
-async def _analyst(world: World, province_code: str | None = "40") -> Actor:
-    kind = "national" if province_code is None else "social_affairs"
-    agency: Agency = await world.agency(kind, province_code=province_code)
-    return await world.user(Role.ANALYST, agency)
-
-
-async def _owner(world: World, province_code: str) -> Actor:
-    agency = await world.agency("social_affairs", province_code=province_code)
-    return await world.user(Role.CASE_WORKER, agency, login=False)
-
-
 class TestCtdcExport:
     async def test_anonymous_is_401(self, world: World) -> None:
         assert_problem(await world.client.get(URL), 401)
@@ -103,14 +92,14 @@ class TestCtdcExport:
         ],
     )
     async def test_invalid_queries_are_422(self, world: World, query: dict[str, str]) -> None:
-        analyst = await _analyst(world, None)
+        analyst = await report_seed.analyst(world, None)
         assert_problem(await world.client.get(URL, params=query, headers=analyst.headers), 422)
 
     async def test_analyst_of_one_province_cannot_export_another(
         self, world: World, engine: AsyncEngine
     ) -> None:
-        await seed_cases(world, await _owner(world, "37"), count=60, seed=7)
-        analyst = await _analyst(world, "40")
+        await seed_cases(world, await report_seed.owner(world, "37"), count=60, seed=7)
+        analyst = await report_seed.analyst(world, "40")
         mark = await last_event_id(engine)
         response = await world.client.get(
             URL, params={"province_code": "37"}, headers=analyst.headers
@@ -124,9 +113,9 @@ class TestCtdcExport:
         )
 
     async def test_provincial_analyst_gets_own_province_only(self, world: World) -> None:
-        ours = await seed_cases(world, await _owner(world, "40"), count=200, seed=1)
-        await seed_cases(world, await _owner(world, "37"), count=300, seed=2)
-        analyst = await _analyst(world, "40")
+        ours = await seed_cases(world, await report_seed.owner(world, "40"), count=200, seed=1)
+        await seed_cases(world, await report_seed.owner(world, "37"), count=300, seed=2)
+        analyst = await report_seed.analyst(world, "40")
         for params in ({}, {"province_code": "40"}):
             response = await world.client.get(URL, params=params, headers=analyst.headers)
             assert response.status_code == 200, response.text
@@ -136,9 +125,9 @@ class TestCtdcExport:
             assert 'filename="ctdc-40.csv"' in response.headers["content-disposition"]
 
     async def test_national_analyst_gets_any_province_or_the_country(self, world: World) -> None:
-        nghe_an = await seed_cases(world, await _owner(world, "40"), count=200, seed=3)
-        ninh_binh = await seed_cases(world, await _owner(world, "37"), count=150, seed=4)
-        analyst = await _analyst(world, None)
+        nghe_an = await seed_cases(world, await report_seed.owner(world, "40"), count=200, seed=3)
+        ninh_binh = await seed_cases(world, await report_seed.owner(world, "37"), count=150, seed=4)
+        analyst = await report_seed.analyst(world, None)
         expected = {
             None: nghe_an.identified + ninh_binh.identified,
             "40": nghe_an.identified,
@@ -157,8 +146,10 @@ class TestCtdcExport:
     async def test_every_combination_of_quasi_identifiers_occurs_at_least_k_times(
         self, world: World, seed: int, count: int
     ) -> None:
-        seeded = await seed_cases(world, await _owner(world, "40"), count=count, seed=seed)
-        analyst = await _analyst(world, "40")
+        seeded = await seed_cases(
+            world, await report_seed.owner(world, "40"), count=count, seed=seed
+        )
+        analyst = await report_seed.analyst(world, "40")
         response = await world.client.get(URL, headers=analyst.headers)
         assert response.status_code == 200, response.text
         header, rows = _parse(response)
@@ -175,8 +166,8 @@ class TestCtdcExport:
         assert all(n >= K for n in Counter(tuple(r.values()) for r in rows).values())
 
     async def test_cells_hold_only_the_ctdc_vocabulary(self, world: World) -> None:
-        await seed_cases(world, await _owner(world, "40"), count=3000, seed=21)
-        analyst = await _analyst(world, "40")
+        await seed_cases(world, await report_seed.owner(world, "40"), count=3000, seed=21)
+        analyst = await report_seed.analyst(world, "40")
         response = await world.client.get(URL, headers=analyst.headers)
         assert response.headers["content-type"].startswith("text/csv")
         assert response.headers["cache-control"] == "no-store"
@@ -191,8 +182,10 @@ class TestCtdcExport:
         assert exact_year == {levels["yearOfRegistration"] == "0"}
 
     async def test_common_values_are_released_exactly(self, world: World) -> None:
-        seeded = await seed_cases(world, await _owner(world, "40"), count=40, seed=22, alike=True)
-        analyst = await _analyst(world, "40")
+        seeded = await seed_cases(
+            world, await report_seed.owner(world, "40"), count=40, seed=22, alike=True
+        )
+        analyst = await report_seed.analyst(world, "40")
         response = await world.client.get(URL, headers=analyst.headers)
         assert response.headers["X-Generalisation"] == ";".join(
             f"{name}=0" for name in QUASI_IDENTIFIERS if name != "majorityStatus"
@@ -224,10 +217,10 @@ class TestCtdcExport:
     async def test_only_identified_victims_of_the_years_asked_are_exported(
         self, world: World
     ) -> None:
-        owner = await _owner(world, "40")
+        owner = await report_seed.owner(world, "40")
         await seed_cases(world, owner, count=200, seed=31, years=(2019, 2020))
         recent = await seed_cases(world, owner, count=250, seed=32, years=(2025, 2026))
-        analyst = await _analyst(world, "40")
+        analyst = await report_seed.analyst(world, "40")
         response = await world.client.get(URL, params={"from": 2025}, headers=analyst.headers)
         assert response.status_code == 200, response.text
         total = int(response.headers["X-Released-Rows"]) + int(
@@ -251,8 +244,8 @@ class TestCtdcExport:
 
         for case in opened:
             await identify(world, case["id"], worker)
-        await seed_cases(world, await _owner(world, "40"), count=100, seed=41)
-        analyst = await _analyst(world, None)
+        await seed_cases(world, await report_seed.owner(world, "40"), count=100, seed=41)
+        analyst = await report_seed.analyst(world, None)
         response = await world.client.get(URL, headers=analyst.headers)
         assert response.status_code == 200, response.text
         text = response.text.casefold()
@@ -276,8 +269,8 @@ class TestCtdcExport:
     async def test_the_export_is_audited_with_scope_and_counts(
         self, world: World, engine: AsyncEngine
     ) -> None:
-        await seed_cases(world, await _owner(world, "40"), count=120, seed=51)
-        analyst = await _analyst(world, "40")
+        await seed_cases(world, await report_seed.owner(world, "40"), count=120, seed=51)
+        analyst = await report_seed.analyst(world, "40")
         mark = await last_event_id(engine)
         response = await world.client.get(URL, headers=analyst.headers)
         assert response.status_code == 200, response.text

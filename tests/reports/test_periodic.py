@@ -21,16 +21,6 @@ from tests.reports import report_seed as seed
 URL = "/api/v1/reports/periodic"
 
 
-async def _analyst(world: World, province_code: str | None = "40") -> Actor:
-    kind = "national" if province_code is None else "social_affairs"
-    return await world.user(Role.ANALYST, await world.agency(kind, province_code=province_code))
-
-
-async def _owner(world: World, province_code: str = "40") -> Actor:
-    agency = await world.agency("social_affairs", province_code=province_code)
-    return await world.user(Role.CASE_WORKER, agency, login=False)
-
-
 async def _get(world: World, who: Actor, **params: Any) -> dict[str, Any]:
     response = await world.client.get(URL, params=params, headers=who.headers)
     assert response.status_code == 200, response.text
@@ -110,14 +100,14 @@ class TestPeriodic:
         ],
     )
     async def test_invalid_queries_are_422(self, world: World, query: dict[str, str]) -> None:
-        analyst = await _analyst(world)
+        analyst = await seed.analyst(world)
         assert_problem(await world.client.get(URL, params=query, headers=analyst.headers), 422)
 
     async def test_analyst_of_province_a_cannot_get_province_b(
         self, world: World, engine: AsyncEngine
     ) -> None:
-        await _province(world, await _owner(world, "37"))
-        analyst = await _analyst(world, "40")
+        await _province(world, await seed.owner(world, "37"))
+        analyst = await seed.analyst(world, "40")
         mark = await last_event_id(engine)
         response = await world.client.get(
             URL, params={"period": "2026", "province_code": "37"}, headers=analyst.headers
@@ -133,10 +123,10 @@ class TestPeriodic:
         assert (own["scope"], own["persons_received"], own["hotline_received"]) == ("40", 0, 0)
 
     async def test_the_return_of_a_half_year(self, world: World, engine: AsyncEngine) -> None:
-        owner = await _owner(world)
+        owner = await seed.owner(world)
         await _province(world, owner)
-        await _province(world, await _owner(world, "37"))  # another province: not counted
-        analyst = await _analyst(world)
+        await _province(world, await seed.owner(world, "37"))  # another province: not counted
+        analyst = await seed.analyst(world)
         mark = await last_event_id(engine)
         report = await _get(world, analyst, period="2026-H1")
         assert (report["first_day"], report["last_day"]) == ("2026-01-01", "2026-06-30")
@@ -189,9 +179,9 @@ class TestPeriodic:
         )
 
     async def test_every_breakdown_adds_up_to_its_total(self, world: World) -> None:
-        await _province(world, await _owner(world, "40"))
-        await _province(world, await _owner(world, "37"))
-        report = await _get(world, await _analyst(world, None), period="2026")
+        await _province(world, await seed.owner(world, "40"))
+        await _province(world, await seed.owner(world, "37"))
+        report = await _get(world, await seed.analyst(world, None), period="2026")
         assert report["scope"] == "national"
         assert _parts(report, "province") == {"37": 13, "40": 13}
         for breakdown in report["breakdowns"]:
@@ -209,10 +199,10 @@ class TestPeriodic:
         assert _parts(report, "hotline_outcome") and report["hotline_received"] == 20
 
     async def test_half_years_meet_at_midnight_vietnam_time(self, world: World) -> None:
-        owner = await _owner(world)
+        owner = await seed.owner(world)
         await seed.cases(world, owner, 2, received_at=datetime(2026, 6, 30, 16, 59, tzinfo=UTC))
         await seed.cases(world, owner, 3, received_at=datetime(2026, 6, 30, 17, 0, tzinfo=UTC))
-        analyst = await _analyst(world)
+        analyst = await seed.analyst(world)
         first = await _get(world, analyst, period="2026-H1")
         second = await _get(world, analyst, period="2026-H2")
         year = await _get(world, analyst, period="2026")
@@ -222,8 +212,8 @@ class TestPeriodic:
     async def test_csv_is_an_attachment_with_the_same_figures(
         self, world: World, engine: AsyncEngine
     ) -> None:
-        await _province(world, await _owner(world))
-        analyst = await _analyst(world)
+        await _province(world, await seed.owner(world))
+        analyst = await seed.analyst(world)
         mark = await last_event_id(engine)
         response = await world.client.get(
             URL, params={"period": "2026-H1", "format": "csv"}, headers=analyst.headers
@@ -244,8 +234,8 @@ class TestPeriodic:
         assert event["reason"] == "format:csv"
 
     async def test_xlsx_is_a_workbook_with_the_same_figures(self, world: World) -> None:
-        await _province(world, await _owner(world))
-        analyst = await _analyst(world)
+        await _province(world, await seed.owner(world))
+        analyst = await seed.analyst(world)
         response = await world.client.get(
             URL, params={"period": "2026", "format": "xlsx"}, headers=analyst.headers
         )

@@ -18,16 +18,6 @@ URL = "/api/v1/reports/summary"
 HIDDEN = "<11"
 
 
-async def _analyst(world: World, province_code: str | None = "40") -> Actor:
-    kind = "national" if province_code is None else "social_affairs"
-    return await world.user(Role.ANALYST, await world.agency(kind, province_code=province_code))
-
-
-async def _owner(world: World, province_code: str = "40") -> Actor:
-    agency = await world.agency("social_affairs", province_code=province_code)
-    return await world.user(Role.CASE_WORKER, agency, login=False)
-
-
 async def _get(world: World, who: Actor, **params: Any) -> dict[str, Any]:
     response = await world.client.get(URL, params=params, headers=who.headers)
     assert response.status_code == 200, response.text
@@ -89,14 +79,14 @@ class TestSummary:
         ],
     )
     async def test_invalid_queries_are_422(self, world: World, query: dict[str, Any]) -> None:
-        analyst = await _analyst(world)
+        analyst = await seed.analyst(world)
         assert_problem(await world.client.get(URL, params=query, headers=analyst.headers), 422)
 
     async def test_analyst_of_province_a_cannot_get_province_b(
         self, world: World, engine: AsyncEngine
     ) -> None:
-        await seed.cases(world, await _owner(world, "37"), 30)
-        analyst = await _analyst(world, "40")
+        await seed.cases(world, await seed.owner(world, "37"), 30)
+        analyst = await seed.analyst(world, "40")
         mark = await last_event_id(engine)
         response = await world.client.get(
             URL, params={"province_code": "37", "group_by": "sex"}, headers=analyst.headers
@@ -113,9 +103,9 @@ class TestSummary:
         assert (report["scope"], report["total"]["persons"]) == ("40", 0)
 
     async def test_national_analyst_sees_any_province_and_the_country(self, world: World) -> None:
-        await seed.cases(world, await _owner(world, "40"), 30)
-        await seed.cases(world, await _owner(world, "37"), 12)
-        analyst = await _analyst(world, None)
+        await seed.cases(world, await seed.owner(world, "40"), 30)
+        await seed.cases(world, await seed.owner(world, "37"), 12)
+        analyst = await seed.analyst(world, None)
         report = await _get(world, analyst, group_by="province")
         assert report["scope"] == "national"
         assert [(c["group"], c["persons"]) for c in report["cells"]] == [
@@ -129,13 +119,13 @@ class TestSummary:
     async def test_counts_with_small_cells_and_complement_suppressed(
         self, world: World, engine: AsyncEngine
     ) -> None:
-        owner = await _owner(world)
+        owner = await seed.owner(world)
         women = await seed.cases(world, owner, 30, victim_sex="female")
         await seed.cases(world, owner, 20, victim_sex="male")
         await seed.cases(world, owner, 4, victim_sex="other")
         await seed.services(world, owner, women[:10], amount_vnd=250_000)
         await seed.services(world, owner, women[:3], status="requested")  # not delivered
-        analyst = await _analyst(world)
+        analyst = await seed.analyst(world)
         mark = await last_event_id(engine)
         report = await _get(world, analyst, group_by="sex")
         assert report["suppression"] == "complementary" and report["threshold"] == 11
@@ -165,7 +155,7 @@ class TestSummary:
         assert event["resource_id"] == "summary:40" and event["person_id"] is None
 
     async def test_two_dimensions_have_margins_and_no_recoverable_cell(self, world: World) -> None:
-        owner = await _owner(world)
+        owner = await seed.owner(world)
         for sex, age, count in (
             ("female", 12, 25),
             ("female", 30, 40),
@@ -175,7 +165,7 @@ class TestSummary:
             ("male", 5, 20),
         ):
             await seed.cases(world, owner, count, victim_sex=sex, victim_age_at_intake=age)
-        analyst = await _analyst(world)
+        analyst = await seed.analyst(world)
         report = await _get(world, analyst, group_by="sex,age_band")
         # 3 is primary; its row and column each hide their next smallest cell, and the
         # column of the 20 its own; the 18+ column stays whole.
@@ -196,26 +186,26 @@ class TestSummary:
         _assert_unrecoverable(report)
 
     async def test_a_total_under_eleven_is_hidden_too(self, world: World) -> None:
-        await seed.cases(world, await _owner(world), 6, victim_sex="female")
-        report = await _get(world, await _analyst(world), group_by="sex")
+        await seed.cases(world, await seed.owner(world), 6, victim_sex="female")
+        report = await _get(world, await seed.analyst(world), group_by="sex")
         assert report["total"]["persons"] == HIDDEN
         assert report["cells"][0]["persons"] == HIDDEN
 
     async def test_persons_are_counted_per_reception(self, world: World) -> None:
         # Intake gives every case its own victim row, so persons equal cases.
-        owner = await _owner(world)
+        owner = await seed.owner(world)
         await seed.cases(world, owner, 23)
-        report = await _get(world, await _analyst(world))
+        report = await _get(world, await seed.analyst(world))
         assert (report["total"]["persons"], report["total"]["cases"]) == (23, 23)
 
     async def test_multi_valued_dimension_counts_a_person_in_several_cells(
         self, world: World
     ) -> None:
-        owner = await _owner(world)
+        owner = await seed.owner(world)
         await seed.cases(world, owner, 15, exploitation_types=["sexual", "forced_labour"])
         await seed.cases(world, owner, 20, exploitation_types=["sexual"])
         await seed.cases(world, owner, 12, exploitation_types=[])
-        report = await _get(world, await _analyst(world), group_by="exploitation_type")
+        report = await _get(world, await seed.analyst(world), group_by="exploitation_type")
         assert report["multi_valued"] is True and report["notes"]
         assert _cell(report, exploitation_type="sexual")["persons"] == 35
         assert _cell(report, exploitation_type="forced_labour")["persons"] == 15
@@ -223,12 +213,12 @@ class TestSummary:
         assert report["total"]["persons"] == 47  # not 62: each person once
 
     async def test_support_type_groups_services_and_amounts(self, world: World) -> None:
-        owner = await _owner(world)
+        owner = await seed.owner(world)
         helped = await seed.cases(world, owner, 12, victim_sex="female")
         await seed.cases(world, owner, 11, victim_sex="male")
         await seed.services(world, owner, helped, type="medical", amount_vnd=300_000)
         await seed.services(world, owner, helped, type="medical", amount_vnd=100_000)
-        report = await _get(world, await _analyst(world), group_by="support_type,sex")
+        report = await _get(world, await seed.analyst(world), group_by="support_type,sex")
         medical = _cell(report, support_type="medical", sex="female")
         assert (medical["persons"], medical["services"], medical["amount_vnd"]) == (
             12,
@@ -239,11 +229,11 @@ class TestSummary:
         assert report["total"]["services"] == 24
 
     async def test_dates_are_vietnam_days_inclusive(self, world: World) -> None:
-        owner = await _owner(world)
+        owner = await seed.owner(world)
         # 23:59 on 30 June in Vietnam, then 00:00 on 1 July.
         await seed.cases(world, owner, 11, received_at=datetime(2026, 6, 30, 16, 59, tzinfo=UTC))
         await seed.cases(world, owner, 13, received_at=datetime(2026, 6, 30, 17, 0, tzinfo=UTC))
-        analyst = await _analyst(world)
+        analyst = await seed.analyst(world)
         june = await _get(world, analyst, **{"from": "2026-06-01", "to": "2026-06-30"})
         july = await _get(world, analyst, **{"from": "2026-07-01"})
         assert (june["total"]["persons"], july["total"]["persons"]) == (11, 13)

@@ -39,9 +39,10 @@ import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Literal
+from typing import Any, Literal
 
-from sqlalchemy import text
+from sqlalchemy import literal_column, text
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import audit
@@ -57,18 +58,18 @@ AgeBands = Literal["hotline", "ctdc"]
 WORK_MEM = "64MB"
 
 
-def _band_sql(table: tuple[tuple[int, str], ...], oldest: str) -> str:
-    # Built from constants of bands.py only (ints and fixed keys), never from input.
-    age = "c.victim_age_at_intake"
-    whens = " ".join(f"WHEN {age} <= {upper} THEN '{key}'" for upper, key in table)
-    return (
-        f"CASE WHEN {age} IS NULL OR {age} < 0 THEN '{bands.UNKNOWN}' {whens} ELSE '{oldest}' END"
+def _as_text(expression: Any) -> str:
+    # The report queries are text built from fixed fragments; the bands' own CASE
+    # expression (bands.py, shared with the export) is rendered once, at import.
+    return str(
+        expression.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True})
     )
 
 
+_AGE: Any = literal_column("c.victim_age_at_intake")
 AGE_SQL = {
-    "hotline": _band_sql(bands.HOTLINE_BANDS, bands.HOTLINE_OLDEST),
-    "ctdc": _band_sql(bands.CTDC_BANDS, bands.CTDC_OLDEST),
+    "hotline": _as_text(bands.hotline_band_sql(_AGE)),
+    "ctdc": _as_text(bands.ctdc_band_sql(_AGE)),
 }
 # Dimension → SQL over `c` (cases), `e` (one exploitation type), `s` (one delivered
 # support service). A fixed table: a request can only pick among these.

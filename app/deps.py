@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlmodel import col
 
 from app import audit
@@ -33,12 +33,12 @@ def client_address(request: Request) -> str:
     return (request.client.host if request.client else "unknown")[:64]
 
 
-def key_provider(request: Request) -> KeyProvider:
+async def key_provider(request: Request) -> KeyProvider:
     keys: KeyProvider = request.app.state.keys
     return keys
 
 
-def blind_indexer(request: Request) -> BlindIndexer:
+async def blind_indexer(request: Request) -> BlindIndexer:
     indexer: BlindIndexer = request.app.state.indexer
     return indexer
 
@@ -50,6 +50,28 @@ IndexerDep = Annotated[BlindIndexer, Depends(blind_indexer)]
 def token_service(request: Request) -> TokenService:
     service: TokenService = request.app.state.tokens
     return service
+
+
+# The user, agency and login session behind a user token, if all three are live:
+# built once, executed with the token's ids.
+_LIVE_USER = (
+    select(
+        col(User.id),
+        col(User.role),
+        col(User.agency_id),
+        col(Agency.kind),
+        col(Agency.province_code),
+    )
+    .join(Agency, col(Agency.id) == col(User.agency_id))
+    .join(AuthSession, col(AuthSession.user_id) == col(User.id))
+    .where(
+        col(User.id) == bindparam("user_id"),
+        col(AuthSession.id) == bindparam("session_id"),
+        col(AuthSession.revoked_at).is_(None),
+        col(User.is_active).is_(True),
+        col(Agency.is_active).is_(True),
+    )
+)
 
 
 async def current_principal(
@@ -80,26 +102,8 @@ async def current_principal(
             raise Unauthorized("The integration client is revoked or its agency is disabled.")
         request.state.principal = client
         return client
-    row = (
-        await session.execute(
-            select(
-                col(User.id),
-                col(User.role),
-                col(User.agency_id),
-                col(Agency.kind),
-                col(Agency.province_code),
-            )
-            .join(Agency, col(Agency.id) == col(User.agency_id))
-            .join(AuthSession, col(AuthSession.user_id) == col(User.id))
-            .where(
-                col(User.id) == claims.subject,
-                col(AuthSession.id) == claims.session_id,
-                col(AuthSession.revoked_at).is_(None),
-                col(User.is_active).is_(True),
-                col(Agency.is_active).is_(True),
-            )
-        )
-    ).one_or_none()
+    params = {"user_id": claims.subject, "session_id": claims.session_id}
+    row = (await session.execute(_LIVE_USER, params)).one_or_none()
     if row is None:
         raise Unauthorized("The session has ended or the account is disabled.")
     principal = Principal(

@@ -34,7 +34,7 @@ def _public(endpoint: WebhookEndpoint) -> WebhookEndpointPublic:
     return WebhookEndpointPublic.model_validate(endpoint, from_attributes=True)
 
 
-def _settings(request: Request) -> Settings:
+async def _settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 import uuid
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -28,6 +30,8 @@ _REQUIRED_CLAIMS = ["exp", "iat", "nbf", "iss", "aud", "sub", "jti"]
 CLIENT_ACTOR = "client"
 # Clock skew tolerated between hosts for exp/nbf.
 LEEWAY_SECONDS = 30
+# Verified tokens remembered per process (see `TokenService.verify_access_token`).
+VERIFIED_CACHE_SIZE = 4096
 
 
 class TokenError(Exception):
@@ -60,6 +64,8 @@ class TokenService:
         self.issuer = issuer
         self.audience = audience
         self.ttl_seconds = ttl_seconds
+        # token -> (claims, kid): tokens whose signature and claims were checked.
+        self._verified: OrderedDict[str, tuple[AccessClaims, str]] = OrderedDict()
 
     def issue_access_token(
         self,
@@ -119,6 +125,32 @@ class TokenService:
         return IssuedToken(token=token, token_id=token_id, expires_in=self.ttl_seconds)
 
     def verify_access_token(self, token: str) -> AccessClaims:
+        """The token's claims, or `TokenError`.
+
+        A token that passed every check is remembered (bounded LRU, keyed by the exact
+        token string), so a client's next requests skip the signature check and the
+        JSON parsing. A remembered token still fails once it has expired or once its
+        signing key has left the ring; anything that did not pass is never remembered.
+        Revocation (logout, a disabled account or agency) is not the token's business:
+        the principal check reads the database on every request.
+        """
+        hit = self._verified.get(token)
+        if hit is not None:
+            claims, kid = hit
+            if claims.expires_at.timestamp() + LEEWAY_SECONDS <= time.time():
+                del self._verified[token]
+                raise TokenError("token expired")
+            if kid in self._keys.token_verification_keys():
+                self._verified.move_to_end(token)
+                return claims
+            del self._verified[token]
+        claims, kid = self._verify(token)
+        self._verified[token] = (claims, kid)
+        if len(self._verified) > VERIFIED_CACHE_SIZE:
+            self._verified.popitem(last=False)
+        return claims
+
+    def _verify(self, token: str) -> tuple[AccessClaims, str]:
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError as exc:
@@ -127,7 +159,8 @@ class TokenService:
             raise TokenError("algorithm not allowed")
         if header.get("typ") != ACCESS_TOKEN_TYPE:
             raise TokenError("wrong token type")
-        key = self._keys.token_verification_keys().get(str(header.get("kid")))
+        kid = str(header.get("kid"))
+        key = self._keys.token_verification_keys().get(kid)
         if key is None:
             raise TokenError("unknown signing key")
         try:
@@ -143,7 +176,7 @@ class TokenService:
             if claims.get("act_type") == CLIENT_ACTOR:
                 if claims["client_id"] != claims["sub"] or "sid" in claims:
                     raise TokenError("token rejected")
-                return AccessClaims(
+                client = AccessClaims(
                     subject=uuid.UUID(claims["sub"]),
                     session_id=None,
                     token_id=str(claims["jti"]),
@@ -153,9 +186,10 @@ class TokenService:
                     actor_type=CLIENT_ACTOR,
                     scopes=frozenset(str(claims["scope"]).split()),
                 )
+                return client, kid
             if "act_type" in claims:
                 raise TokenError("token rejected")
-            return AccessClaims(
+            user = AccessClaims(
                 subject=uuid.UUID(claims["sub"]),
                 session_id=uuid.UUID(claims["sid"]),
                 token_id=str(claims["jti"]),
@@ -163,6 +197,7 @@ class TokenService:
                 agency_id=uuid.UUID(claims["agency_id"]),
                 expires_at=datetime.fromtimestamp(claims["exp"], UTC),
             )
+            return user, kid
         except jwt.ExpiredSignatureError as exc:
             raise TokenError("token expired") from exc
         except (jwt.PyJWTError, KeyError, ValueError, TypeError) as exc:

@@ -27,7 +27,7 @@ class PageParams:
     cursor: str | None
 
 
-def page_params(
+async def page_params(
     limit: Annotated[int, Query(ge=1, le=100, description="Page size (1 to 100).")] = 20,
     cursor: Annotated[str | None, Query(max_length=200, description="From next_cursor.")] = None,
 ) -> PageParams:

@@ -23,13 +23,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import Row, bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.audit.writer import record
 from app.errors import Conflict, Gone, NotFound, PreconditionFailed, ValidationFailed
-from app.models import PersonBlindIndex, PersonKey
+from app.models import CasePerson, PersonBlindIndex, PersonKey
 from app.models.person import (
     ENCRYPTED_COLUMNS,
     ErasureReason,
@@ -39,7 +39,7 @@ from app.models.person import (
 from app.security import masking
 from app.security.blind_index import PERSONS, BlindIndexer
 from app.security.crypto import DataKey, FieldContext
-from app.security.keyring import KeyProvider
+from app.security.keyring import KeyProvider, WrappedKey
 from app.security.principal import Principal
 from app.services.documents import DocumentStore, PostgresDocumentStore
 from app.services.person_fields import (
@@ -56,6 +56,7 @@ from app.services.vault import (
     new_person_key,
     open_field,
     person_data_keys,
+    unwrap_person_key,
 )
 
 __all__ = [
@@ -64,6 +65,7 @@ __all__ = [
     "PersonView",
     "create_person",
     "erase_person",
+    "read_case_persons",
     "read_person",
     "read_persons",
     "update_person",
@@ -223,7 +225,7 @@ async def update_person(
     return person
 
 
-async def _missing_key(session: AsyncSession, person: Person, actor: Actor) -> Exception:
+async def _missing_key(session: AsyncSession, person: Person | Row[Any], actor: Actor) -> Exception:
     # Erasure deletes the key and sets erased_at in one transaction; a live person
     # without a key means the database was changed behind the service's back.
     return await integrity_failure(
@@ -239,7 +241,7 @@ async def _missing_key(session: AsyncSession, person: Person, actor: Actor) -> E
 
 async def _decrypt(
     session: AsyncSession,
-    person: Person,
+    person: Person | Row[Any],
     data_key: DataKey,
     columns: Collection[str],
     actor: Actor,
@@ -262,6 +264,28 @@ def _mask(column: str, value: str | None) -> str | None:
     return masker(value)
 
 
+# A person's columns with its wrapped DEK beside them: one statement reads both (the
+# key columns are NULL for an erased person, whose key is gone).
+_PERSONS = Person.metadata.tables[Person.__tablename__]
+_KEYS = PersonKey.metadata.tables[PersonKey.__tablename__]
+_PERSON_ROWS = select(
+    *_PERSONS.c,
+    _KEYS.c.key_id,
+    _KEYS.c.kek_version.label("key_kek_version"),
+    _KEYS.c.wrapped.label("key_wrapped"),
+).outerjoin(_KEYS, _KEYS.c.person_id == _PERSONS.c.id)
+# The persons of one case (victim, minors, relatives) in the order they were linked.
+_CASE_LINKS = CasePerson.metadata.tables[CasePerson.__tablename__]
+_CASE_PERSON_ROWS = (
+    _PERSON_ROWS.add_columns(
+        _CASE_LINKS.c.role.label("link_role"), _CASE_LINKS.c.relation.label("link_relation")
+    )
+    .join(_CASE_LINKS, _CASE_LINKS.c.person_id == _PERSONS.c.id)
+    .where(_CASE_LINKS.c.case_id == bindparam("case_id"))
+    .order_by(_CASE_LINKS.c.created_at, _CASE_LINKS.c.person_id)
+)
+
+
 async def read_persons(
     session: AsyncSession,
     keys: KeyProvider,
@@ -274,47 +298,81 @@ async def read_persons(
 
     `reveal=True` returns the values; otherwise masked forms (`app.security.masking`).
     Deciding whether the caller may reveal, and recording the read, is the caller's.
+    Rows are read as plain rows, never ORM objects, so an object the session holds
+    from before an erasure or an update committed elsewhere cannot stand in for what
+    the database holds now.
     """
     if not person_ids:
         return {}
-    # populate_existing: an object already in the session may predate an erasure or
-    # an update committed elsewhere; decrypt what the database holds now.
-    statement = (
-        select(Person)
-        .where(col(Person.id).in_(list(person_ids)))
-        .execution_options(populate_existing=True)
-    )
-    persons = list((await session.execute(statement)).scalars().all())
-    live = [p.id for p in persons if p.erased_at is None]
-    data_keys = await person_data_keys(session, keys, live, actor=actor)
-    views: dict[uuid.UUID, PersonView] = {}
-    for person in persons:
-        identity: dict[str, Any]
-        if person.erased_at is not None:
-            identity = dict.fromkeys(ENCRYPTED_COLUMNS, masking.ERASED)
-        else:
-            data_key = data_keys.get(person.id)
-            if data_key is None:
-                raise await _missing_key(session, person, actor)
-            identity = await _decrypt(session, person, data_key, ENCRYPTED_COLUMNS, actor)
-            if not reveal:
-                identity = {c: _mask(c, v) for c, v in identity.items()}
-        views[person.id] = PersonView(
-            id=person.id,
-            kind=person.kind,
-            revealed=reveal and person.erased_at is None,
-            erased=person.erased_at is not None,
-            **identity,
-            sex=person.sex,
-            nationality=person.nationality,
-            birth_year=person.birth_year,
-            ethnicity_group=person.ethnicity_group,
-            hometown_province_code=person.hometown_province_code,
-            version=person.version,
-            created_at=person.created_at,
-            erased_at=person.erased_at,
+    statement = _PERSON_ROWS.where(_PERSONS.c.id.in_(list(person_ids)))
+    rows = (await session.execute(statement)).all()
+    return {row.id: await _view(session, keys, row, reveal=reveal, actor=actor) for row in rows}
+
+
+@dataclass(frozen=True)
+class CasePersonView:
+    role: str
+    relation: str | None
+    person: PersonView
+
+
+async def read_case_persons(
+    session: AsyncSession,
+    keys: KeyProvider,
+    case_id: uuid.UUID,
+    *,
+    reveal: bool,
+    actor: Actor = None,
+) -> list[CasePersonView]:
+    """The persons of a case with their role in it, in one statement (see
+    `read_persons`; the access check on the case is the caller's)."""
+    rows = (await session.execute(_CASE_PERSON_ROWS, {"case_id": case_id})).all()
+    return [
+        CasePersonView(
+            role=row.link_role,
+            relation=row.link_relation,
+            person=await _view(session, keys, row, reveal=reveal, actor=actor),
         )
-    return views
+        for row in rows
+    ]
+
+
+async def _view(
+    session: AsyncSession, keys: KeyProvider, row: Any, *, reveal: bool, actor: Actor
+) -> PersonView:
+    """One `_PERSON_ROWS` row as its reader sees it."""
+    identity: dict[str, Any]
+    if row.erased_at is not None:
+        identity = dict.fromkeys(ENCRYPTED_COLUMNS, masking.ERASED)
+    else:
+        if row.key_id is None:
+            raise await _missing_key(session, row, actor)
+        data_key = await unwrap_person_key(
+            session,
+            keys,
+            row.key_id,
+            row.id,
+            WrappedKey(row.key_kek_version, row.key_wrapped),
+            actor=actor,
+        )
+        identity = await _decrypt(session, row, data_key, ENCRYPTED_COLUMNS, actor)
+        if not reveal:
+            identity = {c: _mask(c, v) for c, v in identity.items()}
+    return PersonView(
+        id=row.id,
+        kind=row.kind,
+        revealed=reveal and row.erased_at is None,
+        erased=row.erased_at is not None,
+        **identity,
+        sex=row.sex,
+        nationality=row.nationality,
+        birth_year=row.birth_year,
+        ethnicity_group=row.ethnicity_group,
+        hometown_province_code=row.hometown_province_code,
+        version=row.version,
+        created_at=row.created_at,
+        erased_at=row.erased_at,
+    )
 
 
 async def read_person(

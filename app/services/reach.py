@@ -35,9 +35,25 @@ async def load_readable(
     found = (await session.execute(statement)).scalar_one_or_none()
     if found is not None:
         return found
+    raise await out_of_reach(
+        session, principal, id_column, record_id, resource_type=resource_type, action=action
+    )
+
+
+async def out_of_reach(
+    session: AsyncSession,
+    principal: Principal,
+    id_column: Any,
+    record_id: uuid.UUID,
+    *,
+    resource_type: str,
+    action: str,
+) -> NotFound:
+    """The 404 to raise for a record the access-filtered statement did not return;
+    when the record exists, the attempt is recorded first (module rule)."""
     exists = (await session.execute(select(id_column).where(id_column == record_id))).first()
     if exists is None:
-        raise NotFound()
+        return NotFound()
     await audit.record(
         session,
         action=action,
@@ -47,4 +63,4 @@ async def load_readable(
         outcome="denied",
         reason="out_of_reach",
     )
-    raise DeniedNotFound()
+    return DeniedNotFound()

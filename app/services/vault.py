@@ -158,21 +158,37 @@ async def person_data_keys(
             ).where(col(PersonKey.person_id).in_(list(person_ids)))
         )
     ).all()
-    opened: dict[uuid.UUID, DataKey] = {}
-    for key_id, person_id, version, blob in rows:
-        try:
-            opened[person_id] = open_data_key(keys, key_id, person_id, WrappedKey(version, blob))
-        except IntegrityError:
-            raise await integrity_failure(
-                session,
-                resource_type="person_key",
-                resource_id=key_id,
-                person_id=person_id,
-                fields=("wrapped",),
-                reason="wrapped_key_rejected",
-                actor=actor,
-            ) from None
-    return opened
+    return {
+        person_id: await unwrap_person_key(
+            session, keys, key_id, person_id, WrappedKey(version, blob), actor=actor
+        )
+        for key_id, person_id, version, blob in rows
+    }
+
+
+async def unwrap_person_key(
+    session: AsyncSession,
+    keys: KeyProvider,
+    key_id: uuid.UUID,
+    person_id: uuid.UUID,
+    wrapped: WrappedKey,
+    *,
+    actor: Actor = None,
+) -> DataKey:
+    """One person's DEK from its `person_keys` row; a wrapped DEK that fails to unwrap
+    is an integrity failure (recorded, then raised)."""
+    try:
+        return open_data_key(keys, key_id, person_id, wrapped)
+    except IntegrityError:
+        raise await integrity_failure(
+            session,
+            resource_type="person_key",
+            resource_id=key_id,
+            person_id=person_id,
+            fields=("wrapped",),
+            reason="wrapped_key_rejected",
+            actor=actor,
+        ) from None
 
 
 async def _opened(

@@ -16,7 +16,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import Select, exists, false, or_, select
+from sqlalchemy import Select, Uuid, bindparam, exists, false, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -25,32 +25,40 @@ from app.errors import DeniedForbidden
 from app.models import Case, Referral
 from app.security.permissions import Permission
 from app.security.principal import Principal
-from app.services.reach import load_readable
+from app.services.reach import out_of_reach
+
+# The access rule, written once with the reader as bound parameters: built and
+# compiled once per process, and every case query is derived from it.
+_READER_AGENCY = bindparam("reader_agency_id", type_=Uuid())
+_READER = bindparam("reader_id", type_=Uuid())
+_READABLE = select(Case).where(
+    or_(
+        col(Case.owner_agency_id) == _READER_AGENCY,
+        col(Case.assigned_to) == _READER,
+        # The case was handed over by the reader's agency through a transfer.
+        exists().where(
+            col(Referral.case_id) == col(Case.id),
+            col(Referral.from_agency_id) == _READER_AGENCY,
+            col(Referral.purpose) == "transfer",
+            col(Referral.status).in_(("accepted", "completed")),
+        ),
+    )
+)
+_READABLE_BY_ID = _READABLE.where(col(Case.id) == bindparam("case_id"))
+_READABLE_BY_ID_FOR_UPDATE = _READABLE_BY_ID.with_for_update()
+
+
+def reader(principal: Principal) -> dict[str, uuid.UUID]:
+    """The bound parameters of `_READABLE` for this principal."""
+    return {"reader_agency_id": principal.agency_id, "reader_id": principal.actor_id}
 
 
 def readable_cases(principal: Principal) -> Select[Any]:
     """SELECT of the cases this principal may read (no rows for roles without
     `cases:read`, such as the system administrator or an auditor)."""
-    statement = select(Case)
     if not principal.can(Permission.CASES_READ):
-        return statement.where(false())
-    return statement.where(
-        or_(
-            col(Case.owner_agency_id) == principal.agency_id,
-            col(Case.assigned_to) == principal.actor_id,
-            _transferred_from(principal),
-        )
-    )
-
-
-def _transferred_from(principal: Principal) -> Any:
-    """The case was handed over by the principal's agency through a transfer."""
-    return exists().where(
-        col(Referral.case_id) == col(Case.id),
-        col(Referral.from_agency_id) == principal.agency_id,
-        col(Referral.purpose) == "transfer",
-        col(Referral.status).in_(("accepted", "completed")),
-    )
+        return select(Case).where(false())
+    return _READABLE.params(reader(principal))
 
 
 # Actions that only read; any other action on a case is a write (deny by default).
@@ -73,16 +81,15 @@ async def get_readable_case(
     and leaves a denied audit event (`action`, reason `out_of_reach`). A write (an
     `action` whose verb is not a read one, or `for_update`) by an agency that only
     reads the case since transferring it is 403, reason `read_only_after_transfer`."""
-    case: Case = await load_readable(
-        session,
-        principal,
-        readable_cases(principal),
-        col(Case.id),
-        case_id,
-        resource_type="case",
-        action=action,
-        for_update=for_update,
-    )
+    case: Case | None = None
+    if principal.can(Permission.CASES_READ):
+        statement = _READABLE_BY_ID_FOR_UPDATE if for_update else _READABLE_BY_ID
+        params = {**reader(principal), "case_id": case_id}
+        case = (await session.execute(statement, params)).scalar_one_or_none()
+    if case is None:
+        raise await out_of_reach(
+            session, principal, col(Case.id), case_id, resource_type="case", action=action
+        )
     reaches_as_owner = (
         case.owner_agency_id == principal.agency_id or case.assigned_to == principal.actor_id
     )

@@ -84,26 +84,16 @@ async def case_public(
 ) -> CasePublic:
     """The case with its victim and accompanying minors (masked unless `reveal`).
     Recording the read is the caller's."""
-    links = list(
-        (
-            await session.execute(
-                select(CasePerson)
-                .where(col(CasePerson.case_id) == case.id)
-                .order_by(col(CasePerson.created_at), col(CasePerson.person_id))
-            )
-        ).scalars()
-    )
-    views = await persons.read_persons(
-        session, keys, [link.person_id for link in links], reveal=reveal, actor=principal
-    )
+    linked = await persons.read_case_persons(session, keys, case.id, reveal=reveal, actor=principal)
+    victim = next(link.person for link in linked if link.person.id == case.victim_person_id)
     minors = [
-        MinorPublic(person=person_public(views[link.person_id]), relation=link.relation)
-        for link in links
-        if link.role == "minor" and link.person_id in views
+        MinorPublic(person=person_public(link.person), relation=link.relation)
+        for link in linked
+        if link.role == "minor"
     ]
     return CasePublic(
         **summary(case).model_dump(),
-        victim=person_public(views[case.victim_person_id]),
+        victim=person_public(victim),
         accompanying_minors=minors,
     )
 

@@ -18,12 +18,12 @@ Rules:
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Row, bindparam, delete, select
+from sqlalchemy import Row, Select, bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -63,12 +63,14 @@ __all__ = [
     "ENCRYPTED_COLUMNS",
     "PersonFields",
     "PersonView",
+    "case_person_views",
     "create_person",
     "erase_person",
     "read_case_persons",
     "read_person",
     "read_persons",
     "update_person",
+    "with_case_persons",
 ]
 
 
@@ -274,13 +276,33 @@ _PERSON_ROWS = select(
     _KEYS.c.kek_version.label("key_kek_version"),
     _KEYS.c.wrapped.label("key_wrapped"),
 ).outerjoin(_KEYS, _KEYS.c.person_id == _PERSONS.c.id)
-# The persons of one case (victim, minors, relatives) in the order they were linked.
+# The persons of a case (victim, minors, relatives), their keys and their role in it,
+# to join to a statement that selects cases (`with_case_persons`).
 _CASE_LINKS = CasePerson.metadata.tables[CasePerson.__tablename__]
-_CASE_PERSON_ROWS = (
-    _PERSON_ROWS.add_columns(
-        _CASE_LINKS.c.role.label("link_role"), _CASE_LINKS.c.relation.label("link_relation")
+_LINKED_PERSONS = _CASE_LINKS.join(_PERSONS, _PERSONS.c.id == _CASE_LINKS.c.person_id).outerjoin(
+    _KEYS, _KEYS.c.person_id == _PERSONS.c.id
+)
+_LINKED_COLUMNS = (
+    *_PERSON_ROWS.selected_columns,
+    _CASE_LINKS.c.role.label("link_role"),
+    _CASE_LINKS.c.relation.label("link_relation"),
+)
+
+
+def with_case_persons(statement: Select[Any], case_id: Any) -> Select[Any]:
+    """`statement`, which selects one case, with a row per person of the case (in the
+    order they were linked) carrying the person's columns, key and role. Read the
+    rows with `case_person_views`."""
+    return (
+        statement.add_columns(*_LINKED_COLUMNS)
+        .outerjoin(_LINKED_PERSONS, _CASE_LINKS.c.case_id == case_id)
+        .order_by(_CASE_LINKS.c.created_at, _CASE_LINKS.c.person_id)
     )
-    .join(_CASE_LINKS, _CASE_LINKS.c.person_id == _PERSONS.c.id)
+
+
+_CASE_PERSON_ROWS = (
+    select(*_LINKED_COLUMNS)
+    .select_from(_LINKED_PERSONS)
     .where(_CASE_LINKS.c.case_id == bindparam("case_id"))
     .order_by(_CASE_LINKS.c.created_at, _CASE_LINKS.c.person_id)
 )
@@ -327,6 +349,18 @@ async def read_case_persons(
     """The persons of a case with their role in it, in one statement (see
     `read_persons`; the access check on the case is the caller's)."""
     rows = (await session.execute(_CASE_PERSON_ROWS, {"case_id": case_id})).all()
+    return await case_person_views(session, keys, rows, reveal=reveal, actor=actor)
+
+
+async def case_person_views(
+    session: AsyncSession,
+    keys: KeyProvider,
+    rows: Sequence[Row[Any]],
+    *,
+    reveal: bool,
+    actor: Actor = None,
+) -> list[CasePersonView]:
+    """The views of the person rows of `read_case_persons` or `with_case_persons`."""
     return [
         CasePersonView(
             role=row.link_role,
@@ -334,6 +368,7 @@ async def read_case_persons(
             person=await _view(session, keys, row, reveal=reveal, actor=actor),
         )
         for row in rows
+        if row.link_role is not None
     ]
 
 

@@ -14,9 +14,10 @@ event.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Select, Uuid, bindparam, exists, false, or_, select
+from sqlalchemy import Row, Select, Uuid, bindparam, exists, false, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -40,7 +41,8 @@ _READABLE = select(Case).where(
             col(Referral.case_id) == col(Case.id),
             col(Referral.from_agency_id) == _READER_AGENCY,
             col(Referral.purpose) == "transfer",
-            col(Referral.status).in_(("accepted", "completed")),
+            # Two comparisons, not IN: an IN list is re-rendered on every execution.
+            or_(col(Referral.status) == "accepted", col(Referral.status) == "completed"),
         ),
     )
 )
@@ -59,6 +61,34 @@ def readable_cases(principal: Principal) -> Select[Any]:
     if not principal.can(Permission.CASES_READ):
         return select(Case).where(false())
     return _READABLE.params(reader(principal))
+
+
+def readable_by_id() -> Select[Any]:
+    """The access rule narrowed to one case (bound parameters: the reader's, and
+    `case_id`), for a read that selects more beside the case (`readable_case_rows`)."""
+    return _READABLE_BY_ID
+
+
+async def readable_case_rows(
+    session: AsyncSession,
+    principal: Principal,
+    statement: Select[Any],
+    case_id: uuid.UUID,
+    *,
+    action: str,
+) -> Sequence[Row[Any]]:
+    """The rows of `statement`, derived from `readable_by_id()` (the case first in
+    each row), or 404: a case that exists but is out of reach answers the same 404 and
+    leaves a denied audit event (`action`, reason `out_of_reach`)."""
+    rows: Sequence[Row[Any]] = ()
+    if principal.can(Permission.CASES_READ):
+        params = {**reader(principal), "case_id": case_id}
+        rows = (await session.execute(statement, params)).all()
+    if not rows:
+        raise await out_of_reach(
+            session, principal, col(Case.id), case_id, resource_type="case", action=action
+        )
+    return rows
 
 
 # Actions that only read; any other action on a case is a write (deny by default).
@@ -81,15 +111,9 @@ async def get_readable_case(
     and leaves a denied audit event (`action`, reason `out_of_reach`). A write (an
     `action` whose verb is not a read one, or `for_update`) by an agency that only
     reads the case since transferring it is 403, reason `read_only_after_transfer`."""
-    case: Case | None = None
-    if principal.can(Permission.CASES_READ):
-        statement = _READABLE_BY_ID_FOR_UPDATE if for_update else _READABLE_BY_ID
-        params = {**reader(principal), "case_id": case_id}
-        case = (await session.execute(statement, params)).scalar_one_or_none()
-    if case is None:
-        raise await out_of_reach(
-            session, principal, col(Case.id), case_id, resource_type="case", action=action
-        )
+    statement = _READABLE_BY_ID_FOR_UPDATE if for_update else _READABLE_BY_ID
+    [row, *_] = await readable_case_rows(session, principal, statement, case_id, action=action)
+    case: Case = row[0]
     reaches_as_owner = (
         case.owner_agency_id == principal.agency_id or case.assigned_to == principal.actor_id
     )

@@ -41,7 +41,12 @@ from app.security.permissions import Permission
 from app.security.principal import Principal
 from app.services import persons, persons_search
 from app.services.cases import case_text
-from app.services.cases.access import get_readable_case, readable_cases
+from app.services.cases.access import (
+    get_readable_case,
+    readable_by_id,
+    readable_case_rows,
+    readable_cases,
+)
 from app.services.pagination import PageParams, page_of, paginate
 from app.services.persons import PersonView
 
@@ -85,6 +90,10 @@ async def case_public(
     """The case with its victim and accompanying minors (masked unless `reveal`).
     Recording the read is the caller's."""
     linked = await persons.read_case_persons(session, keys, case.id, reveal=reveal, actor=principal)
+    return _with_persons(case, linked)
+
+
+def _with_persons(case: Case, linked: list[persons.CasePersonView]) -> CasePublic:
     victim = next(link.person for link in linked if link.person.id == case.victim_person_id)
     minors = [
         MinorPublic(person=person_public(link.person), relation=link.relation)
@@ -96,6 +105,11 @@ async def case_public(
         victim=person_public(victim),
         accompanying_minors=minors,
     )
+
+
+# One readable case with its persons and their wrapped keys: the whole read in one
+# statement, built once.
+_CASE_WITH_PERSONS = persons.with_case_persons(readable_by_id(), col(Case.id))
 
 
 def reveal_purpose(principal: Principal, reveal: str | None, purpose: str | None) -> str | None:
@@ -130,7 +144,10 @@ async def read_case(
     purpose: str | None = None,
 ) -> CasePublic:
     """One case, masked; revealed for `reveal="identity"` with a purpose (module rules)."""
-    case = await get_readable_case(session, principal, case_id, action="case.read")
+    rows = await readable_case_rows(
+        session, principal, _CASE_WITH_PERSONS, case_id, action="case.read"
+    )
+    case: Case = rows[0][0]
     code = reveal_purpose(principal, reveal, purpose)
     if code is not None and not principal.can(Permission.CASES_REVEAL_IDENTITY):
         await audit.record(
@@ -145,7 +162,10 @@ async def read_case(
             reason="missing_permission:cases:reveal_identity",
         )
         raise DeniedForbidden("Revealing identity needs the 'cases:reveal_identity' permission.")
-    public = await case_public(session, keys, principal, case, reveal=code is not None)
+    linked = await persons.case_person_views(
+        session, keys, rows, reveal=code is not None, actor=principal
+    )
+    public = _with_persons(case, linked)
     await audit.record(
         session,
         action="case.reveal" if code else "case.read",

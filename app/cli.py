@@ -97,6 +97,8 @@ def _seed_demo(url: str) -> None:
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
     import uvicorn
 
+    from app import serve
+
     check_production(settings)
     load_keyring(settings)
     with database(settings) as url:
@@ -106,22 +108,17 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
         host = args.host or settings.host
         port = args.port or settings.port
         print(f"Serving on http://{host}:{port} (Ctrl-C stops the service and its database)")
-        uvicorn.run(
+        config = uvicorn.Config(
             "app.main:create_app",
             factory=True,
             host=host,
             port=port,
-            workers=args.workers or settings.workers,
             log_config=None,
             access_log=False,
             server_header=False,
             proxy_headers=settings.trust_forwarded_for,
-            # uvicorn kills a worker that does not answer its health check within
-            # this many seconds, including a replacement still importing the app
-            # (about 4 s of CPU): at the default 5 s a busy host restarts a killed
-            # worker over and over (bench/faults.py).
-            timeout_worker_healthcheck=30,
         )
+        serve.run(config, args.workers or settings.workers)
 
 
 def cmd_migrate(args: argparse.Namespace, settings: Settings) -> None:

@@ -12,6 +12,7 @@ from sqlmodel import col
 
 from app import audit
 from app.db import SessionDep
+from app.driver import DriverStatement
 from app.errors import DeniedForbidden, DeniedNotFound, Unauthorized
 from app.models import Agency, AuthSession, User
 from app.security.blind_index import BlindIndexer
@@ -54,7 +55,7 @@ def token_service(request: Request) -> TokenService:
 
 # The user, agency and login session behind a user token, if all three are live:
 # built once, executed with the token's ids.
-_LIVE_USER = (
+_LIVE_USER = DriverStatement(
     select(
         col(User.id),
         col(User.role),
@@ -103,15 +104,15 @@ async def current_principal(
         request.state.principal = client
         return client
     params = {"user_id": claims.subject, "session_id": claims.session_id}
-    row = (await session.execute(_LIVE_USER, params)).one_or_none()
+    row = await _LIVE_USER.fetchrow(session, params)
     if row is None:
         raise Unauthorized("The session has ended or the account is disabled.")
     principal = Principal(
-        actor_id=row.id,
-        role=Role(row.role),
-        agency_id=row.agency_id,
-        agency_kind=row.kind,
-        province_code=row.province_code,
+        actor_id=row["id"],
+        role=Role(row["role"]),
+        agency_id=row["agency_id"],
+        agency_kind=row["kind"],
+        province_code=row["province_code"],
         token_id=claims.token_id,
         session_id=claims.session_id,
         client_address=client_address(request),

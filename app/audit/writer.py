@@ -19,10 +19,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
-from sqlalchemy import insert
+from sqlalchemy import bindparam, insert
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.driver import DriverStatement, audit_may_run_alone
 from app.errors import ServiceUnavailable
 from app.models.audit import AuditEvent
 
@@ -54,7 +55,18 @@ _FIELD = re.compile(r"^[a-z][a-z0-9_.]{0,63}$")
 
 # Built once: a table-level INSERT with execute-time parameters skips the ORM's bulk
 # path and re-coercing values into a new statement on every event (3x faster).
-_INSERT_EVENT = insert(AuditEvent.metadata.tables[AuditEvent.__tablename__])
+_EVENTS = AuditEvent.metadata.tables[AuditEvent.__tablename__]
+_INSERT_EVENT = insert(_EVENTS)
+_EVENT_VALUES = (
+    "actor_type", "actor_id", "actor_agency_id", "actor_role", "token_id",
+    "client_address", "request_id", "action", "resource_type", "resource_id",
+    "person_id", "fields", "purpose", "emergency", "outcome", "reason",
+)  # fmt: skip
+# The same INSERT on the driver (`app.driver`), for a session whose transaction has
+# begun or a request that only reads.
+_INSERT_EVENT_ON_DRIVER = DriverStatement(
+    insert(_EVENTS).values({name: bindparam(name) for name in _EVENT_VALUES}).inline()
+)
 
 
 @dataclass(frozen=True)
@@ -169,7 +181,10 @@ async def record(
         reason=reason,
     )
     try:
-        # A Core INSERT runs now, not at the next flush, so a failure surfaces here.
-        await session.execute(_INSERT_EVENT, values)
+        # Either INSERT runs now, not at the next flush, so a failure surfaces here.
+        if await audit_may_run_alone(session):
+            await _INSERT_EVENT_ON_DRIVER.execute(session, values)
+        else:  # the session's own statement, which begins the request's transaction
+            await session.execute(_INSERT_EVENT, values)
     except (DBAPIError, SQLAlchemyError) as exc:
         raise ServiceUnavailable("The audit trail could not be written.") from exc

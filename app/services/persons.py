@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Row, Select, bindparam, delete, select
+from sqlalchemy import Select, bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -200,11 +200,12 @@ async def update_person(
         raise PreconditionFailed()
     data_key = (await person_data_keys(session, keys, [person.id], actor=actor)).get(person.id)
     if data_key is None:
-        raise await _missing_key(session, person, actor)
+        raise await _missing_key(session, person.id, actor)
     indexed_change = any(n in values or n in clear for n in INDEXED_FIELDS)
     current: dict[str, Any] = {}
     if indexed_change:
-        current = await _decrypt(session, person, data_key, INDEXED_FIELDS, actor)
+        stored = {name: getattr(person, name) for name in INDEXED_FIELDS}
+        current = await _decrypt(session, person.id, data_key, stored, actor)
     for column in ENCRYPTED_COLUMNS:
         if column in values:
             ctx = field_context(person.id, column)
@@ -227,14 +228,14 @@ async def update_person(
     return person
 
 
-async def _missing_key(session: AsyncSession, person: Person | Row[Any], actor: Actor) -> Exception:
+async def _missing_key(session: AsyncSession, person_id: uuid.UUID, actor: Actor) -> Exception:
     # Erasure deletes the key and sets erased_at in one transaction; a live person
     # without a key means the database was changed behind the service's back.
     return await integrity_failure(
         session,
         resource_type="person",
-        resource_id=person.id,
-        person_id=person.id,
+        resource_id=person_id,
+        person_id=person_id,
         fields=("data_key",),
         reason="data_key_missing",
         actor=actor,
@@ -243,19 +244,18 @@ async def _missing_key(session: AsyncSession, person: Person | Row[Any], actor: 
 
 async def _decrypt(
     session: AsyncSession,
-    person: Person | Row[Any],
+    person_id: uuid.UUID,
     data_key: DataKey,
-    columns: Collection[str],
+    ciphertexts: Mapping[str, bytes | None],
     actor: Actor,
 ) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    for column in columns:
-        ciphertext = getattr(person, column)
+    for column, ciphertext in ciphertexts.items():
         out[column] = (
             None
             if ciphertext is None
             else await open_field(
-                session, data_key, ciphertext, field_context(person.id, column), actor=actor
+                session, data_key, ciphertext, field_context(person_id, column), actor=actor
             )
         )
     return out
@@ -266,37 +266,40 @@ def _mask(column: str, value: str | None) -> str | None:
     return masker(value)
 
 
-# A person's columns with its wrapped DEK beside them: one statement reads both (the
-# key columns are NULL for an erased person, whose key is gone).
+# A person's columns (labelled `person_<column>`) with its wrapped DEK beside them:
+# one statement reads both (the key columns are NULL for an erased person, whose key
+# is gone). The labels keep the columns apart from a case's when joined to one.
 _PERSONS = Person.metadata.tables[Person.__tablename__]
 _KEYS = PersonKey.metadata.tables[PersonKey.__tablename__]
-_PERSON_ROWS = select(
-    *_PERSONS.c,
-    _KEYS.c.key_id,
+_CASE_LINKS = CasePerson.metadata.tables[CasePerson.__tablename__]
+_PERSON_COLUMNS = (
+    *(column.label(f"person_{column.name}") for column in _PERSONS.c),
+    _KEYS.c.key_id.label("key_id"),
     _KEYS.c.kek_version.label("key_kek_version"),
     _KEYS.c.wrapped.label("key_wrapped"),
-).outerjoin(_KEYS, _KEYS.c.person_id == _PERSONS.c.id)
-# The persons of a case (victim, minors, relatives), their keys and their role in it,
-# to join to a statement that selects cases (`with_case_persons`).
-_CASE_LINKS = CasePerson.metadata.tables[CasePerson.__tablename__]
+)
+_PERSON_ROWS = select(*_PERSON_COLUMNS).outerjoin(_KEYS, _KEYS.c.person_id == _PERSONS.c.id)
+# The persons of a case (victim, minors, relatives) with their keys and their role in
+# it, to join to a statement that selects one case (`with_case_persons`).
 _LINKED_PERSONS = _CASE_LINKS.join(_PERSONS, _PERSONS.c.id == _CASE_LINKS.c.person_id).outerjoin(
     _KEYS, _KEYS.c.person_id == _PERSONS.c.id
 )
 _LINKED_COLUMNS = (
-    *_PERSON_ROWS.selected_columns,
+    *_PERSON_COLUMNS,
     _CASE_LINKS.c.role.label("link_role"),
     _CASE_LINKS.c.relation.label("link_relation"),
 )
+_LINK_ORDER = (_CASE_LINKS.c.created_at, _CASE_LINKS.c.person_id)
 
 
 def with_case_persons(statement: Select[Any], case_id: Any) -> Select[Any]:
     """`statement`, which selects one case, with a row per person of the case (in the
-    order they were linked) carrying the person's columns, key and role. Read the
-    rows with `case_person_views`."""
+    order they were linked) carrying the person's columns, key and role (none when
+    the case has no person). Read the rows with `case_person_views`."""
     return (
         statement.add_columns(*_LINKED_COLUMNS)
         .outerjoin(_LINKED_PERSONS, _CASE_LINKS.c.case_id == case_id)
-        .order_by(_CASE_LINKS.c.created_at, _CASE_LINKS.c.person_id)
+        .order_by(*_LINK_ORDER)
     )
 
 
@@ -304,7 +307,7 @@ _CASE_PERSON_ROWS = (
     select(*_LINKED_COLUMNS)
     .select_from(_LINKED_PERSONS)
     .where(_CASE_LINKS.c.case_id == bindparam("case_id"))
-    .order_by(_CASE_LINKS.c.created_at, _CASE_LINKS.c.person_id)
+    .order_by(*_LINK_ORDER)
 )
 
 
@@ -327,8 +330,9 @@ async def read_persons(
     if not person_ids:
         return {}
     statement = _PERSON_ROWS.where(_PERSONS.c.id.in_(list(person_ids)))
-    rows = (await session.execute(statement)).all()
-    return {row.id: await _view(session, keys, row, reveal=reveal, actor=actor) for row in rows}
+    rows = (await session.execute(statement)).mappings().all()
+    views = [await _view(session, keys, row, reveal=reveal, actor=actor) for row in rows]
+    return {view.id: view for view in views}
 
 
 @dataclass(frozen=True)
@@ -348,65 +352,74 @@ async def read_case_persons(
 ) -> list[CasePersonView]:
     """The persons of a case with their role in it, in one statement (see
     `read_persons`; the access check on the case is the caller's)."""
-    rows = (await session.execute(_CASE_PERSON_ROWS, {"case_id": case_id})).all()
+    rows = (await session.execute(_CASE_PERSON_ROWS, {"case_id": case_id})).mappings().all()
     return await case_person_views(session, keys, rows, reveal=reveal, actor=actor)
 
 
 async def case_person_views(
     session: AsyncSession,
     keys: KeyProvider,
-    rows: Sequence[Row[Any]],
+    rows: Sequence[Any],
     *,
     reveal: bool,
     actor: Actor = None,
 ) -> list[CasePersonView]:
-    """The views of the person rows of `read_case_persons` or `with_case_persons`."""
+    """The views of the rows of `read_case_persons` or `with_case_persons`."""
     return [
         CasePersonView(
-            role=row.link_role,
-            relation=row.link_relation,
+            role=row["link_role"],
+            relation=row["link_relation"],
             person=await _view(session, keys, row, reveal=reveal, actor=actor),
         )
         for row in rows
-        if row.link_role is not None
+        if row["link_role"] is not None
     ]
 
 
 async def _view(
-    session: AsyncSession, keys: KeyProvider, row: Any, *, reveal: bool, actor: Actor
+    session: AsyncSession,
+    keys: KeyProvider,
+    row: Any,
+    *,
+    reveal: bool,
+    actor: Actor,
 ) -> PersonView:
-    """One `_PERSON_ROWS` row as its reader sees it."""
+    """One person row (`_PERSON_COLUMNS`, by label: a row mapping or a driver record)
+    as its reader sees it."""
+    person_id: uuid.UUID = row["person_id"]
+    erased = row["person_erased_at"] is not None
     identity: dict[str, Any]
-    if row.erased_at is not None:
+    if erased:
         identity = dict.fromkeys(ENCRYPTED_COLUMNS, masking.ERASED)
     else:
-        if row.key_id is None:
-            raise await _missing_key(session, row, actor)
+        if row["key_id"] is None:
+            raise await _missing_key(session, person_id, actor)
         data_key = await unwrap_person_key(
             session,
             keys,
-            row.key_id,
-            row.id,
-            WrappedKey(row.key_kek_version, row.key_wrapped),
+            row["key_id"],
+            person_id,
+            WrappedKey(row["key_kek_version"], row["key_wrapped"]),
             actor=actor,
         )
-        identity = await _decrypt(session, row, data_key, ENCRYPTED_COLUMNS, actor)
+        stored = {column: row[f"person_{column}"] for column in ENCRYPTED_COLUMNS}
+        identity = await _decrypt(session, person_id, data_key, stored, actor)
         if not reveal:
             identity = {c: _mask(c, v) for c, v in identity.items()}
     return PersonView(
-        id=row.id,
-        kind=row.kind,
-        revealed=reveal and row.erased_at is None,
-        erased=row.erased_at is not None,
+        id=person_id,
+        kind=row["person_kind"],
+        revealed=reveal and not erased,
+        erased=erased,
         **identity,
-        sex=row.sex,
-        nationality=row.nationality,
-        birth_year=row.birth_year,
-        ethnicity_group=row.ethnicity_group,
-        hometown_province_code=row.hometown_province_code,
-        version=row.version,
-        created_at=row.created_at,
-        erased_at=row.erased_at,
+        sex=row["person_sex"],
+        nationality=row["person_nationality"],
+        birth_year=row["person_birth_year"],
+        ethnicity_group=row["person_ethnicity_group"],
+        hometown_province_code=row["person_hometown_province_code"],
+        version=row["person_version"],
+        created_at=row["person_created_at"],
+        erased_at=row["person_erased_at"],
     )
 
 

@@ -14,14 +14,15 @@ event.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Row, Select, Uuid, bindparam, exists, false, or_, select
+from asyncpg import Record
+from sqlalchemy import Select, Uuid, bindparam, exists, false, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app import audit
+from app.driver import DriverStatement
 from app.errors import DeniedForbidden
 from app.models import Case, Referral
 from app.security.permissions import Permission
@@ -64,26 +65,26 @@ def readable_cases(principal: Principal) -> Select[Any]:
 
 
 def readable_by_id() -> Select[Any]:
-    """The access rule narrowed to one case (bound parameters: the reader's, and
-    `case_id`), for a read that selects more beside the case (`readable_case_rows`)."""
-    return _READABLE_BY_ID
+    """The access rule narrowed to one case, selecting the case's columns (bound
+    parameters: the reader's, and `case_id`), for a read that selects more beside the
+    case and runs on the driver (`readable_case_rows`)."""
+    return _READABLE_BY_ID.with_only_columns(*Case.metadata.tables[Case.__tablename__].c)
 
 
 async def readable_case_rows(
     session: AsyncSession,
     principal: Principal,
-    statement: Select[Any],
+    statement: DriverStatement,
     case_id: uuid.UUID,
     *,
     action: str,
-) -> Sequence[Row[Any]]:
-    """The rows of `statement`, derived from `readable_by_id()` (the case first in
-    each row), or 404: a case that exists but is out of reach answers the same 404 and
-    leaves a denied audit event (`action`, reason `out_of_reach`)."""
-    rows: Sequence[Row[Any]] = ()
+) -> list[Record]:
+    """The rows of `statement`, built on `readable_by_id()`, or 404: a case that exists
+    but is out of reach answers the same 404 and leaves a denied audit event
+    (`action`, reason `out_of_reach`)."""
+    rows: list[Record] = []
     if principal.can(Permission.CASES_READ):
-        params = {**reader(principal), "case_id": case_id}
-        rows = (await session.execute(statement, params)).all()
+        rows = await statement.fetch(session, {**reader(principal), "case_id": case_id})
     if not rows:
         raise await out_of_reach(
             session, principal, col(Case.id), case_id, resource_type="case", action=action
@@ -111,9 +112,15 @@ async def get_readable_case(
     and leaves a denied audit event (`action`, reason `out_of_reach`). A write (an
     `action` whose verb is not a read one, or `for_update`) by an agency that only
     reads the case since transferring it is 403, reason `read_only_after_transfer`."""
-    statement = _READABLE_BY_ID_FOR_UPDATE if for_update else _READABLE_BY_ID
-    [row, *_] = await readable_case_rows(session, principal, statement, case_id, action=action)
-    case: Case = row[0]
+    case: Case | None = None
+    if principal.can(Permission.CASES_READ):
+        statement = _READABLE_BY_ID_FOR_UPDATE if for_update else _READABLE_BY_ID
+        params = {**reader(principal), "case_id": case_id}
+        case = (await session.execute(statement, params)).scalar_one_or_none()
+    if case is None:
+        raise await out_of_reach(
+            session, principal, col(Case.id), case_id, resource_type="case", action=action
+        )
     reaches_as_owner = (
         case.owner_agency_id == principal.agency_id or case.assigned_to == principal.actor_id
     )

@@ -25,6 +25,7 @@ from sqlmodel import col
 from app import audit
 from app.audit.service import access_log
 from app.audit.writer import PURPOSE_HEADER, PURPOSES
+from app.driver import DriverStatement, reads_only
 from app.errors import DeniedForbidden, ValidationFailed
 from app.models import Case, CasePerson, CaseTimelineEntry
 from app.models.person import ENCRYPTED_COLUMNS, PersonKind
@@ -90,26 +91,27 @@ async def case_public(
     """The case with its victim and accompanying minors (masked unless `reveal`).
     Recording the read is the caller's."""
     linked = await persons.read_case_persons(session, keys, case.id, reveal=reveal, actor=principal)
-    return _with_persons(case, linked)
+    return _with_persons(summary(case), case.victim_person_id, linked)
 
 
-def _with_persons(case: Case, linked: list[persons.CasePersonView]) -> CasePublic:
-    victim = next(link.person for link in linked if link.person.id == case.victim_person_id)
+def _with_persons(skeleton: CaseSummary, victim_person_id: uuid.UUID,
+                  linked: list[persons.CasePersonView]) -> CasePublic:  # fmt: skip
+    victim = next(link.person for link in linked if link.person.id == victim_person_id)
     minors = [
         MinorPublic(person=person_public(link.person), relation=link.relation)
         for link in linked
         if link.role == "minor"
     ]
     return CasePublic(
-        **summary(case).model_dump(),
+        **skeleton.model_dump(),
         victim=person_public(victim),
         accompanying_minors=minors,
     )
 
 
 # One readable case with its persons and their wrapped keys: the whole read in one
-# statement, built once.
-_CASE_WITH_PERSONS = persons.with_case_persons(readable_by_id(), col(Case.id))
+# statement, built once and run on the driver.
+_CASE_WITH_PERSONS = DriverStatement(persons.with_case_persons(readable_by_id(), col(Case.id)))
 
 
 def reveal_purpose(principal: Principal, reveal: str | None, purpose: str | None) -> str | None:
@@ -147,7 +149,8 @@ async def read_case(
     rows = await readable_case_rows(
         session, principal, _CASE_WITH_PERSONS, case_id, action="case.read"
     )
-    case: Case = rows[0][0]
+    case = CaseSummary.model_validate(dict(rows[0]))
+    victim_person_id: uuid.UUID = rows[0]["victim_person_id"]
     code = reveal_purpose(principal, reveal, purpose)
     if code is not None and not principal.can(Permission.CASES_REVEAL_IDENTITY):
         await audit.record(
@@ -156,7 +159,7 @@ async def read_case(
             resource_type="case",
             resource_id=case.id,
             principal=principal,
-            person_id=case.victim_person_id,
+            person_id=victim_person_id,
             purpose=code,
             outcome="denied",
             reason="missing_permission:cases:reveal_identity",
@@ -165,14 +168,16 @@ async def read_case(
     linked = await persons.case_person_views(
         session, keys, rows, reveal=code is not None, actor=principal
     )
-    public = _with_persons(case, linked)
+    public = _with_persons(case, victim_person_id, linked)
+    # Nothing was written: the audit row may commit on its own (`app.driver`).
+    reads_only(session)
     await audit.record(
         session,
         action="case.reveal" if code else "case.read",
         resource_type="case",
         resource_id=case.id,
         principal=principal,
-        person_id=case.victim_person_id,
+        person_id=victim_person_id,
         fields=tuple(f"victim.{c}" for c in ENCRYPTED_COLUMNS) if code else (),
         purpose=code,
     )

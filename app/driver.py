@@ -34,6 +34,15 @@ from sqlalchemy.sql.expression import Executable
 # SQLSTATE classes of a lost or refused connection (08), an operator intervention
 # such as a shutdown (57P).
 _DISCONNECT_STATES = ("08", "57P")
+# What asyncpg raises: server errors, and client-side ones (a closed or broken
+# connection, a timeout), which all mean the connection is lost.
+_DRIVER_ERRORS = (
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+    asyncpg.InternalClientError,
+    OSError,
+    TimeoutError,
+)
 
 
 class DriverStatement:
@@ -75,7 +84,7 @@ class DriverStatement:
         connection = await self._connection(session)
         try:
             rows: list[asyncpg.Record] = await connection.fetch(sql, *self._args(params))
-        except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as exc:
+        except _DRIVER_ERRORS as exc:
             raise _wrapped(sql, exc) from exc
         return rows
 
@@ -90,7 +99,7 @@ class DriverStatement:
         connection = await self._connection(session)
         try:
             await connection.execute(sql, *self._args(params))
-        except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as exc:
+        except _DRIVER_ERRORS as exc:
             raise _wrapped(sql, exc) from exc
 
 

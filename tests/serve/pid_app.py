@@ -1,0 +1,15 @@
+"""A bare ASGI app that answers with its process id (for tests/serve)."""
+
+from __future__ import annotations
+
+import os
+
+from starlette.types import Receive, Scope, Send
+
+
+async def app(scope: Scope, receive: Receive, send: Send) -> None:
+    if scope["type"] != "http":
+        return
+    body = str(os.getpid()).encode()
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+    await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,122 @@
+"""`vcm serve --workers N` (app/serve.py): every worker takes a share of keep-alive
+connections opened in a burst, a killed worker is replaced, and SIGTERM stops all."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator
+
+import httpx
+import psutil
+import pytest
+
+from bench.harness import free_port
+
+pytestmark = pytest.mark.skipif(not hasattr(__import__("socket"), "SO_REUSEPORT"), reason="Linux")
+
+SERVE = (
+    "import uvicorn; from app import serve; "
+    "serve.run(uvicorn.Config('tests.serve.pid_app:app', host='127.0.0.1', port={port}, "
+    "log_level='warning', lifespan='off'), {workers})"
+)
+
+
+def _pid(port: int) -> int:
+    return int(httpx.get(f"http://127.0.0.1:{port}/", timeout=2).text)
+
+
+def _workers(supervisor: subprocess.Popen[bytes]) -> set[int]:
+    children = psutil.Process(supervisor.pid).children()
+    return {c.pid for c in children if "resource_tracker" not in " ".join(c.cmdline())}
+
+
+@pytest.fixture
+def served() -> Iterator[tuple[subprocess.Popen[bytes], int]]:
+    port = free_port()
+    supervisor = subprocess.Popen(
+        [sys.executable, "-c", SERVE.format(port=port, workers=2)], start_new_session=True
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            _pid(port)
+            if len(_workers(supervisor)) == 2:
+                break
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    try:
+        yield supervisor, port
+    finally:
+        if supervisor.poll() is None:
+            os.killpg(supervisor.pid, signal.SIGKILL)
+            supervisor.wait(10)
+
+
+async def _burst(port: int, connections: int) -> Counter[int]:
+    """Open `connections` keep-alive connections at once; which worker answers each."""
+
+    async def one() -> int:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
+            return int((await client.get("/")).text)
+
+    return Counter(await asyncio.gather(*(one() for _ in range(connections))))
+
+
+def _listening_sockets(pid: int, port: int) -> set[str]:
+    """The kernel objects (socket inodes) with which `pid` listens on `port`."""
+    process = psutil.Process(pid)
+    fds = {c.fd for c in process.net_connections("tcp") if c.status == "LISTEN"
+           and c.laddr.port == port}  # fmt: skip
+    return {os.readlink(f"/proc/{pid}/fd/{fd}") for fd in fds}
+
+
+def test_each_worker_listens_on_its_own_socket(
+    served: tuple[subprocess.Popen[bytes], int],
+) -> None:
+    """uvicorn's own workers share one socket, and asyncio's accept loop lets one of
+    them take a whole burst of connections (bench/load.py saw one worker at 95 % of
+    a core, the other at 15 %). A socket each, in a SO_REUSEPORT group, lets the
+    kernel spread them; the supervisor itself must not listen, or it would take a
+    share it never answers."""
+    supervisor, port = served
+    workers = _workers(supervisor)
+    sockets = [_listening_sockets(pid, port) for pid in workers]
+    assert all(len(s) == 1 for s in sockets), sockets
+    assert len(set.union(*sockets)) == len(workers)
+    assert _listening_sockets(supervisor.pid, port) == set()
+
+
+def test_connections_opened_together_reach_every_worker(
+    served: tuple[subprocess.Popen[bytes], int],
+) -> None:
+    supervisor, port = served
+    answered = asyncio.run(_burst(port, 24))
+    assert set(answered) == _workers(supervisor), answered
+
+
+def test_a_killed_worker_is_replaced_and_sigterm_stops_all(
+    served: tuple[subprocess.Popen[bytes], int],
+) -> None:
+    supervisor, port = served
+    before = _workers(supervisor)
+    victim = sorted(before)[0]
+    os.kill(victim, signal.SIGKILL)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        now = _workers(supervisor) - {victim}
+        if len(now) == 2:
+            break
+        time.sleep(0.2)
+    assert len(now) == 2 and victim not in now
+    assert _pid(port) in now  # still answering
+    supervisor.send_signal(signal.SIGTERM)
+    assert supervisor.wait(30) == 0
+    assert not any(psutil.pid_exists(pid) and psutil.Process(pid).status() != "zombie"
+                   for pid in now)  # fmt: skip

@@ -6,11 +6,13 @@ untouched and the per-request overhead stays small.
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
+import os
 import re
+import secrets
 import time
-import uuid
 
 from prometheus_client import Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -48,6 +50,25 @@ DOCS_CSP = (
 )
 
 
+class _RequestIds:
+    """Request ids: a random prefix per process and a counter (32 hex characters),
+    unique without a random draw per request. A forked child draws its own prefix."""
+
+    def __init__(self) -> None:
+        self.reseed()
+        os.register_at_fork(after_in_child=self.reseed)
+
+    def reseed(self) -> None:
+        self.prefix = secrets.token_hex(8)
+        self.counter = itertools.count()
+
+    def __call__(self) -> str:
+        return f"{self.prefix}{next(self.counter):016x}"
+
+
+new_request_id = _RequestIds()
+
+
 def route_template(scope: Scope) -> str:
     """The matched route's path template (`/api/v1/users/{user_id}`), never the raw path,
     so metrics have bounded labels and logs carry no ids typed into URLs. The router
@@ -67,7 +88,7 @@ class RequestContextMiddleware:
             return
         headers = dict(scope.get("headers") or [])
         incoming = headers.get(b"x-request-id", b"").decode("latin-1")
-        request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        request_id = incoming if _REQUEST_ID.match(incoming) else new_request_id()
         token = request_id_var.set(request_id)
         scope.setdefault("state", {})["request_id"] = request_id
         started = time.perf_counter()

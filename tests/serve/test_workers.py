@@ -4,6 +4,7 @@ connections opened in a burst, a killed worker is replaced, and SIGTERM stops al
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import subprocess
@@ -32,8 +33,24 @@ def _pid(port: int) -> int:
 
 
 def _workers(supervisor: subprocess.Popen[bytes]) -> set[int]:
-    children = psutil.Process(supervisor.pid).children()
-    return {c.pid for c in children if "resource_tracker" not in " ".join(c.cmdline())}
+    """The live worker processes (not multiprocessing's helper, not a killed worker
+    the supervisor has yet to reap)."""
+    found = set()
+    for child in psutil.Process(supervisor.pid).children():
+        try:
+            if "resource_tracker" not in " ".join(child.cmdline()):
+                found.add(child.pid)
+        except psutil.Error:  # a zombie, or already gone
+            continue
+    return found
+
+
+def _listening_sockets(pid: int, port: int) -> set[str]:
+    """The kernel objects (socket inodes) with which `pid` listens on `port`."""
+    process = psutil.Process(pid)
+    fds = {c.fd for c in process.net_connections("tcp") if c.status == "LISTEN"
+           and c.laddr.port == port}  # fmt: skip
+    return {os.readlink(f"/proc/{pid}/fd/{fd}") for fd in fds}
 
 
 @pytest.fixture
@@ -44,12 +61,10 @@ def served() -> Iterator[tuple[subprocess.Popen[bytes], int]]:
     )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        try:
-            _pid(port)
-            if len(_workers(supervisor)) == 2:
+        workers = _workers(supervisor)
+        with contextlib.suppress(psutil.Error):
+            if len(workers) == 2 and all(_listening_sockets(pid, port) for pid in workers):
                 break
-        except httpx.HTTPError:
-            pass
         time.sleep(0.2)
     try:
         yield supervisor, port
@@ -67,14 +82,6 @@ async def _burst(port: int, connections: int) -> Counter[int]:
             return int((await client.get("/")).text)
 
     return Counter(await asyncio.gather(*(one() for _ in range(connections))))
-
-
-def _listening_sockets(pid: int, port: int) -> set[str]:
-    """The kernel objects (socket inodes) with which `pid` listens on `port`."""
-    process = psutil.Process(pid)
-    fds = {c.fd for c in process.net_connections("tcp") if c.status == "LISTEN"
-           and c.laddr.port == port}  # fmt: skip
-    return {os.readlink(f"/proc/{pid}/fd/{fd}") for fd in fds}
 
 
 def test_each_worker_listens_on_its_own_socket(

@@ -118,7 +118,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
             server_header=False,
             proxy_headers=settings.trust_forwarded_for,
         )
-        serve.run(config, args.workers or settings.workers)
+        serve.run(config, args.workers or settings.workers, settings.log_level)
 
 
 def cmd_migrate(args: argparse.Namespace, settings: Settings) -> None:

@@ -31,6 +31,8 @@ from multiprocessing.context import SpawnProcess
 import uvicorn
 from uvicorn.config import STARTUP_FAILURE
 
+from app import logging as app_logging
+
 log = logging.getLogger("vcm.serve")
 
 _spawn = multiprocessing.get_context("spawn")
@@ -51,8 +53,11 @@ def _socket(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _worker(config: uvicorn.Config) -> None:
-    """A worker process: its own listening socket in the group, one uvicorn server."""
+def _worker(config: uvicorn.Config, log_level: str) -> None:
+    """A worker process: its own listening socket in the group, one uvicorn server.
+    A spawned process starts with Python's default logging, so the JSON logging of
+    `vcm` (access lines included) is set up here again."""
+    app_logging.configure(log_level)
     config.configure_logging()
     sock = _socket(config.host, config.port)
     sock.listen(config.backlog)
@@ -62,13 +67,13 @@ def _worker(config: uvicorn.Config) -> None:
 
 
 class Supervisor:
-    def __init__(self, config: uvicorn.Config, workers: int) -> None:
-        self.config, self.workers = config, workers
+    def __init__(self, config: uvicorn.Config, workers: int, log_level: str) -> None:
+        self.config, self.workers, self.log_level = config, workers, log_level
         self.processes: list[SpawnProcess] = []
         self.stopping = threading.Event()
 
     def _start_worker(self) -> SpawnProcess:
-        process = _spawn.Process(target=_worker, args=(self.config,), daemon=False)
+        process = _spawn.Process(target=_worker, args=(self.config, self.log_level), daemon=False)
         process.start()
         return process
 
@@ -114,11 +119,12 @@ class Supervisor:
                 process.join()
 
 
-def run(config: uvicorn.Config, workers: int) -> None:
-    """Serve `config` with `workers` processes (one: in this process, as uvicorn does)."""
+def run(config: uvicorn.Config, workers: int, log_level: str = "INFO") -> None:
+    """Serve `config` with `workers` processes (one: in this process, as uvicorn does,
+    with the logging its caller set up)."""
     if workers <= 1:
         uvicorn.Server(config).run()
         return
     if not reuse_port_supported():
         raise RuntimeError("Several workers need SO_REUSEPORT (Linux); run one worker.")
-    Supervisor(config, workers).run()
+    Supervisor(config, workers, log_level).run()

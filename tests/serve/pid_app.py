@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 import os
 
 from starlette.types import Receive, Scope, Send
+
+log = logging.getLogger("vcm.test.pid_app")
 
 
 async def app(scope: Scope, receive: Receive, send: Send) -> None:
     if scope["type"] != "http":
         return
     body = str(os.getpid()).encode()
+    log.info("answered", extra={"pid": os.getpid()})
     await send({"type": "http.response.start", "status": 200, "headers": []})
     await send({"type": "http.response.body", "body": body})

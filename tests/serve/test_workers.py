@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import signal
 import subprocess
@@ -57,7 +58,9 @@ def _listening_sockets(pid: int, port: int) -> set[str]:
 def served() -> Iterator[tuple[subprocess.Popen[bytes], int]]:
     port = free_port()
     supervisor = subprocess.Popen(
-        [sys.executable, "-c", SERVE.format(port=port, workers=2)], start_new_session=True
+        [sys.executable, "-c", SERVE.format(port=port, workers=2)],
+        start_new_session=True,
+        stderr=subprocess.PIPE,
     )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -125,5 +128,12 @@ def test_a_killed_worker_is_replaced_and_sigterm_stops_all(
     assert _pid(port) in now  # still answering
     supervisor.send_signal(signal.SIGTERM)
     assert supervisor.wait(30) == 0
+    # The workers log as the service does: JSON lines (a spawned process starts
+    # without the parent's logging set-up).
+    assert supervisor.stderr is not None
+    lines = [json.loads(line) for line in supervisor.stderr.read().splitlines()
+             if line.startswith(b"{")]  # fmt: skip
+    answered = {line["pid"] for line in lines if line.get("message") == "answered"}
+    assert answered and answered <= now | {victim}
     assert not any(psutil.pid_exists(pid) and psutil.Process(pid).status() != "zombie"
                    for pid in now)  # fmt: skip

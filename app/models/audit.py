@@ -29,6 +29,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlmodel import Field, SQLModel
 
+from app.models.base import empty_list
+
 OUTCOMES = ("success", "denied", "error")
 ACTOR_TYPES = ("user", "client", "system", "anonymous")
 
@@ -83,7 +85,7 @@ class AuditEvent(SQLModel, table=True):
     resource_id: str | None = Field(default=None, max_length=64)
     person_id: uuid.UUID | None = Field(default=None)
     fields: list[str] = Field(
-        default_factory=list,
+        default_factory=empty_list,
         sa_column=Column(ARRAY(Text), nullable=False, server_default=text("'{}'")),
     )
     purpose: str | None = Field(default=None, max_length=32)

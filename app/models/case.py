@@ -26,7 +26,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlmodel import Field, SQLModel
 
 from app.domain.workflow import CaseStatus
-from app.models.base import created_at_column, timestamp_column, utcnow, uuid_pk
+from app.models.base import created_at_column, empty_list, timestamp_column, utcnow, uuid_pk
 
 _STATUSES = ", ".join(f"'{s.value}'" for s in CaseStatus)
 
@@ -62,7 +62,7 @@ class Case(SQLModel, table=True):
     received_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     received_commune_code: str | None = Field(default=None, max_length=10)
     exploitation_types: list[str] = Field(
-        default_factory=list, sa_column=Column(ARRAY(String(32)), nullable=False)
+        default_factory=empty_list, sa_column=Column(ARRAY(String(32)), nullable=False)
     )
     destination_country: str | None = Field(default=None, max_length=2)
     victim_person_id: uuid.UUID = Field(foreign_key="persons.id", index=True)
@@ -82,7 +82,7 @@ class Case(SQLModel, table=True):
     # support_services (migration 20261123_delivered_support_types), so reports count persons per
     # support type without joining the services.
     delivered_support_types: list[str] = Field(
-        default_factory=list,
+        default_factory=empty_list,
         sa_column=Column(ARRAY(String(32)), nullable=False, server_default="{}"),
     )
     # Entitlements differ for a person still abroad (DOMAIN.md).

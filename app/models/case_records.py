@@ -17,7 +17,7 @@ from sqlalchemy import CheckConstraint, Column, Date, DateTime, Index, LargeBina
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlmodel import Field, SQLModel
 
-from app.models.base import created_at_column, timestamp_column, utcnow, uuid_pk
+from app.models.base import created_at_column, empty_list, timestamp_column, utcnow, uuid_pk
 
 
 class EvidenceSource(StrEnum):
@@ -126,7 +126,7 @@ class IdentificationDecision(SQLModel, table=True):
     decided_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     legal_basis: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     evidence_ids: list[uuid.UUID] = Field(
-        default_factory=list, sa_column=Column(ARRAY(Uuid), nullable=False)
+        default_factory=empty_list, sa_column=Column(ARRAY(Uuid), nullable=False)
     )
     certificate_number: bytes | None = Field(
         default=None, sa_column=Column(LargeBinary, nullable=True)

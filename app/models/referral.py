@@ -21,7 +21,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlmodel import Field, SQLModel
 
 from app.domain.entitlements import SupportType
-from app.models.base import created_at_column, timestamp_column, uuid_pk
+from app.models.base import created_at_column, empty_list, timestamp_column, uuid_pk
 
 
 class ReferralPurpose(StrEnum):
@@ -101,10 +101,10 @@ class Referral(SQLModel, table=True):
     to_agency_id: uuid.UUID = Field(foreign_key="agencies.id")
     purpose: str = Field(max_length=16)
     services: list[str] = Field(
-        default_factory=list, sa_column=Column(ARRAY(String(32)), nullable=False)
+        default_factory=empty_list, sa_column=Column(ARRAY(String(32)), nullable=False)
     )
     shared_fields: list[str] = Field(
-        default_factory=list, sa_column=Column(ARRAY(String(48)), nullable=False)
+        default_factory=empty_list, sa_column=Column(ARRAY(String(48)), nullable=False)
     )
     legal_basis: str = Field(max_length=16)
     consent_id: uuid.UUID | None = Field(default=None, foreign_key="case_consents.id")

@@ -278,12 +278,11 @@ _PERSON_COLUMNS = (
     _KEYS.c.kek_version.label("key_kek_version"),
     _KEYS.c.wrapped.label("key_wrapped"),
 )
-_PERSON_ROWS = select(*_PERSON_COLUMNS).outerjoin(_KEYS, _KEYS.c.person_id == _PERSONS.c.id)
+_PERSONS_WITH_KEYS = _PERSONS.outerjoin(_KEYS, _KEYS.c.person_id == _PERSONS.c.id)
+_PERSON_ROWS = select(*_PERSON_COLUMNS).select_from(_PERSONS_WITH_KEYS)
 # The persons of a case (victim, minors, relatives) with their keys and their role in
 # it, to join to a statement that selects one case (`with_case_persons`).
-_LINKED_PERSONS = _CASE_LINKS.join(_PERSONS, _PERSONS.c.id == _CASE_LINKS.c.person_id).outerjoin(
-    _KEYS, _KEYS.c.person_id == _PERSONS.c.id
-)
+_LINKED_PERSONS = _CASE_LINKS.join(_PERSONS_WITH_KEYS, _PERSONS.c.id == _CASE_LINKS.c.person_id)
 _LINKED_COLUMNS = (
     *_PERSON_COLUMNS,
     _CASE_LINKS.c.role.label("link_role"),
@@ -333,6 +332,31 @@ async def read_persons(
     rows = (await session.execute(statement)).mappings().all()
     views = [await _view(session, keys, row, reveal=reveal, actor=actor) for row in rows]
     return {view.id: view for view in views}
+
+
+def person_rows(join: Any, on: Any) -> Select[Any]:
+    """SELECT of person rows (`person_<column>` and the wrapped key, as `read_persons`
+    reads them) from persons joined to `join` on `on`, for a caller's own filters."""
+    return select(*_PERSON_COLUMNS).select_from(_PERSONS_WITH_KEYS.join(join, on))
+
+
+PERSON_TABLE = _PERSONS
+
+
+async def person_key(
+    session: AsyncSession, keys: KeyProvider, row: Any, *, actor: Actor = None
+) -> DataKey | None:
+    """The DEK of a person row (`person_rows`), or None when it has none (erased)."""
+    if row["key_id"] is None:
+        return None
+    return await unwrap_person_key(
+        session,
+        keys,
+        row["key_id"],
+        row["person_id"],
+        WrappedKey(row["key_kek_version"], row["key_wrapped"]),
+        actor=actor,
+    )
 
 
 @dataclass(frozen=True)
@@ -392,16 +416,9 @@ async def _view(
     if erased:
         identity = dict.fromkeys(ENCRYPTED_COLUMNS, masking.ERASED)
     else:
-        if row["key_id"] is None:
+        data_key = await person_key(session, keys, row, actor=actor)
+        if data_key is None:
             raise await _missing_key(session, person_id, actor)
-        data_key = await unwrap_person_key(
-            session,
-            keys,
-            row["key_id"],
-            person_id,
-            WrappedKey(row["key_kek_version"], row["key_wrapped"]),
-            actor=actor,
-        )
         stored = {column: row[f"person_{column}"] for column in ENCRYPTED_COLUMNS}
         identity = await _decrypt(session, person_id, data_key, stored, actor)
         if not reveal:

@@ -18,16 +18,22 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Literal
 
-from sqlalchemy import select
+from sqlalchemy import ARRAY, String, Uuid, all_, any_, bindparam
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col
 
+from app.driver import DriverStatement
 from app.errors import ValidationFailed
-from app.models.person import Person, PersonBlindIndex, PersonKind
+from app.models.person import PersonBlindIndex, PersonKind
 from app.security.blind_index import PERSONS, BlindIndexer
 from app.security.keyring import KeyProvider
-from app.services.persons import PersonFields, field_context
-from app.services.vault import Actor, open_field, person_data_keys
+from app.services.persons import (
+    PERSON_TABLE,
+    PersonFields,
+    field_context,
+    person_key,
+    person_rows,
+)
+from app.services.vault import Actor, open_field
 
 __all__ = ["MatchKind", "PersonMatch", "find_matches", "search_persons"]
 
@@ -39,6 +45,23 @@ _INDEXES: dict[str, tuple[MatchKind, tuple[str, ...]]] = {
     "phone": ("phone", ("phone",)),
     "name_dob": ("name_and_birth_date", ("full_name", "date_of_birth")),
 }
+
+
+_INDEX_ROWS = PersonBlindIndex.metadata.tables[PersonBlindIndex.__tablename__]
+# The persons an index value nominates, with their keys, oldest first: one statement,
+# built once, run on the driver. Kinds and exclusions are arrays (`= ANY`, `<> ALL`),
+# so the statement never changes shape.
+_CANDIDATES = DriverStatement(
+    person_rows(_INDEX_ROWS, _INDEX_ROWS.c.person_id == PERSON_TABLE.c.id)
+    .where(
+        _INDEX_ROWS.c.index_name == bindparam("index_name"),
+        _INDEX_ROWS.c.value == bindparam("value"),
+        PERSON_TABLE.c.erased_at.is_(None),
+        PERSON_TABLE.c.kind == any_(bindparam("kinds", type_=ARRAY(String))),
+        PERSON_TABLE.c.id != all_(bindparam("exclude", type_=ARRAY(Uuid))),
+    )
+    .order_by(PERSON_TABLE.c.created_at, PERSON_TABLE.c.id)
+)
 
 
 @dataclass(frozen=True)
@@ -62,37 +85,26 @@ async def _exact_matches(
 ) -> list[uuid.UUID]:
     _, columns = _INDEXES[index]
     target = indexer.normalized(PERSONS, index, *values)
-    value = indexer.compute(PERSONS, index, *values)
-    statement = (
-        select(Person)
-        .join(PersonBlindIndex, col(PersonBlindIndex.person_id) == col(Person.id))
-        .where(
-            col(PersonBlindIndex.index_name) == index,
-            col(PersonBlindIndex.value) == value,
-            col(Person.erased_at).is_(None),
-        )
-        .order_by(col(Person.created_at), col(Person.id))
-        .execution_options(populate_existing=True)
-    )
-    if kinds:
-        statement = statement.where(col(Person.kind).in_([str(k) for k in kinds]))
-    if exclude:
-        statement = statement.where(col(Person.id).not_in(list(exclude)))
-    candidates = list((await session.execute(statement)).scalars().all())
-    data_keys = await person_data_keys(session, keys, [p.id for p in candidates], actor=actor)
+    params = {
+        "index_name": index,
+        "value": indexer.compute(PERSONS, index, *values),
+        "kinds": [str(k) for k in (kinds or PersonKind)],
+        "exclude": list(exclude),
+    }
     found: list[uuid.UUID] = []
-    for person in candidates:
-        data_key = data_keys.get(person.id)
-        ciphertexts = [getattr(person, c) for c in columns]
+    for row in await _CANDIDATES.fetch(session, params):
+        data_key = await person_key(session, keys, row, actor=actor)
+        ciphertexts = [row[f"person_{c}"] for c in columns]
         if data_key is None or any(c is None for c in ciphertexts):
             continue  # an index row without its field or key cannot be a match
+        person_id = row["person_id"]
         plain = [
-            await open_field(session, data_key, ct, field_context(person.id, c), actor=actor)
+            await open_field(session, data_key, ct, field_context(person_id, c), actor=actor)
             for c, ct in zip(columns, ciphertexts, strict=True)
         ]
         try:
             if indexer.normalized(PERSONS, index, *plain) == target:
-                found.append(person.id)
+                found.append(person_id)
         except ValueError:
             continue  # a stored value that no longer normalises matches nothing
     return found

@@ -8,6 +8,7 @@ held up), and a rolled-back intake gives its number back with its transaction.
 
 from __future__ import annotations
 
+from sqlalchemy import bindparam
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -18,15 +19,20 @@ def format_case_number(province_code: str, year: int, serial: int) -> str:
     return f"{province_code}-{year}-{serial:06d}"
 
 
-async def next_case_number(session: AsyncSession, province_code: str, year: int) -> tuple[int, str]:
-    statement = (
-        insert(CaseNumberCounter)
-        .values(province_code=province_code, year=year, last_serial=1)
-        .on_conflict_do_update(
-            index_elements=["province_code", "year"],
-            set_={"last_serial": CaseNumberCounter.__table__.c.last_serial + 1},  # type: ignore[attr-defined]
-        )
-        .returning(CaseNumberCounter.__table__.c.last_serial)  # type: ignore[attr-defined]
+_COUNTERS = CaseNumberCounter.metadata.tables[CaseNumberCounter.__tablename__]
+# Built once; run with the province and year.
+_NEXT_SERIAL = (
+    insert(_COUNTERS)
+    .values(province_code=bindparam("province_code"), year=bindparam("year"), last_serial=1)
+    .on_conflict_do_update(
+        index_elements=["province_code", "year"],
+        set_={"last_serial": _COUNTERS.c.last_serial + 1},
     )
-    serial = int((await session.execute(statement)).scalar_one())
+    .returning(_COUNTERS.c.last_serial)
+)
+
+
+async def next_case_number(session: AsyncSession, province_code: str, year: int) -> tuple[int, str]:
+    params = {"province_code": province_code, "year": year}
+    serial = int((await session.execute(_NEXT_SERIAL, params)).scalar_one())
     return serial, format_case_number(province_code, year, serial)

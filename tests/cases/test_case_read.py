@@ -129,6 +129,10 @@ class TestListCases:
 
         assert await ids("is_child=true") == [child["id"]]
         assert await ids("overdue=true") == [late["id"]]
+        assert set(await ids("overdue=false")) == {child["id"], adult["id"]}
+        assert set(await ids("status=received&is_child=false")) == {adult["id"], late["id"]}
+        assert await ids(f"assigned_to={worker.id}") == []
+        assert await ids("is_child=true&overdue=true") == []
         assert set(await ids("status=received")) == {child["id"], adult["id"], late["id"]}
         assert await ids("status=closed") == []
         assert await ids("province_code=01") == []

@@ -64,6 +64,13 @@ def readable_cases(principal: Principal) -> Select[Any]:
     return _READABLE.params(reader(principal))
 
 
+def readable_rows() -> Select[Any]:
+    """The access rule selecting the case's columns (bound parameters: the reader's,
+    `reader(principal)`), for a statement built once and run on the driver; the caller
+    returns 404 or an empty answer when the principal may not read cases at all."""
+    return _READABLE.with_only_columns(*Case.metadata.tables[Case.__tablename__].c)
+
+
 def readable_by_id() -> Select[Any]:
     """The access rule narrowed to one case, selecting the case's columns (bound
     parameters: the reader's, and `case_id`), for a read that selects more beside the

@@ -13,12 +13,13 @@ Rules:
 
 from __future__ import annotations
 
+import functools
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, bindparam, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -47,8 +48,10 @@ from app.services.cases.access import (
     readable_by_id,
     readable_case_rows,
     readable_cases,
+    readable_rows,
+    reader,
 )
-from app.services.pagination import PageParams, page_of, paginate
+from app.services.pagination import PageParams, decode_cursor, page_of
 from app.services.persons import PersonView
 
 
@@ -184,35 +187,62 @@ async def read_case(
     return public
 
 
+# Case list filters: name -> the condition, with its value bound by that name.
+_CASES = Case.metadata.tables[Case.__tablename__]
+_LIST_FILTERS: dict[str, Any] = {
+    "status": _CASES.c.status == bindparam("status"),
+    "province_code": _CASES.c.province_code == bindparam("province_code"),
+    "assigned_to": _CASES.c.assigned_to == bindparam("assigned_to"),
+    "is_child": _CASES.c.is_child == bindparam("is_child"),
+    "received_from": _CASES.c.received_at >= bindparam("received_from"),
+    "received_to": _CASES.c.received_at < bindparam("received_to"),
+    "overdue": _CASES.c.next_due_at < bindparam("now"),
+    "not_overdue": or_(_CASES.c.next_due_at.is_(None), _CASES.c.next_due_at >= bindparam("now")),
+    "cursor": or_(
+        _CASES.c.created_at < bindparam("cursor_created"),
+        and_(
+            _CASES.c.created_at == bindparam("cursor_created"),
+            _CASES.c.id < bindparam("cursor_id"),
+        ),
+    ),
+}
+
+
+@functools.lru_cache(maxsize=len(_LIST_FILTERS) ** 2 * 4)
+def _list_statement(filters: tuple[str, ...]) -> DriverStatement:
+    """The list statement for one combination of filters: built and compiled once per
+    combination, newest first, one extra row to know whether a next page exists."""
+    return DriverStatement(
+        readable_rows()
+        .where(*(_LIST_FILTERS[name] for name in filters))
+        .order_by(_CASES.c.created_at.desc(), _CASES.c.id.desc())
+        .limit(bindparam("limit"))
+    )
+
+
 async def list_cases(
     session: AsyncSession, principal: Principal, filters: CaseFilters, params: PageParams
 ) -> tuple[list[CaseSummary], str | None]:
     """Readable cases, newest first, filtered; one `case.list` event per page."""
-    statement = readable_cases(principal)
-    conditions: list[Any] = []
-    if filters.status:
-        conditions.append(col(Case.status) == filters.status)
-    if filters.province_code:
-        conditions.append(col(Case.province_code) == filters.province_code)
-    if filters.assigned_to:
-        conditions.append(col(Case.assigned_to) == filters.assigned_to)
-    if filters.is_child is not None:
-        conditions.append(col(Case.is_child).is_(filters.is_child))
-    if filters.received_from:
-        conditions.append(col(Case.received_at) >= filters.received_from)
-    if filters.received_to:
-        conditions.append(col(Case.received_at) < filters.received_to)
-    if filters.overdue is True:
-        conditions.append(col(Case.next_due_at) < datetime.now(UTC))
-    elif filters.overdue is False:
-        conditions.append(
-            (col(Case.next_due_at).is_(None)) | (col(Case.next_due_at) >= datetime.now(UTC))
-        )
-    statement = paginate(statement.where(*conditions), params, col(Case.created_at), col(Case.id))
-    rows = list((await session.execute(statement)).scalars())
-    kept, cursor = page_of(rows, params, lambda c: (c.created_at, c.id))
+    plain = ("status", "province_code", "assigned_to", "is_child", "received_from", "received_to")
+    values: dict[str, Any] = {
+        name: getattr(filters, name) for name in plain if getattr(filters, name) is not None
+    }
+    if filters.overdue is not None:
+        values["overdue" if filters.overdue else "not_overdue"] = True
+        values["now"] = datetime.now(UTC)
+    if params.cursor:
+        values["cursor_created"], values["cursor_id"] = decode_cursor(params.cursor)
+        values["cursor"] = True
+    rows = []
+    if principal.can(Permission.CASES_READ):
+        statement = _list_statement(tuple(sorted(set(values) & set(_LIST_FILTERS))))
+        query = {**values, **reader(principal), "limit": params.limit + 1}
+        rows = await statement.fetch(session, query)
+    kept, cursor = page_of(rows, params, lambda r: (r["created_at"], r["id"]))
+    reads_only(session)
     await audit.record(session, action="case.list", resource_type="case", principal=principal)
-    return [summary(c) for c in kept], cursor
+    return [CaseSummary.model_validate(dict(r)) for r in kept], cursor
 
 
 async def search_cases(

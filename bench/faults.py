@@ -12,7 +12,7 @@ unset. Everything lives in a temporary folder, removed at the end (`--keep` keep
    any time; intakes answer 201 again soon after the restart with the same worker
    processes (no restart of the service); every case answered 201 is in the database
    with its `case.create` audit event.
-2. Worker killed: intake load; one uvicorn worker gets SIGKILL. Checks: uvicorn starts
+2. Worker killed: intake load; one worker gets SIGKILL. Checks: the supervisor starts
    a replacement; every case answered 201 is in the database with its audit event.
 3. The audit chain verifies (`vcm audit verify`).
 """
@@ -229,7 +229,7 @@ async def kill_worker(drill: Drill, db: BenchDatabase, service: Service, auth: d
             break
         await asyncio.sleep(0.5)
     drill.check(
-        f"kill: uvicorn replaced the killed worker ({len(after)} workers, new "
+        f"kill: the supervisor replaced the killed worker ({len(after)} workers, new "
         f"{sorted(after - before)})",
         len(after) >= len(before) and victim["pid"] not in after,
     )

@@ -95,14 +95,15 @@ async def token(
     )
 
 
-@router.post("/logout", status_code=204)
+@router.post("/logout", status_code=204, responses=problem_responses(401, 403))
 async def logout(session: SessionDep, principal: CurrentPrincipal) -> Response:
-    """End the caller's login session: its refresh tokens and access tokens stop working."""
+    """End the caller's login session: its refresh tokens and access tokens stop working.
+    An integration client has no login session (403)."""
     await auth_service.logout(session, principal)
     return Response(status_code=204)
 
 
-@router.get("/me", response_model=Me)
+@router.get("/me", response_model=Me, responses=problem_responses(401, 403))
 async def me(session: SessionDep, principal: CurrentPrincipal) -> Me:
     """The signed-in user; an integration client has no profile (403)."""
     await auth_service.require_user(session, principal, action="user.read")

@@ -1,4 +1,5 @@
-"""Schemathesis against the app's own OpenAPI document, as each role and anonymous.
+"""Schemathesis against the app's own OpenAPI document, as each role, as an
+integration client (client-credentials token with every client scope) and anonymous.
 
 Every operation the schema lists gets `VCM_FUZZ_EXAMPLES` valid-looking requests whose
 path ids name records that exist (so handlers run past the lookup) and as many
@@ -12,10 +13,11 @@ from __future__ import annotations
 import pytest
 from schemathesis import GenerationMode
 
-from app.security.permissions import Role
+from app.security.permissions import CLIENT_SCOPES, Role
 from tests.conftest import World
 from tests.fuzz.harness import Finding, draw, exercise, load_schema, operations
-from tests.owasp.scenario import USER_ROLES, build
+from tests.integration_clients.helpers import client_headers, register
+from tests.owasp.scenario import USER_ROLES, Scenario, build
 
 SCHEMA = load_schema()
 OPERATIONS = operations(SCHEMA)
@@ -25,11 +27,24 @@ def test_the_schema_lists_operations() -> None:
     assert len(OPERATIONS) >= 40
 
 
+CALLERS: list[Role | None] = [None, *USER_ROLES, Role.INTEGRATION_CLIENT]
+
+
+async def _client_headers(world: World, scenario: Scenario) -> dict[str, str]:
+    """A client of the scenario's agency holding every scope a client may hold."""
+    admin = scenario.actors[Role.AGENCY_ADMIN]
+    scopes = tuple(sorted(p.value for p in CLIENT_SCOPES))
+    return await client_headers(world, await register(world, scopes, admin=admin))
+
+
 @pytest.mark.fuzz
-@pytest.mark.parametrize("role", [None, *USER_ROLES], ids=lambda r: r or "anonymous")
+@pytest.mark.parametrize("role", CALLERS, ids=lambda r: r or "anonymous")
 async def test_every_operation_as_role(world: World, role: Role | None) -> None:
     scenario = await build(world)
-    headers = scenario.headers(role) if role else {}
+    if role is Role.INTEGRATION_CLIENT:
+        headers = await _client_headers(world, scenario)
+    else:
+        headers = scenario.headers(role) if role else {}
     findings: list[Finding] = []
     statuses: set[int] = set()
     for operation in OPERATIONS:

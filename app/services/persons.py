@@ -18,18 +18,18 @@ Rules:
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Select, bindparam, delete, select
+from sqlalchemy import Select, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.audit.writer import record
 from app.errors import Conflict, Gone, NotFound, PreconditionFailed, ValidationFailed
-from app.models import CasePerson, PersonBlindIndex, PersonKey
+from app.models import PersonBlindIndex, PersonKey
 from app.models.person import (
     ENCRYPTED_COLUMNS,
     ErasureReason,
@@ -61,16 +61,19 @@ from app.services.vault import (
 
 __all__ = [
     "ENCRYPTED_COLUMNS",
+    "PERSONS_WITH_KEYS",
+    "PERSON_COLUMNS",
+    "PERSON_TABLE",
     "PersonFields",
     "PersonView",
-    "case_person_views",
     "create_person",
     "erase_person",
-    "read_case_persons",
+    "person_key",
+    "person_rows",
+    "person_view",
     "read_person",
     "read_persons",
     "update_person",
-    "with_case_persons",
 ]
 
 
@@ -269,45 +272,16 @@ def _mask(column: str, value: str | None) -> str | None:
 # A person's columns (labelled `person_<column>`) with its wrapped DEK beside them:
 # one statement reads both (the key columns are NULL for an erased person, whose key
 # is gone). The labels keep the columns apart from a case's when joined to one.
-_PERSONS = Person.metadata.tables[Person.__tablename__]
+PERSON_TABLE = Person.metadata.tables[Person.__tablename__]
 _KEYS = PersonKey.metadata.tables[PersonKey.__tablename__]
-_CASE_LINKS = CasePerson.metadata.tables[CasePerson.__tablename__]
-_PERSON_COLUMNS = (
-    *(column.label(f"person_{column.name}") for column in _PERSONS.c),
+PERSON_COLUMNS = (
+    *(column.label(f"person_{column.name}") for column in PERSON_TABLE.c),
     _KEYS.c.key_id.label("key_id"),
     _KEYS.c.kek_version.label("key_kek_version"),
     _KEYS.c.wrapped.label("key_wrapped"),
 )
-_PERSONS_WITH_KEYS = _PERSONS.outerjoin(_KEYS, _KEYS.c.person_id == _PERSONS.c.id)
-_PERSON_ROWS = select(*_PERSON_COLUMNS).select_from(_PERSONS_WITH_KEYS)
-# The persons of a case (victim, minors, relatives) with their keys and their role in
-# it, to join to a statement that selects one case (`with_case_persons`).
-_LINKED_PERSONS = _CASE_LINKS.join(_PERSONS_WITH_KEYS, _PERSONS.c.id == _CASE_LINKS.c.person_id)
-_LINKED_COLUMNS = (
-    *_PERSON_COLUMNS,
-    _CASE_LINKS.c.role.label("link_role"),
-    _CASE_LINKS.c.relation.label("link_relation"),
-)
-_LINK_ORDER = (_CASE_LINKS.c.created_at, _CASE_LINKS.c.person_id)
-
-
-def with_case_persons(statement: Select[Any], case_id: Any) -> Select[Any]:
-    """`statement`, which selects one case, with a row per person of the case (in the
-    order they were linked) carrying the person's columns, key and role (none when
-    the case has no person). Read the rows with `case_person_views`."""
-    return (
-        statement.add_columns(*_LINKED_COLUMNS)
-        .outerjoin(_LINKED_PERSONS, _CASE_LINKS.c.case_id == case_id)
-        .order_by(*_LINK_ORDER)
-    )
-
-
-_CASE_PERSON_ROWS = (
-    select(*_LINKED_COLUMNS)
-    .select_from(_LINKED_PERSONS)
-    .where(_CASE_LINKS.c.case_id == bindparam("case_id"))
-    .order_by(*_LINK_ORDER)
-)
+PERSONS_WITH_KEYS = PERSON_TABLE.outerjoin(_KEYS, _KEYS.c.person_id == PERSON_TABLE.c.id)
+_PERSON_ROWS = select(*PERSON_COLUMNS).select_from(PERSONS_WITH_KEYS)
 
 
 async def read_persons(
@@ -328,19 +302,16 @@ async def read_persons(
     """
     if not person_ids:
         return {}
-    statement = _PERSON_ROWS.where(_PERSONS.c.id.in_(list(person_ids)))
+    statement = _PERSON_ROWS.where(PERSON_TABLE.c.id.in_(list(person_ids)))
     rows = (await session.execute(statement)).mappings().all()
-    views = [await _view(session, keys, row, reveal=reveal, actor=actor) for row in rows]
+    views = [await person_view(session, keys, row, reveal=reveal, actor=actor) for row in rows]
     return {view.id: view for view in views}
 
 
 def person_rows(join: Any, on: Any) -> Select[Any]:
     """SELECT of person rows (`person_<column>` and the wrapped key, as `read_persons`
     reads them) from persons joined to `join` on `on`, for a caller's own filters."""
-    return select(*_PERSON_COLUMNS).select_from(_PERSONS_WITH_KEYS.join(join, on))
-
-
-PERSON_TABLE = _PERSONS
+    return select(*PERSON_COLUMNS).select_from(PERSONS_WITH_KEYS.join(join, on))
 
 
 async def person_key(
@@ -359,48 +330,7 @@ async def person_key(
     )
 
 
-@dataclass(frozen=True)
-class CasePersonView:
-    role: str
-    relation: str | None
-    person: PersonView
-
-
-async def read_case_persons(
-    session: AsyncSession,
-    keys: KeyProvider,
-    case_id: uuid.UUID,
-    *,
-    reveal: bool,
-    actor: Actor = None,
-) -> list[CasePersonView]:
-    """The persons of a case with their role in it, in one statement (see
-    `read_persons`; the access check on the case is the caller's)."""
-    rows = (await session.execute(_CASE_PERSON_ROWS, {"case_id": case_id})).mappings().all()
-    return await case_person_views(session, keys, rows, reveal=reveal, actor=actor)
-
-
-async def case_person_views(
-    session: AsyncSession,
-    keys: KeyProvider,
-    rows: Sequence[Any],
-    *,
-    reveal: bool,
-    actor: Actor = None,
-) -> list[CasePersonView]:
-    """The views of the rows of `read_case_persons` or `with_case_persons`."""
-    return [
-        CasePersonView(
-            role=row["link_role"],
-            relation=row["link_relation"],
-            person=await _view(session, keys, row, reveal=reveal, actor=actor),
-        )
-        for row in rows
-        if row["link_role"] is not None
-    ]
-
-
-async def _view(
+async def person_view(
     session: AsyncSession,
     keys: KeyProvider,
     row: Any,
@@ -408,7 +338,7 @@ async def _view(
     reveal: bool,
     actor: Actor,
 ) -> PersonView:
-    """One person row (`_PERSON_COLUMNS`, by label: a row mapping or a driver record)
+    """One person row (`PERSON_COLUMNS`, by label: a row mapping or a driver record)
     as its reader sees it."""
     person_id: uuid.UUID = row["person_id"]
     erased = row["person_erased_at"] is not None

@@ -41,7 +41,7 @@ from app.security.blind_index import BlindIndexer
 from app.security.keyring import KeyProvider
 from app.security.permissions import Permission
 from app.security.principal import Principal
-from app.services import persons, persons_search
+from app.services import case_persons, persons_search
 from app.services.cases import case_text
 from app.services.cases.access import (
     get_readable_case,
@@ -93,12 +93,14 @@ async def case_public(
 ) -> CasePublic:
     """The case with its victim and accompanying minors (masked unless `reveal`).
     Recording the read is the caller's."""
-    linked = await persons.read_case_persons(session, keys, case.id, reveal=reveal, actor=principal)
+    linked = await case_persons.read_case_persons(
+        session, keys, case.id, reveal=reveal, actor=principal
+    )
     return _with_persons(summary(case), case.victim_person_id, linked)
 
 
 def _with_persons(skeleton: CaseSummary, victim_person_id: uuid.UUID,
-                  linked: list[persons.CasePersonView]) -> CasePublic:  # fmt: skip
+                  linked: list[case_persons.CasePersonView]) -> CasePublic:  # fmt: skip
     victim = next(link.person for link in linked if link.person.id == victim_person_id)
     minors = [
         MinorPublic(person=person_public(link.person), relation=link.relation)
@@ -114,7 +116,7 @@ def _with_persons(skeleton: CaseSummary, victim_person_id: uuid.UUID,
 
 # One readable case with its persons and their wrapped keys: the whole read in one
 # statement, built once and run on the driver.
-_CASE_WITH_PERSONS = DriverStatement(persons.with_case_persons(readable_by_id(), col(Case.id)))
+_CASE_WITH_PERSONS = DriverStatement(case_persons.with_case_persons(readable_by_id(), col(Case.id)))
 
 
 def reveal_purpose(principal: Principal, reveal: str | None, purpose: str | None) -> str | None:
@@ -168,7 +170,7 @@ async def read_case(
             reason="missing_permission:cases:reveal_identity",
         )
         raise DeniedForbidden("Revealing identity needs the 'cases:reveal_identity' permission.")
-    linked = await persons.case_person_views(
+    linked = await case_persons.case_person_views(
         session, keys, rows, reveal=code is not None, actor=principal
     )
     public = _with_persons(case, victim_person_id, linked)

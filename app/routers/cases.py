@@ -28,7 +28,7 @@ from app.schemas.case import (
     TimelineEntryPublic,
     TransitionCreate,
 )
-from app.schemas.common import Page, problem_responses
+from app.schemas.common import Page, problem_responses, written
 from app.security.permissions import Permission
 from app.security.principal import Principal
 from app.services.cases import intake, read, update
@@ -88,7 +88,7 @@ async def list_cases(
     overdue: Annotated[
         bool | None, Query(description="true: the next legal deadline has passed.")
     ] = None,
-) -> Page[CaseSummary]:
+) -> Response:
     """Readable cases, newest first. No identity field, not even masked."""
     filters = read.CaseFilters(
         status=status.value if status else None,
@@ -100,7 +100,7 @@ async def list_cases(
         overdue=overdue,
     )
     items, cursor = await read.list_cases(session, principal, filters, params)
-    return Page(items=items, next_cursor=cursor)
+    return written(Page(items=items, next_cursor=cursor))
 
 
 @router.get("/search", response_model=CaseSearchResult, responses=problem_responses(422))
@@ -113,7 +113,7 @@ async def search_cases(
     phone: Annotated[str | None, Query(max_length=20)] = None,
     full_name: Annotated[str | None, Query(max_length=200)] = None,
     date_of_birth: date | None = None,
-) -> CaseSearchResult:
+) -> Response:
     """Exact match on national ID, phone, or full name with date of birth; readable
     cases only, as skeletons."""
     items = await read.search_cases(
@@ -126,7 +126,7 @@ async def search_cases(
         full_name=full_name,
         date_of_birth=date_of_birth,
     )
-    return CaseSearchResult(items=items)
+    return written(CaseSearchResult(items=items))
 
 
 @router.get("/{case_id}", response_model=CasePublic, responses=problem_responses(403, 422))
@@ -143,13 +143,7 @@ async def get_case(
     """One case with its persons masked, or revealed with `?reveal=identity` and a
     purpose of use. ETag is the version."""
     public = await read.read_case(session, keys, principal, case_id, reveal=reveal, purpose=purpose)
-    # The busiest route: the model was validated when built, so it is written out
-    # once here rather than validated again against `response_model`.
-    return Response(
-        public.model_dump_json(),
-        media_type="application/json",
-        headers={"ETag": etag(public.version)},
-    )
+    return written(public, headers={"ETag": etag(public.version)})
 
 
 @router.patch("/{case_id}", response_model=CasePublic, responses=problem_responses(412, 422, 428))

@@ -31,9 +31,6 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.expression import Executable
 
-# SQLSTATE classes of a lost or refused connection (08), an operator intervention
-# such as a shutdown (57P).
-_DISCONNECT_STATES = ("08", "57P")
 # What asyncpg raises: server errors, and client-side ones (a closed or broken
 # connection, a timeout), which all mean the connection is lost.
 _DRIVER_ERRORS = (
@@ -130,6 +127,7 @@ async def in_transaction(session: AsyncSession) -> bool:
 
 
 def _wrapped(sql: str, exc: BaseException) -> DBAPIError:
-    state = str(getattr(exc, "sqlstate", None) or "")
-    lost = isinstance(exc, asyncpg.InterfaceError | OSError) or state.startswith(_DISCONNECT_STATES)
+    """A server error keeps its SQLSTATE (`database_unavailable` reads it: 08, 57P...);
+    anything raised on the client side means the connection is gone."""
+    lost = not isinstance(exc, asyncpg.PostgresError)
     return DBAPIError(sql, None, exc, connection_invalidated=lost)

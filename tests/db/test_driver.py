@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 
+import asyncpg
 import pytest
 from sqlalchemy import bindparam, select, text
 from sqlalchemy.exc import DBAPIError
@@ -14,7 +15,7 @@ from sqlmodel import col
 
 from app import audit
 from app.db import make_sessionmaker
-from app.driver import DriverStatement, in_transaction, reads_only
+from app.driver import DriverStatement, _wrapped, in_transaction, reads_only
 from app.errors import ServiceUnavailable, database_unavailable
 from app.models import Agency
 from tests.conftest import World
@@ -96,3 +97,22 @@ async def test_a_lost_connection_is_an_outage(engine: AsyncEngine, clean_db: Non
             await _AGENCY_CODE.fetch(session, {"agency_id": uuid.uuid4()})
         assert database_unavailable(caught.value)
         await session.invalidate()
+
+
+@pytest.mark.parametrize(
+    ("error", "outage"),
+    [
+        (asyncpg.exceptions.AdminShutdownError("shutting down"), True),  # 57P01
+        (asyncpg.exceptions.CannotConnectNowError("starting up"), True),  # 57P03
+        (asyncpg.exceptions.TooManyConnectionsError("full"), True),  # 53300
+        (asyncpg.exceptions.DivisionByZeroError("1/0"), False),
+        (asyncpg.exceptions.UniqueViolationError("duplicate"), False),
+        (asyncpg.InterfaceError("connection is closed"), True),
+        (asyncpg.InternalClientError("another operation is in progress"), True),
+        (ConnectionResetError(), True),
+        (TimeoutError(), True),
+    ],
+    ids=lambda v: type(v).__name__ if isinstance(v, BaseException) else str(v),
+)
+def test_driver_errors_classified_like_the_sessions(error: BaseException, outage: bool) -> None:
+    assert database_unavailable(_wrapped("SELECT 1", error)) is outage

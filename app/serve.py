@@ -25,6 +25,7 @@ import logging
 import multiprocessing
 import signal
 import socket
+import sys
 import threading
 from multiprocessing.context import SpawnProcess
 
@@ -59,8 +60,12 @@ def _worker(config: uvicorn.Config, log_level: str) -> None:
     `vcm` (access lines included) is set up here again."""
     app_logging.configure(log_level)
     config.configure_logging()
-    sock = _socket(config.host, config.port)
-    sock.listen(config.backlog)
+    try:
+        sock = _socket(config.host, config.port)
+        sock.listen(config.backlog)
+    except OSError as exc:  # the supervisor stops rather than restart it forever
+        log.error("worker cannot listen on %s:%s: %s", config.host, config.port, exc)
+        sys.exit(STARTUP_FAILURE)
     # The terminal's Ctrl-C reaches every process of the group; uvicorn handles it.
     with contextlib.suppress(KeyboardInterrupt):
         uvicorn.Server(config).run(sockets=[sock])

@@ -12,7 +12,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from app import errors
 from app.audit import worker as audit_worker
 from app.config import Settings, get_settings
-from app.db import make_engine, make_sessionmaker
+from app.db import TransactionRoute, make_engine, make_sessionmaker
 from app.keys import check_production, load_keyring
 from app.middleware import RequestContextMiddleware
 from app.routers import agencies, audit, auth, cases, hotline, ops, persons, users
@@ -83,6 +83,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         responses=problem_responses(400, 413, 422, 500, 503),
     )
     app.state.settings = settings
+    # Routes added to the app itself run in a transaction too (the routers set theirs).
+    app.router.route_class = TransactionRoute
     errors.install(app)
     # One router per line: features add theirs without touching their neighbours'.
     # A request is matched against the routes in this order, one by one, so the

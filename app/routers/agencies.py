@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
 
-from app.db import SessionDep
+from app.db import SessionDep, TransactionRoute
 from app.deps import require
 from app.idempotency import IdempotencyDep
 from app.schemas.agency import AgencyCreate, AgencyPublic
@@ -19,7 +19,10 @@ from app.services import agencies as service
 from app.services.pagination import PageParams, page_params
 
 router = APIRouter(
-    prefix="/api/v1/agencies", tags=["agencies"], responses=problem_responses(401, 403, 404, 409)
+    route_class=TransactionRoute,
+    prefix="/api/v1/agencies",
+    tags=["agencies"],
+    responses=problem_responses(401, 403, 404, 409),
 )
 
 

@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 
 from app.audit import service
-from app.db import SessionDep
+from app.db import SessionDep, TransactionRoute
 from app.deps import require
 from app.schemas.audit import AuditEventPublic, CheckpointPublic, VerifyResult
 from app.schemas.common import Page, problem_responses
@@ -18,7 +18,10 @@ from app.security.principal import Principal
 from app.services.pagination import PageParams, page_params
 
 router = APIRouter(
-    prefix="/api/v1/audit-events", tags=["audit"], responses=problem_responses(401, 403)
+    route_class=TransactionRoute,
+    prefix="/api/v1/audit-events",
+    tags=["audit"],
+    responses=problem_responses(401, 403),
 )
 
 ReadAudit = Annotated[Principal, require(Permission.AUDIT_READ)]

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request, Response
 
 from app import audit
-from app.db import SessionDep
+from app.db import SessionDep, TransactionRoute
 from app.deps import CurrentPrincipal, client_address, token_service
 from app.errors import BadRequest
 from app.schemas.auth import TokenResponse
@@ -18,8 +18,13 @@ from app.services import auth as auth_service
 from app.services import integration_clients as clients_service
 from app.services import users as users_service
 
-router = APIRouter(prefix="/api/v1/auth", tags=["auth"], responses=problem_responses(400, 401, 429))
-wellknown = APIRouter(tags=["auth"])
+router = APIRouter(
+    route_class=TransactionRoute,
+    prefix="/api/v1/auth",
+    tags=["auth"],
+    responses=problem_responses(400, 401, 429),
+)
+wellknown = APIRouter(route_class=TransactionRoute, tags=["auth"])
 
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 

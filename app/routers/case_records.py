@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Response
 from fastapi.responses import JSONResponse
 
-from app.db import SessionDep
+from app.db import SessionDep, TransactionRoute
 from app.deps import KeysDep, require
 from app.etag import IfMatchHeader, etag
 from app.idempotency import IdempotencyDep
@@ -31,6 +31,7 @@ from app.services.cases import consents, evidence, identification, protection
 from app.services.pagination import PageParams, page_params
 
 router = APIRouter(
+    route_class=TransactionRoute,
     prefix="/api/v1/cases/{case_id}",
     tags=["case records"],
     responses=problem_responses(401, 404),

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Header, Query, Response
 from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime
 
-from app.db import SessionDep
+from app.db import SessionDep, TransactionRoute
 from app.deps import IndexerDep, KeysDep, require
 from app.domain.workflow import CaseStatus
 from app.etag import IfMatchHeader, etag, required_version
@@ -34,7 +34,12 @@ from app.security.principal import Principal
 from app.services.cases import intake, read, update
 from app.services.pagination import PageParams, page_params
 
-router = APIRouter(prefix="/api/v1/cases", tags=["cases"], responses=problem_responses(401, 404))
+router = APIRouter(
+    route_class=TransactionRoute,
+    prefix="/api/v1/cases",
+    tags=["cases"],
+    responses=problem_responses(401, 404),
+)
 
 ReadCases = Annotated[Principal, require(Permission.CASES_READ, hide=True)]
 WriteCases = Annotated[Principal, require(Permission.CASES_WRITE, hide=True)]

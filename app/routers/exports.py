@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 
-from app.db import SessionDep
+from app.db import SessionDep, TransactionRoute
 from app.deps import require
 from app.schemas.common import problem_responses
 from app.security.permissions import Permission
@@ -15,6 +15,7 @@ from app.security.principal import Principal
 from app.services.reports import ctdc
 
 router = APIRouter(
+    route_class=TransactionRoute,
     prefix="/api/v1/exports",
     tags=["reports"],
     responses=problem_responses(401, 403, 404),

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from app.audit.writer import purpose_from_request
-from app.db import SessionDep
+from app.db import SessionDep, TransactionRoute
 from app.deps import IndexerDep, KeysDep, require
 from app.etag import IfMatchHeader, etag, required_version
 from app.idempotency import IdempotencyDep
@@ -31,6 +31,7 @@ from app.services import hotline_triage
 from app.services.pagination import PageParams, page_params
 
 router = APIRouter(
+    route_class=TransactionRoute,
     prefix="/api/v1/hotline-reports",
     tags=["hotline"],
     responses=problem_responses(401, 403, 404, 409, 412, 428),

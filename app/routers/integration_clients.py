@@ -14,7 +14,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Response
 
-from app.db import SessionDep
+from app.db import SessionDep, TransactionRoute
 from app.deps import require
 from app.models import IntegrationClient
 from app.schemas.common import Page, problem_responses
@@ -29,6 +29,7 @@ from app.services import integration_clients as service
 from app.services.pagination import PageParams, page_params
 
 router = APIRouter(
+    route_class=TransactionRoute,
     prefix="/api/v1/integration-clients",
     tags=["integration clients"],
     responses=problem_responses(401, 403, 404),

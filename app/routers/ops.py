@@ -7,9 +7,10 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
+from app.db import TransactionRoute
 from app.migrate import current_revision, head_revision
 
-router = APIRouter(tags=["operations"])
+router = APIRouter(route_class=TransactionRoute, tags=["operations"])
 
 
 @router.get("/health")

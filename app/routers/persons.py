@@ -8,7 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter
 
-from app.db import SessionDep
+from app.db import SessionDep, TransactionRoute
 from app.deps import require
 from app.models.person import ErasureReason
 from app.schemas.common import problem_responses
@@ -18,6 +18,7 @@ from app.security.principal import Principal
 from app.services import persons as service
 
 router = APIRouter(
+    route_class=TransactionRoute,
     prefix="/api/v1/persons",
     tags=["persons"],
     responses=problem_responses(401, 404, 409),

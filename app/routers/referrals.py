@@ -10,7 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
 
-from app.db import SessionDep
+from app.db import SessionDep, TransactionRoute
 from app.deps import KeysDep, require
 from app.idempotency import IdempotencyDep
 from app.models.referral import ReferralStatus
@@ -28,7 +28,9 @@ from app.security.principal import Principal
 from app.services.pagination import PageParams, page_params
 from app.services.referrals import create, lifecycle, read
 
-router = APIRouter(tags=["referrals"], responses=problem_responses(401, 404))
+router = APIRouter(
+    route_class=TransactionRoute, tags=["referrals"], responses=problem_responses(401, 404)
+)
 
 # Hidden: a role that reads no case data learns nothing about which referrals exist.
 ReadReferrals = Annotated[Principal, require(Permission.REFERRALS_READ, hide=True)]

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
-from app.db import SessionDep
+from app.db import SessionDep, TransactionRoute
 from app.deps import require
 from app.schemas.common import problem_responses
 from app.schemas.reports import AgeBands, PeriodicFormat, PeriodicReport, SummaryReport
@@ -17,6 +17,7 @@ from app.security.principal import Principal
 from app.services.reports import formats, periodic, summary
 
 router = APIRouter(
+    route_class=TransactionRoute,
     prefix="/api/v1/reports",
     tags=["reports"],
     responses=problem_responses(401, 403, 404, 422),

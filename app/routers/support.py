@@ -10,7 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
 
-from app.db import SessionDep
+from app.db import SessionDep, TransactionRoute
 from app.deps import CurrentPrincipal, KeysDep, require
 from app.domain.entitlements import SupportType
 from app.idempotency import IdempotencyDep
@@ -30,7 +30,9 @@ from app.services import support_rates as rates_service
 from app.services.cases import support as service
 from app.services.pagination import PageParams, page_params
 
-router = APIRouter(tags=["support"], responses=problem_responses(401, 403, 404, 409))
+router = APIRouter(
+    route_class=TransactionRoute, tags=["support"], responses=problem_responses(401, 403, 404, 409)
+)
 
 ManageRates = Annotated[Principal, require(Permission.SUPPORT_RATES_MANAGE)]
 # Hidden: a role that reads no case data learns nothing about which cases exist.

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Response
 from fastapi.responses import JSONResponse
 
-from app.db import SessionDep
+from app.db import SessionDep, TransactionRoute
 from app.deps import require
 from app.etag import IfMatchHeader, etag
 from app.idempotency import IdempotencyDep
@@ -21,6 +21,7 @@ from app.services import users as service
 from app.services.pagination import PageParams, page_params
 
 router = APIRouter(
+    route_class=TransactionRoute,
     prefix="/api/v1/users",
     tags=["users"],
     responses=problem_responses(401, 403, 404, 409, 412, 428),

@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request, Response
 
 from app.config import Settings
-from app.db import SessionDep
+from app.db import SessionDep, TransactionRoute
 from app.deps import KeysDep, require
 from app.models.webhook import WebhookEndpoint
 from app.schemas.common import Page, problem_responses
@@ -24,7 +24,10 @@ from app.services.pagination import PageParams, page_params
 from app.services.webhooks import endpoints as service
 
 router = APIRouter(
-    prefix="/api/v1/webhooks", tags=["webhooks"], responses=problem_responses(401, 403, 404)
+    route_class=TransactionRoute,
+    prefix="/api/v1/webhooks",
+    tags=["webhooks"],
+    responses=problem_responses(401, 403, 404),
 )
 
 ManageWebhooks = Annotated[Principal, require(Permission.WEBHOOKS_MANAGE)]

@@ -126,32 +126,32 @@ class TransactionRoute(APIRoute):
             try:
                 response = await handler(request)
             except BaseException as exc:
-                session = request.scope.pop(_SESSION, None)
-                if session is None:
-                    raise
-                try:
-                    if isinstance(exc, AppError) and exc.keep_work:
-                        await session.commit()
-                    else:
-                        await session.rollback()
-                finally:
-                    await session.close()
+                await _end(request.scope.pop(_SESSION, None), exc)
                 if not isinstance(exc, AppError) and is_connection_error(exc):
                     raise ServiceUnavailable() from exc
                 raise
-            session = request.scope.pop(_SESSION, None)
-            if session is not None:
-                try:
-                    await session.commit()
-                except BaseException as exc:
-                    if is_connection_error(exc):
-                        raise ServiceUnavailable() from exc
-                    raise
-                finally:
-                    await session.close()
+            await _end(request.scope.pop(_SESSION, None), None)
             return response
 
         return in_transaction
+
+
+async def _end(session: AsyncSession | None, error: BaseException | None) -> None:
+    """Commit the request's work (no error, or an error with `keep_work`), else roll it
+    back; close the session. A lost database while ending is 503."""
+    if session is None:
+        return
+    try:
+        if error is None or (isinstance(error, AppError) and error.keep_work):
+            await session.commit()
+        else:
+            await session.rollback()
+    except BaseException as exc:
+        if is_connection_error(exc):
+            raise ServiceUnavailable() from exc
+        raise
+    finally:
+        await session.close()
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_session)]

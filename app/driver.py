@@ -70,15 +70,9 @@ class DriverStatement:
     def _args(self, params: Mapping[str, Any]) -> list[Any]:
         return [params[name] if name in params else self._fixed[name] for name in self._names]
 
-    async def _connection(self, session: AsyncSession) -> asyncpg.Connection:
-        connection = await session.connection()
-        raw = await connection.get_raw_connection()
-        driver: asyncpg.Connection = raw.driver_connection
-        return driver
-
     async def fetch(self, session: AsyncSession, params: Mapping[str, Any]) -> list[asyncpg.Record]:
         sql = self.sql(session)
-        connection = await self._connection(session)
+        connection = await _driver_connection(session)
         try:
             rows: list[asyncpg.Record] = await connection.fetch(sql, *self._args(params))
         except _DRIVER_ERRORS as exc:
@@ -93,7 +87,7 @@ class DriverStatement:
 
     async def execute(self, session: AsyncSession, params: Mapping[str, Any]) -> None:
         sql = self.sql(session)
-        connection = await self._connection(session)
+        connection = await _driver_connection(session)
         try:
             await connection.execute(sql, *self._args(params))
         except _DRIVER_ERRORS as exc:
@@ -120,10 +114,15 @@ async def audit_may_run_alone(session: AsyncSession) -> bool:
 
 async def in_transaction(session: AsyncSession) -> bool:
     """Whether the session's connection has begun its transaction."""
+    return bool((await _driver_connection(session)).is_in_transaction())
+
+
+async def _driver_connection(session: AsyncSession) -> asyncpg.Connection:
+    """The asyncpg connection under the session's (checked out on first use)."""
     connection = await session.connection()
     raw = await connection.get_raw_connection()
-    driver = raw.driver_connection
-    return driver is not None and bool(driver.is_in_transaction())
+    driver: asyncpg.Connection = raw.driver_connection
+    return driver
 
 
 def _wrapped(sql: str, exc: BaseException) -> DBAPIError:

@@ -68,6 +68,7 @@ __all__ = [
     "PersonView",
     "create_person",
     "erase_person",
+    "open_fields",
     "person_key",
     "person_rows",
     "person_view",
@@ -208,7 +209,7 @@ async def update_person(
     current: dict[str, Any] = {}
     if indexed_change:
         stored = {name: getattr(person, name) for name in INDEXED_FIELDS}
-        current = await _decrypt(session, person.id, data_key, stored, actor)
+        current = await open_fields(session, person.id, data_key, stored, actor)
     for column in ENCRYPTED_COLUMNS:
         if column in values:
             ctx = field_context(person.id, column)
@@ -245,13 +246,14 @@ async def _missing_key(session: AsyncSession, person_id: uuid.UUID, actor: Actor
     )
 
 
-async def _decrypt(
+async def open_fields(
     session: AsyncSession,
     person_id: uuid.UUID,
     data_key: DataKey,
     ciphertexts: Mapping[str, bytes | None],
     actor: Actor,
 ) -> dict[str, Any]:
+    """The plain values of a person's `persons` columns (None stays None)."""
     out: dict[str, Any] = {}
     for column, ciphertext in ciphertexts.items():
         out[column] = (
@@ -350,7 +352,7 @@ async def person_view(
         if data_key is None:
             raise await _missing_key(session, person_id, actor)
         stored = {column: row[f"person_{column}"] for column in ENCRYPTED_COLUMNS}
-        identity = await _decrypt(session, person_id, data_key, stored, actor)
+        identity = await open_fields(session, person_id, data_key, stored, actor)
         if not reveal:
             identity = {c: _mask(c, v) for c, v in identity.items()}
     return PersonView(

@@ -29,11 +29,11 @@ from app.security.keyring import KeyProvider
 from app.services.persons import (
     PERSON_TABLE,
     PersonFields,
-    field_context,
+    open_fields,
     person_key,
     person_rows,
 )
-from app.services.vault import Actor, open_field
+from app.services.vault import Actor
 
 __all__ = ["MatchKind", "PersonMatch", "find_matches", "search_persons"]
 
@@ -94,14 +94,12 @@ async def _exact_matches(
     found: list[uuid.UUID] = []
     for row in await _CANDIDATES.fetch(session, params):
         data_key = await person_key(session, keys, row, actor=actor)
-        ciphertexts = [row[f"person_{c}"] for c in columns]
-        if data_key is None or any(c is None for c in ciphertexts):
+        ciphertexts = {c: row[f"person_{c}"] for c in columns}
+        if data_key is None or None in ciphertexts.values():
             continue  # an index row without its field or key cannot be a match
         person_id = row["person_id"]
-        plain = [
-            await open_field(session, data_key, ct, field_context(person_id, c), actor=actor)
-            for c, ct in zip(columns, ciphertexts, strict=True)
-        ]
+        opened = await open_fields(session, person_id, data_key, ciphertexts, actor)
+        plain = [opened[c] for c in columns]
         try:
             if indexer.normalized(PERSONS, index, *plain) == target:
                 found.append(person_id)

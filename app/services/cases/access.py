@@ -29,6 +29,7 @@ from app.security.permissions import Permission
 from app.security.principal import Principal
 from app.services.reach import out_of_reach
 
+CASES_TABLE = Case.metadata.tables[Case.__tablename__]
 # The access rule, written once with the reader as bound parameters: built and
 # compiled once per process, and every case query is derived from it.
 _READER_AGENCY = bindparam("reader_agency_id", type_=Uuid())
@@ -68,14 +69,14 @@ def readable_rows() -> Select[Any]:
     """The access rule selecting the case's columns (bound parameters: the reader's,
     `reader(principal)`), for a statement built once and run on the driver; the caller
     returns 404 or an empty answer when the principal may not read cases at all."""
-    return _READABLE.with_only_columns(*Case.metadata.tables[Case.__tablename__].c)
+    return _READABLE.with_only_columns(*CASES_TABLE.c)
 
 
 def readable_by_id() -> Select[Any]:
     """The access rule narrowed to one case, selecting the case's columns (bound
     parameters: the reader's, and `case_id`), for a read that selects more beside the
     case and runs on the driver (`readable_case_rows`)."""
-    return _READABLE_BY_ID.with_only_columns(*Case.metadata.tables[Case.__tablename__].c)
+    return _READABLE_BY_ID.with_only_columns(*CASES_TABLE.c)
 
 
 async def readable_case_rows(

@@ -44,6 +44,7 @@ from app.security.principal import Principal
 from app.services import case_persons, persons_search
 from app.services.cases import case_text
 from app.services.cases.access import (
+    CASES_TABLE,
     get_readable_case,
     readable_by_id,
     readable_case_rows,
@@ -99,8 +100,9 @@ async def case_public(
     return _with_persons(summary(case), case.victim_person_id, linked)
 
 
-def _with_persons(skeleton: CaseSummary, victim_person_id: uuid.UUID,
-                  linked: list[case_persons.CasePersonView]) -> CasePublic:  # fmt: skip
+def _with_persons(
+    skeleton: CaseSummary, victim_person_id: uuid.UUID, linked: list[case_persons.CasePersonView]
+) -> CasePublic:
     victim = next(link.person for link in linked if link.person.id == victim_person_id)
     minors = [
         MinorPublic(person=person_public(link.person), relation=link.relation)
@@ -190,21 +192,22 @@ async def read_case(
 
 
 # Case list filters: name -> the condition, with its value bound by that name.
-_CASES = Case.metadata.tables[Case.__tablename__]
 _LIST_FILTERS: dict[str, Any] = {
-    "status": _CASES.c.status == bindparam("status"),
-    "province_code": _CASES.c.province_code == bindparam("province_code"),
-    "assigned_to": _CASES.c.assigned_to == bindparam("assigned_to"),
-    "is_child": _CASES.c.is_child == bindparam("is_child"),
-    "received_from": _CASES.c.received_at >= bindparam("received_from"),
-    "received_to": _CASES.c.received_at < bindparam("received_to"),
-    "overdue": _CASES.c.next_due_at < bindparam("now"),
-    "not_overdue": or_(_CASES.c.next_due_at.is_(None), _CASES.c.next_due_at >= bindparam("now")),
+    "status": CASES_TABLE.c.status == bindparam("status"),
+    "province_code": CASES_TABLE.c.province_code == bindparam("province_code"),
+    "assigned_to": CASES_TABLE.c.assigned_to == bindparam("assigned_to"),
+    "is_child": CASES_TABLE.c.is_child == bindparam("is_child"),
+    "received_from": CASES_TABLE.c.received_at >= bindparam("received_from"),
+    "received_to": CASES_TABLE.c.received_at < bindparam("received_to"),
+    "overdue": CASES_TABLE.c.next_due_at < bindparam("now"),
+    "not_overdue": or_(
+        CASES_TABLE.c.next_due_at.is_(None), CASES_TABLE.c.next_due_at >= bindparam("now")
+    ),
     "cursor": or_(
-        _CASES.c.created_at < bindparam("cursor_created"),
+        CASES_TABLE.c.created_at < bindparam("cursor_created"),
         and_(
-            _CASES.c.created_at == bindparam("cursor_created"),
-            _CASES.c.id < bindparam("cursor_id"),
+            CASES_TABLE.c.created_at == bindparam("cursor_created"),
+            CASES_TABLE.c.id < bindparam("cursor_id"),
         ),
     ),
 }
@@ -217,7 +220,7 @@ def _list_statement(filters: tuple[str, ...]) -> DriverStatement:
     return DriverStatement(
         readable_rows()
         .where(*(_LIST_FILTERS[name] for name in filters))
-        .order_by(_CASES.c.created_at.desc(), _CASES.c.id.desc())
+        .order_by(CASES_TABLE.c.created_at.desc(), CASES_TABLE.c.id.desc())
         .limit(bindparam("limit"))
     )
 

@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlmodel import SQLModel
 
+from app.driver import LendingSession, lend_connections, return_lease, session_untouched
 from app.errors import AppError, ServiceUnavailable, database_unavailable
 
 NAMING_CONVENTION = {
@@ -83,7 +84,9 @@ def _replace_closed(dbapi_connection: object, record: object, proxy: object) -> 
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+    return async_sessionmaker(
+        engine, expire_on_commit=False, autoflush=False, sync_session_class=LendingSession
+    )
 
 
 def is_connection_error(exc: BaseException) -> bool:
@@ -105,6 +108,7 @@ async def get_session(request: Request) -> AsyncSession:
             raise RuntimeError("a route that uses the session must be a TransactionRoute")
         sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
         session = request.scope[_SESSION] = sessionmaker()
+        lend_connections(session, request.app.state.engine)
     return session
 
 
@@ -138,8 +142,13 @@ class TransactionRoute(APIRoute):
 
 async def _end(session: AsyncSession | None, error: BaseException | None) -> None:
     """Commit the request's work (no error, or an error with `keep_work`), else roll it
-    back; close the session. A lost database while ending is 503."""
+    back; close the session and give back a connection lent to its driver statements.
+    A lost database while ending is 503. A session the ORM never used has nothing to
+    commit or close (`app.driver.session_untouched`)."""
     if session is None:
+        return
+    if session_untouched(session):
+        await return_lease(session)
         return
     try:
         if error is None or (isinstance(error, AppError) and error.keep_work):
@@ -151,7 +160,10 @@ async def _end(session: AsyncSession | None, error: BaseException | None) -> Non
             raise ServiceUnavailable() from exc
         raise
     finally:
-        await session.close()
+        try:
+            await return_lease(session)
+        finally:
+            await session.close()
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_session)]

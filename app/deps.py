@@ -11,7 +11,7 @@ from sqlalchemy import bindparam, select
 from sqlmodel import col
 
 from app import audit
-from app.db import SessionDep
+from app.db import get_session
 from app.driver import DriverStatement
 from app.errors import DeniedForbidden, DeniedNotFound, Unauthorized
 from app.models import Agency, AuthSession, User
@@ -75,51 +75,67 @@ _LIVE_USER = DriverStatement(
 )
 
 
-async def current_principal(
-    request: Request,
-    session: SessionDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+
+# Request scope key: the principal, once authenticated.
+_PRINCIPAL = "vcm.principal"
+
+
+async def authenticate(
+    request: Request, credentials: HTTPAuthorizationCredentials | None
 ) -> Principal:
     """Verify the bearer token, then check the user, agency and login session (or the
-    integration client and its agency) are live.
+    integration client and its agency) are live; once per request.
 
     The database check runs on every request (one indexed join), so disabling a user,
     disabling an agency or logging out ends access at once.
+
+    A plain function behind `current_principal` and `require`, not a dependency of
+    theirs: every dependency FastAPI solves costs a request about 30-50 us.
     """
+    known: Principal | None = request.scope.get(_PRINCIPAL)
+    if known is not None:
+        return known
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthorized("A bearer access token is required.", error="invalid_request")
     try:
         claims = token_service(request).verify_access_token(credentials.credentials)
     except TokenError as exc:
         raise Unauthorized(f"The access token was rejected: {exc}.") from exc
+    session = await get_session(request)
+    principal: Principal | None
     if claims.actor_type == CLIENT_ACTOR:
-        client = await client_principal(
+        principal = await client_principal(
             session,
             claims,
             client_address=client_address(request),
             request_id=getattr(request.state, "request_id", None),
         )
-        if client is None:
+        if principal is None:
             raise Unauthorized("The integration client is revoked or its agency is disabled.")
-        request.state.principal = client
-        return client
-    params = {"user_id": claims.subject, "session_id": claims.session_id}
-    row = await _LIVE_USER.fetchrow(session, params)
-    if row is None:
-        raise Unauthorized("The session has ended or the account is disabled.")
-    principal = Principal(
-        actor_id=row["id"],
-        role=Role(row["role"]),
-        agency_id=row["agency_id"],
-        agency_kind=row["kind"],
-        province_code=row["province_code"],
-        token_id=claims.token_id,
-        session_id=claims.session_id,
-        client_address=client_address(request),
-        request_id=getattr(request.state, "request_id", None),
-    )
-    request.state.principal = principal
+    else:
+        params = {"user_id": claims.subject, "session_id": claims.session_id}
+        row = await _LIVE_USER.fetchrow(session, params)
+        if row is None:
+            raise Unauthorized("The session has ended or the account is disabled.")
+        principal = Principal(
+            actor_id=row["id"],
+            role=Role(row["role"]),
+            agency_id=row["agency_id"],
+            agency_kind=row["kind"],
+            province_code=row["province_code"],
+            token_id=claims.token_id,
+            session_id=claims.session_id,
+            client_address=client_address(request),
+            request_id=getattr(request.state, "request_id", None),
+        )
+    request.scope[_PRINCIPAL] = request.state.principal = principal
     return principal
+
+
+async def current_principal(request: Request, credentials: Credentials) -> Principal:
+    """The authenticated caller (`authenticate`)."""
+    return await authenticate(request, credentials)
 
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
@@ -162,12 +178,11 @@ def require(permission: Permission, *, hide: bool = False) -> Any:
     and that row commits although the request fails.
     """
 
-    async def guard(
-        request: Request, session: SessionDep, principal: CurrentPrincipal
-    ) -> Principal:
+    async def guard(request: Request, credentials: Credentials) -> Principal:
+        principal = await authenticate(request, credentials)
         if not principal.can(permission):
             await audit.record(
-                session,
+                await get_session(request),
                 action="access.denied",
                 resource_type=_PERMISSION_RESOURCE.get(
                     permission.value.split(":")[0], permission.value.split(":")[0]

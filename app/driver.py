@@ -12,6 +12,15 @@ Rules:
 - Only statements whose values asyncpg converts by itself (UUID, text, integers,
   booleans, timestamps, bytea, text arrays): no SQLAlchemy type processing runs.
   Bound parameters are named; none may be an expanding IN list.
+- Connections: once the session has begun its transaction (the ORM has been used),
+  driver statements run on the session's connection, inside that transaction. Before
+  that, a request's session (`lend_connections`) lends them one connection taken
+  straight from the engine's pool: a read that never touches the ORM skips the
+  session's connection and transaction bookkeeping (checkout, commit, close through
+  greenlets: about 0.4 ms of CPU a read, measured). The lent connection goes back to
+  the pool the moment the ORM begins its transaction (`LendingSession`), so a request
+  never holds two and the pool cannot deadlock on them, and at the end of the
+  request (`return_lease`). Outside a request, the session's own connection.
 - Transactions: asyncpg starts the session's transaction with the first statement
   the session itself runs. A driver statement run before that runs on its own
   (autocommit). For a SELECT that is the same as inside the transaction (READ
@@ -27,9 +36,13 @@ from collections.abc import Mapping
 from typing import Any
 
 import asyncpg
-from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import event
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import Executable
+from sqlalchemy.util import greenlet_spawn
+from sqlalchemy.util.concurrency import in_greenlet
 
 # What asyncpg raises: server errors, and client-side ones (a closed or broken
 # connection, a timeout), which all mean the connection is lost.
@@ -114,14 +127,83 @@ async def audit_may_run_alone(session: AsyncSession) -> bool:
 
 async def in_transaction(session: AsyncSession) -> bool:
     """Whether the session's connection has begun its transaction."""
+    if session.sync_session.get_transaction() is None:
+        return False  # no connection yet, or only the lent one (which never begins)
     return bool((await _driver_connection(session)).is_in_transaction())
 
 
+# Session info keys: the engine a request's session borrows from, the connection it
+# borrowed, and the session transaction's own connection as last looked up.
+_LENDER = "vcm.lender"
+_LEASE = "vcm.lease"
+_OWN = "vcm.own_connection"
+
+
+class LendingSession(Session):
+    """The sessions of `app.db.make_sessionmaker`: a connection lent to the driver
+    statements goes back to the pool when the ORM begins its transaction."""
+
+
+@event.listens_for(LendingSession, "after_transaction_create")
+def _give_back_before_the_orm_checks_out(session: Session, transaction: object) -> None:
+    # The ORM's own checkout follows this event. Inside the greenlet that runs the
+    # ORM's statement (always, in practice) the lent connection goes back first;
+    # elsewhere giving it back could need to await, so `return_lease` does it.
+    if _LEASE in session.info and in_greenlet():
+        session.info.pop(_LEASE).close()
+
+
+def lend_connections(session: AsyncSession, engine: AsyncEngine) -> None:
+    """Let this (request's) session's driver statements borrow one pool connection
+    from `engine` until the ORM begins a transaction (module rules)."""
+    if not isinstance(session.sync_session, LendingSession):
+        raise TypeError("only a LendingSession gives back what it borrowed in time")
+    session.info[_LENDER] = engine
+
+
+async def return_lease(session: AsyncSession) -> None:
+    """Give back the connection the driver statements borrowed, if still held. One the
+    server closed goes back too: the pool's checkout check replaces it."""
+    lease = session.info.pop(_LEASE, None)
+    if lease is not None:
+        await greenlet_spawn(lease.close)
+
+
+def session_untouched(session: AsyncSession) -> bool:
+    """The session has no transaction and no pending objects: nothing to commit, roll
+    back or close (its driver statements, if any, ran on a lent connection)."""
+    return session.sync_session.get_transaction() is None and not (
+        session.new or session.dirty or session.deleted
+    )
+
+
 async def _driver_connection(session: AsyncSession) -> asyncpg.Connection:
-    """The asyncpg connection under the session's (checked out on first use)."""
+    """The asyncpg connection a driver statement runs on (module rules)."""
+    transaction = session.sync_session.get_transaction()
+    if transaction is None:
+        lease = session.info.get(_LEASE)
+        if lease is not None:
+            lent: asyncpg.Connection = lease.driver_connection
+            return lent
+        lender: AsyncEngine | None = session.info.get(_LENDER)
+        if lender is not None:
+            try:
+                lease = session.info[_LEASE] = await lender.raw_connection()
+            except SQLAlchemyError:
+                raise  # the pool's own (a wait that timed out), as the session's
+            except Exception as exc:  # connecting failed (unwrapped): an outage
+                raise DBAPIError("(connect)", None, exc, connection_invalidated=True) from exc
+            lent = lease.driver_connection
+            return lent
+    else:
+        own = session.info.get(_OWN)
+        if own is not None and own[0] is transaction:
+            cached: asyncpg.Connection = own[1]
+            return cached
     connection = await session.connection()
     raw = await connection.get_raw_connection()
     driver: asyncpg.Connection = raw.driver_connection
+    session.info[_OWN] = (session.sync_session.get_transaction(), driver)
     return driver
 
 

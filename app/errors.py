@@ -17,6 +17,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger("vcm.errors")
@@ -203,8 +204,8 @@ _UNAVAILABLE_SQLSTATES = ("08", "57P", "53300")
 def database_unavailable(exc: BaseException) -> bool:
     """True for an error that means the database cannot be reached or is restarting:
     the answer is 503 with Retry-After, never 500."""
-    if isinstance(exc, OperationalError | InterfaceError):
-        return True
+    if isinstance(exc, OperationalError | InterfaceError | PoolTimeout):
+        return True  # PoolTimeout: no pooled connection came free within pool_timeout
     if isinstance(exc, DBAPIError):
         if exc.connection_invalidated:
             return True

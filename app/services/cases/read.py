@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, or_, select
+from sqlalchemy import ARRAY, Uuid, and_, any_, bindparam, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -48,7 +48,6 @@ from app.services.cases.access import (
     get_readable_case,
     readable_by_id,
     readable_case_rows,
-    readable_cases,
     readable_rows,
     reader,
 )
@@ -250,6 +249,22 @@ async def list_cases(
     return [CaseSummary.model_validate(dict(r)) for r in kept], cursor
 
 
+# The readable cases of the persons a search found, newest first: built once, run on
+# the driver, the person ids bound as one array.
+_CASES_OF_PERSONS = DriverStatement(
+    readable_rows()
+    .where(
+        CASES_TABLE.c.id.in_(
+            select(col(CasePerson.case_id)).where(
+                col(CasePerson.person_id) == any_(bindparam("person_ids", type_=ARRAY(Uuid)))
+            )
+        )
+    )
+    .order_by(CASES_TABLE.c.created_at.desc(), CASES_TABLE.c.id.desc())
+    .limit(100)
+)
+
+
 async def search_cases(
     session: AsyncSession,
     keys: KeyProvider,
@@ -275,19 +290,12 @@ async def search_cases(
         actor=principal,
     )
     index = "national_id" if national_id else ("phone" if phone else "name_dob")
-    cases: list[Case] = []
+    rows = []
     if person_ids:
-        statement = (
-            readable_cases(principal)
-            .where(
-                col(Case.id).in_(
-                    select(col(CasePerson.case_id)).where(col(CasePerson.person_id).in_(person_ids))
-                )
-            )
-            .order_by(col(Case.created_at).desc(), col(Case.id).desc())
-            .limit(100)
-        )
-        cases = list((await session.execute(statement)).scalars())
+        query = {**reader(principal), "person_ids": person_ids}
+        rows = await _CASES_OF_PERSONS.fetch(session, query)
+    # Nothing was written: the audit row may commit on its own (`app.driver`).
+    reads_only(session)
     await audit.record(
         session,
         action="case.search",
@@ -295,7 +303,7 @@ async def search_cases(
         principal=principal,
         reason=f"index:{index}",
     )
-    return [summary(c) for c in cases]
+    return [CaseSummary.model_validate(dict(r)) for r in rows]
 
 
 async def read_timeline(

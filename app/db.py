@@ -48,8 +48,9 @@ def normalise_url(url: str) -> str:
     return url
 
 
-def make_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
-    """The engine, sized per worker process.
+def make_engine(url: str, *, pool_size: int = 20) -> AsyncEngine:
+    """The engine, sized per worker process: `pool_size` connections kept open, and
+    half as many again for a burst (closed when returned).
 
     Database outage: a request answers 503 (`ServiceUnavailable`) within 5 seconds,
     since connecting gives up after 3 s and waiting for a pooled connection after 3 s.
@@ -60,7 +61,7 @@ def make_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
     engine = create_async_engine(
         normalise_url(url),
         pool_size=pool_size,
-        max_overflow=pool_size,
+        max_overflow=max(1, pool_size // 2),
         # Not pool_pre_ping: with asyncpg it costs three round trips (BEGIN, ";",
         # ROLLBACK) on every checkout, a quarter of a case read's; the checkout
         # check below costs none.

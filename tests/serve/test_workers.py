@@ -137,3 +137,14 @@ def test_a_killed_worker_is_replaced_and_sigterm_stops_all(
     assert answered and answered <= now | {victim}
     assert not any(psutil.pid_exists(pid) and psutil.Process(pid).status() != "zombie"
                    for pid in now)  # fmt: skip
+
+
+def test_workers_freeze_what_startup_made(
+    served: tuple[subprocess.Popen[bytes], int],
+) -> None:
+    """The app is built before serving and everything made so far is frozen out of the
+    garbage collector (app/serve.py `_serve`): full collections during requests then
+    scan only what requests made (p99 of a read about halved, bench/load.py)."""
+    _, port = served
+    frozen = [int(httpx.get(f"http://127.0.0.1:{port}/frozen", timeout=2).text) for _ in range(8)]
+    assert min(frozen) > 10_000, frozen  # the modules and the app, not a handful

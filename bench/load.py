@@ -10,7 +10,7 @@ workers and drives it with 32 concurrent keep-alive clients, one scenario at a t
 case read masked, case read with identity reveal (decrypt + audit), case list page,
 search by national ID, intake. Then it stops the service, starts bench/baseline.py
 (bare Starlette + asyncpg, the same SQL as a case read) with two workers on the same
-database and drives it the same way.
+database, served the same way (`app.serve`), and drives it the same way.
 
 Prints requests per second, p50/p95/p99 latency, errors, the workers' peak RSS and
 the CPU (in cores) used by the server's workers and by this client, the ratio of the
@@ -262,15 +262,13 @@ def main() -> int:
             port = free_port()
             service = Service(
                 [
-                    str(VENV_BIN / "uvicorn"),
-                    "bench.baseline:app",
+                    str(VENV_BIN / "python"),
+                    "-m",
+                    "bench.baseline",
                     "--port",
                     str(port),
                     "--workers",
                     str(args.workers),
-                    "--no-access-log",
-                    "--log-level",
-                    "warning",
                 ],
                 {"BASELINE_DATABASE_URL": url, "VCM_WORKERS": str(args.workers)},
                 port,

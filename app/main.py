@@ -73,6 +73,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await engine.dispose()
 
     app = FastAPI(
+        # Metrics are Prometheus (/metrics) and logs JSON on stderr; FastAPI's native
+        # OpenTelemetry stays off (its check ran on every request: 2 % of a case read).
+        telemetry={"tracing": False, "metrics": False, "logs": False},
         title="vcm: victim case management API",
         version="1.0.0",
         description=API_DESCRIPTION,

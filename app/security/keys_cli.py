@@ -3,10 +3,11 @@
 - `vcm keys init [--production] PATH`: a new key ring file (mode 0600); never
   overwrites one (that would erase every person at once).
 - `vcm keys rotate [--batch-size N] [--rewrap-only]`: add a KEK version, then rewrap
-  every DEK under it in short batches while the service runs
-  (`app.services.key_rotation` explains the steps and how a DEK is rotated).
+  every DEK and webhook signing secret under it in short batches while the service
+  runs (`app.services.key_rotation` explains the steps and how a DEK is rotated).
   `--rewrap-only` finishes an interrupted rotation without adding a version.
-- `vcm keys status`: the key ring's versions and how many DEKs each one wraps.
+- `vcm keys status`: the key ring's versions and how many DEKs and webhook secrets
+  each one wraps.
 """
 
 from __future__ import annotations
@@ -73,17 +74,18 @@ def _file_keyring(settings: Settings) -> Any:
     return keys
 
 
-async def _counts(url: str) -> dict[int, int]:
+async def _counts(url: str) -> tuple[dict[int, int], dict[int, int]]:
+    """Data keys and webhook signing secrets per KEK version."""
     from sqlalchemy.exc import DBAPIError
 
     from app.cli import CommandError
     from app.db import make_engine, make_sessionmaker
-    from app.services.key_rotation import kek_version_counts
+    from app.services.key_rotation import kek_version_counts, secret_version_counts
 
     engine = make_engine(url, pool_size=1)
     try:
         async with make_sessionmaker(engine)() as session:
-            return await kek_version_counts(session)
+            return await kek_version_counts(session), await secret_version_counts(session)
     except DBAPIError as exc:
         raise CommandError(
             f"Cannot read the data keys ({type(exc.orig).__name__}); is the schema current? "
@@ -93,17 +95,24 @@ async def _counts(url: str) -> dict[int, int]:
         await engine.dispose()
 
 
-def _print_counts(keys: Any, counts: dict[int, int]) -> None:
+def _print_counts(keys: Any, counts: tuple[dict[int, int], dict[int, int]]) -> None:
+    data_keys, secrets = counts
     current = keys.current_kek_version()
     print(f"Key ring {keys.path}: KEK versions {keys.kek_versions()}, current {current}.")
-    if not counts:
+    if not data_keys and not secrets:
         print("No data keys stored.")
-    for version, count in counts.items():
+    for version in sorted(set(data_keys) | set(secrets)):
         note = " (current)" if version == current else ""
-        print(f"  version {version}{note}: {count} data keys")
-    stale = sum(c for v, c in counts.items() if v < current)
+        line = f"  version {version}{note}: {data_keys.get(version, 0)} data keys"
+        if secrets.get(version):
+            line += f", {secrets[version]} webhook secrets"
+        print(line)
+    stale = sum(c for v, c in (*data_keys.items(), *secrets.items()) if v < current)
     if stale:
-        print(f"{stale} data keys are under older versions: run `vcm keys rotate --rewrap-only`.")
+        print(
+            f"{stale} data keys or webhook secrets are under older versions: "
+            "run `vcm keys rotate --rewrap-only`."
+        )
 
 
 def cmd_status(args: argparse.Namespace, settings: Settings) -> None:
@@ -130,15 +139,17 @@ def cmd_rotate(args: argparse.Namespace, settings: Settings) -> None:
             print(f"Added KEK version {version} and made it current.")
         report = asyncio.run(_rewrap(url, keys, args.batch_size))
         print(
-            f"Rewrapped {report.rewrapped} of {sum(before.values())} data keys in "
-            f"{report.batches} batches under version {report.kek_version}."
+            f"Rewrapped {report.rewrapped} of {sum(before[0].values())} data keys in "
+            f"{report.batches} batches under version {report.kek_version}, and "
+            f"{report.webhook_secrets} of {sum(before[1].values())} webhook secrets."
         )
         _print_counts(keys, asyncio.run(_counts(url)))
-    if report.failed:
+    failed = [*report.failed, *report.failed_secrets]
+    if failed:
         raise CommandError(
-            f"{len(report.failed)} data keys failed to unwrap and were left under their old "
-            "version (recorded in the audit trail as integrity errors): "
-            + ", ".join(str(k) for k in report.failed[:10])
+            f"{len(report.failed)} data keys and {len(report.failed_secrets)} webhook "
+            "secrets failed to unwrap and were left under their old version (recorded in "
+            "the audit trail as integrity errors): " + ", ".join(str(k) for k in failed[:10])
         )
 
 

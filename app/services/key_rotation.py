@@ -15,10 +15,13 @@ How a rotation runs (`vcm keys rotate`):
    unwraps each DEK and wraps it again under N, and commits. Encrypted fields are
    not touched: the DEK itself does not change. It ends when no key under an older
    version is left; rows locked by someone else are retried until they are gone.
+   Then the webhook signing secrets (also wrapped by the KEK, `webhook_endpoints`) are
+   rewrapped the same way; creating an endpoint holds the barrier shared as well.
 4. The old KEK version stays in the key ring. Remove it only when `vcm keys status`
-   shows no DEK under it AND every backup holding DEKs wrapped by it has expired:
-   that is also what makes an erasure final in old backups (a backup keeps the
-   erased person's wrapped DEK; without the KEK that wrapped it, it opens nothing).
+   shows no DEK and no webhook secret under it AND every backup holding DEKs wrapped
+   by it has expired: that is also what makes an erasure final in old backups (a
+   backup keeps the erased person's wrapped DEK; without the KEK that wrapped it, it
+   opens nothing).
 
 Rotating a DEK (not done by this command; needed only if one person's DEK may have
 leaked): create a new DEK for the person, then, in one transaction holding the
@@ -36,9 +39,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -46,12 +50,20 @@ from sqlmodel import col
 
 from app.audit.writer import SYSTEM_CONTEXT, AuditContext, record
 from app.models.person import PersonKey
+from app.models.webhook import WebhookEndpoint
 from app.security.crypto import dek_wrap_context
 from app.security.errors import IntegrityError
 from app.security.keyring import KeyProvider, WrappedKey, rewrap_dek
 from app.services.vault import ROTATION_BARRIER
+from app.services.webhooks.endpoints import secret_context
 
-__all__ = ["RewrapReport", "kek_version_counts", "rewrap_all", "wait_for_old_wraps"]
+__all__ = [
+    "RewrapReport",
+    "kek_version_counts",
+    "rewrap_all",
+    "secret_version_counts",
+    "wait_for_old_wraps",
+]
 
 log = logging.getLogger("vcm.keys")
 
@@ -61,12 +73,15 @@ _LOCKED_RETRY_SECONDS = 0.2
 
 @dataclass
 class RewrapReport:
-    """What a rewrap pass did: the version it rewrapped to and how many keys."""
+    """What a rewrap pass did: the version it rewrapped to, how many data keys and
+    webhook secrets, and those that failed to unwrap (left under their version)."""
 
     kek_version: int
     rewrapped: int = 0
     batches: int = 0
     failed: list[uuid.UUID] = field(default_factory=list)
+    webhook_secrets: int = 0
+    failed_secrets: list[uuid.UUID] = field(default_factory=list)
 
 
 async def wait_for_old_wraps(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
@@ -78,12 +93,17 @@ async def wait_for_old_wraps(sessionmaker: async_sessionmaker[AsyncSession]) -> 
 
 async def kek_version_counts(session: AsyncSession) -> dict[int, int]:
     """How many DEKs each KEK version wraps."""
-    rows = await session.execute(
-        select(col(PersonKey.kek_version), func.count())
-        .group_by(col(PersonKey.kek_version))
-        .order_by(col(PersonKey.kek_version))
-    )
-    return {int(version): int(count) for version, count in rows.all()}
+    return await _counts_by(session, col(PersonKey.kek_version))
+
+
+async def secret_version_counts(session: AsyncSession) -> dict[int, int]:
+    """How many webhook signing secrets each KEK version wraps."""
+    return await _counts_by(session, col(WebhookEndpoint.secret_kek_version))
+
+
+async def _counts_by(session: AsyncSession, version: Any) -> dict[int, int]:
+    rows = await session.execute(select(version, func.count()).group_by(version).order_by(version))
+    return {int(v): int(count) for v, count in rows.all()}
 
 
 async def _rewrap_batch(
@@ -140,14 +160,101 @@ async def _rewrap_batch(
     return len(rows) - len(failed), failed
 
 
+async def _rewrap_secrets(
+    session: AsyncSession,
+    keys: KeyProvider,
+    current: int,
+    batch_size: int,
+    skip: list[uuid.UUID],
+    context: AuditContext,
+) -> tuple[int, list[uuid.UUID]]:
+    """`_rewrap_batch` for webhook signing secrets."""
+    statement = (
+        select(
+            col(WebhookEndpoint.id),
+            col(WebhookEndpoint.secret_kek_version),
+            col(WebhookEndpoint.secret_wrapped),
+        )
+        .where(col(WebhookEndpoint.secret_kek_version) < current)
+        .order_by(col(WebhookEndpoint.id))
+        .limit(batch_size)
+        .with_for_update(skip_locked=True)
+    )
+    if skip:
+        statement = statement.where(col(WebhookEndpoint.id).not_in(skip))
+    rows = (await session.execute(statement)).all()
+    failed: list[uuid.UUID] = []
+    for endpoint_id, version, blob in rows:
+        try:
+            fresh = rewrap_dek(keys, WrappedKey(version, blob), context=secret_context(endpoint_id))
+        except IntegrityError:
+            log.error("signing secret of webhook endpoint %s failed to unwrap", endpoint_id)
+            failed.append(endpoint_id)
+            await record(
+                session,
+                action="integrity.error",
+                resource_type="webhook",
+                resource_id=endpoint_id,
+                fields=("secret",),
+                outcome="error",
+                reason="wrapped_key_rejected",
+                context=context,
+            )
+            continue
+        await session.execute(
+            update(WebhookEndpoint)
+            .where(col(WebhookEndpoint.id) == endpoint_id)
+            .values(secret_kek_version=fresh.kek_version, secret_wrapped=fresh.blob)
+        )
+    return len(rows) - len(failed), failed
+
+
 async def _remaining(
-    sessionmaker: async_sessionmaker[AsyncSession], current: int, skip: list[uuid.UUID]
+    sessionmaker: async_sessionmaker[AsyncSession],
+    version: Any,
+    ident: Any,
+    current: int,
+    skip: list[uuid.UUID],
 ) -> int:
     async with sessionmaker() as session:
-        statement = select(func.count()).where(col(PersonKey.kek_version) < current)
+        statement = select(func.count()).where(version < current)
         if skip:
-            statement = statement.where(col(PersonKey.key_id).not_in(skip))
+            statement = statement.where(ident.not_in(skip))
         return int((await session.execute(statement)).scalar_one())
+
+
+_Batch = Callable[
+    [AsyncSession, KeyProvider, int, int, list[uuid.UUID], AuditContext],
+    Awaitable[tuple[int, list[uuid.UUID]]],
+]
+
+
+async def _rewrap_until_done(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    keys: KeyProvider,
+    current: int,
+    batch: _Batch,
+    columns: tuple[Any, Any],
+    *,
+    batch_size: int,
+    failed: list[uuid.UUID],
+    context: AuditContext,
+    progress: Callable[[int], None],
+) -> None:
+    """Run `batch` in short transactions until nothing under an older version is left
+    but what failed (appended to `failed`); `progress` gets each batch's count."""
+    while True:
+        async with sessionmaker() as session, session.begin():
+            done, failed_now = await batch(session, keys, current, batch_size, failed, context)
+        failed.extend(failed_now)
+        if done or failed_now:
+            progress(done)
+            continue
+        if await _remaining(sessionmaker, *columns, current, failed) == 0:
+            return
+        # Only rows locked by others are left (a request erasing a person, another
+        # rotation worker): wait for them to be released or deleted.
+        await asyncio.sleep(_LOCKED_RETRY_SECONDS)
 
 
 async def rewrap_all(
@@ -158,8 +265,9 @@ async def rewrap_all(
     context: AuditContext = SYSTEM_CONTEXT,
     progress: Callable[[RewrapReport], None] | None = None,
 ) -> RewrapReport:
-    """Rewrap every DEK under an older KEK version with the current one, in short
-    batches, while the service runs; records `keys.rotate` when done.
+    """Rewrap every DEK, then every webhook signing secret, under an older KEK version
+    with the current one, in short batches, while the service runs; records
+    `keys.rotate` when done.
 
     Call after the new version is current. Keys that fail to unwrap are recorded as
     integrity failures, left as they are, and listed in the report.
@@ -168,31 +276,47 @@ async def rewrap_all(
         raise ValueError("batch_size must be at least 1")
     await wait_for_old_wraps(sessionmaker)
     report = RewrapReport(kek_version=keys.current_kek_version())
-    while True:
-        async with sessionmaker() as session, session.begin():
-            done, failed = await _rewrap_batch(
-                session, keys, report.kek_version, batch_size, report.failed, context
-            )
-        report.failed.extend(failed)
-        if done or failed:
-            report.rewrapped += done
-            report.batches += 1
-            if progress:
-                progress(report)
-            continue
-        if await _remaining(sessionmaker, report.kek_version, report.failed) == 0:
-            break
-        # Only rows locked by others are left (a request erasing a person, another
-        # rotation worker): wait for them to be released or deleted.
-        await asyncio.sleep(_LOCKED_RETRY_SECONDS)
+
+    def keys_done(count: int) -> None:
+        report.rewrapped += count
+        report.batches += 1
+        if progress:
+            progress(report)
+
+    def secrets_done(count: int) -> None:
+        report.webhook_secrets += count
+
+    await _rewrap_until_done(
+        sessionmaker,
+        keys,
+        report.kek_version,
+        _rewrap_batch,
+        (col(PersonKey.kek_version), col(PersonKey.key_id)),
+        batch_size=batch_size,
+        failed=report.failed,
+        context=context,
+        progress=keys_done,
+    )
+    await _rewrap_until_done(
+        sessionmaker,
+        keys,
+        report.kek_version,
+        _rewrap_secrets,
+        (col(WebhookEndpoint.secret_kek_version), col(WebhookEndpoint.id)),
+        batch_size=batch_size,
+        failed=report.failed_secrets,
+        context=context,
+        progress=secrets_done,
+    )
+    failures = report.failed or report.failed_secrets
     async with sessionmaker() as session, session.begin():
         await record(
             session,
             action="keys.rotate",
             resource_type="key_ring",
             resource_id=f"kek-v{report.kek_version}",
-            outcome="error" if report.failed else "success",
-            reason="unwrap_failures" if report.failed else None,
+            outcome="error" if failures else "success",
+            reason="unwrap_failures" if failures else None,
             context=context,
         )
     return report

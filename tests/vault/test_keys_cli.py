@@ -87,3 +87,50 @@ def test_init_makes_a_production_keyring_once(
     assert "already exists" in capsys.readouterr().err
     assert target.read_bytes() == before
     assert cli.main(["keys", "init", str(tmp_path / "missing" / "k.json")]) == 2
+
+
+def _seed_endpoint(database_url: str, path: Path) -> None:
+    """One webhook endpoint, its signing secret wrapped by the key ring's KEK."""
+    import uuid
+
+    from app.config import Settings
+    from app.models import Agency
+    from app.models.webhook import WebhookEventType
+    from app.schemas.webhooks import WebhookEndpointCreate
+    from app.security.permissions import Role
+    from app.security.principal import Principal
+    from app.services.webhooks.endpoints import create_endpoint
+
+    async def run() -> None:
+        engine = make_engine(database_url, pool_size=1)
+        try:
+            async with make_sessionmaker(engine)() as session:
+                agency = Agency(code="T-HOOKS", name="Sở Y tế (test)", kind="social_affairs",
+                                province_code="40")  # fmt: skip
+                session.add(agency)
+                await session.flush()
+                admin = Principal(uuid.uuid4(), Role.AGENCY_ADMIN, agency.id, agency.kind, "40")
+                body = WebhookEndpointCreate(
+                    url="https://1.1.1.1/hooks", events=[WebhookEventType.REFERRAL_CREATED]
+                )
+                await create_endpoint(session, FileKeyProvider(path), Settings(), admin, body)  # type: ignore[call-arg]
+                await session.commit()
+        finally:
+            await engine.dispose()
+
+    asyncio.run(run())
+
+
+def test_rotate_and_status_count_webhook_secrets(
+    keyring: Path, database_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _seed(database_url, keyring, 2)
+    _seed_endpoint(database_url, keyring)
+    assert cli.main(["keys", "status"]) == 0
+    assert "version 1 (current): 2 data keys, 1 webhook secrets" in capsys.readouterr().out
+
+    assert cli.main(["keys", "rotate"]) == 0
+    out = capsys.readouterr().out
+    assert "under version 2, and 1 of 1 webhook secrets" in out
+    assert "version 2 (current): 2 data keys, 1 webhook secrets" in out
+    assert "version 1" not in out.split("KEK versions")[-1]

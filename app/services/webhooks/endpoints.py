@@ -32,6 +32,7 @@ from app.security.keyring import KeyProvider, WrappedKey
 from app.security.principal import Principal
 from app.services.pagination import PageParams, page_of, paginate
 from app.services.reach import load_readable
+from app.services.vault import rotation_barrier_shared
 from app.services.webhooks import signing
 
 RESOURCE = "webhook"
@@ -79,6 +80,9 @@ async def create_endpoint(
         raise ValidationFailed([{"field": "agency", "message": "the caller has no agency"}])
     endpoint_id = uuid.uuid4()
     raw = signing.new_secret()
+    # Wrapped under the current KEK version, inside the rotation barrier like a DEK, so
+    # a rotation's rewrap pass cannot miss it (`app.services.key_rotation`).
+    await rotation_barrier_shared(session)
     wrapped = keys.wrap_dek(raw, context=secret_context(endpoint_id))
     endpoint = WebhookEndpoint(
         id=endpoint_id,

@@ -39,12 +39,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, null, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
@@ -91,17 +91,57 @@ async def wait_for_old_wraps(sessionmaker: async_sessionmaker[AsyncSession]) -> 
         await session.execute(select(func.pg_advisory_xact_lock(ROTATION_BARRIER)))
 
 
+@dataclass(frozen=True)
+class _Wrapped:
+    """A table of keys wrapped by the KEK: its columns, the wrap context of a row, and
+    how a key that fails to unwrap is recorded."""
+
+    label: str  # for the log
+    id: Any
+    version: Any
+    blob: Any
+    owner: Any  # the person the key belongs to (a column), or a NULL literal
+    context: Callable[[uuid.UUID, uuid.UUID | None], bytes]  # (id, owner) -> context
+    resource_type: str
+    audit_field: str
+    stamped: tuple[str, ...] = ()  # timestamp columns set to the time of the rewrap
+
+
+_DATA_KEYS = _Wrapped(
+    label="data key",
+    id=col(PersonKey.key_id),
+    version=col(PersonKey.kek_version),
+    blob=col(PersonKey.wrapped),
+    owner=col(PersonKey.person_id),
+    context=lambda key_id, person_id: dek_wrap_context(key_id, person_id),  # type: ignore[arg-type]
+    resource_type="person_key",
+    audit_field="wrapped",
+    stamped=("rewrapped_at",),
+)
+_WEBHOOK_SECRETS = _Wrapped(
+    label="webhook signing secret",
+    id=col(WebhookEndpoint.id),
+    version=col(WebhookEndpoint.secret_kek_version),
+    blob=col(WebhookEndpoint.secret_wrapped),
+    owner=null(),
+    context=lambda endpoint_id, _: secret_context(endpoint_id),
+    resource_type="webhook",
+    audit_field="secret",
+)
+
+
 async def kek_version_counts(session: AsyncSession) -> dict[int, int]:
     """How many DEKs each KEK version wraps."""
-    return await _counts_by(session, col(PersonKey.kek_version))
+    return await _counts_by(session, _DATA_KEYS)
 
 
 async def secret_version_counts(session: AsyncSession) -> dict[int, int]:
     """How many webhook signing secrets each KEK version wraps."""
-    return await _counts_by(session, col(WebhookEndpoint.secret_kek_version))
+    return await _counts_by(session, _WEBHOOK_SECRETS)
 
 
-async def _counts_by(session: AsyncSession, version: Any) -> dict[int, int]:
+async def _counts_by(session: AsyncSession, kind: _Wrapped) -> dict[int, int]:
+    version = kind.version
     rows = await session.execute(select(version, func.count()).group_by(version).order_by(version))
     return {int(v): int(count) for v, count in rows.all()}
 
@@ -109,148 +149,88 @@ async def _counts_by(session: AsyncSession, version: Any) -> dict[int, int]:
 async def _rewrap_batch(
     session: AsyncSession,
     keys: KeyProvider,
+    kind: _Wrapped,
     current: int,
     batch_size: int,
     skip: list[uuid.UUID],
     context: AuditContext,
 ) -> tuple[int, list[uuid.UUID]]:
+    """Rewrap up to `batch_size` keys of `kind` still under an older version than
+    `current`, skipping rows locked by others; returns how many, and those that failed."""
     statement = (
-        select(
-            col(PersonKey.key_id),
-            col(PersonKey.person_id),
-            col(PersonKey.kek_version),
-            col(PersonKey.wrapped),
-        )
-        .where(col(PersonKey.kek_version) < current)
-        .order_by(col(PersonKey.key_id))
+        select(kind.id, kind.owner, kind.version, kind.blob)
+        .where(kind.version < current)
+        .order_by(kind.id)
         .limit(batch_size)
         .with_for_update(skip_locked=True)
     )
     if skip:
-        statement = statement.where(col(PersonKey.key_id).not_in(skip))
+        statement = statement.where(kind.id.not_in(skip))
     rows = (await session.execute(statement)).all()
     now = datetime.now(UTC)
     failed: list[uuid.UUID] = []
-    for key_id, person_id, version, blob in rows:
+    for key_id, owner, version, blob in rows:
         try:
-            fresh = rewrap_dek(
-                keys, WrappedKey(version, blob), context=dek_wrap_context(key_id, person_id)
-            )
+            fresh = rewrap_dek(keys, WrappedKey(version, blob), context=kind.context(key_id, owner))
         except IntegrityError:
             # Left under its old version and reported; the rest of the batch goes on.
-            log.error("data key %s of person %s failed to unwrap", key_id, person_id)
+            log.error("%s %s (person %s) failed to unwrap", kind.label, key_id, owner)
             failed.append(key_id)
             await record(
                 session,
                 action="integrity.error",
-                resource_type="person_key",
+                resource_type=kind.resource_type,
                 resource_id=key_id,
-                person_id=person_id,
-                fields=("wrapped",),
+                person_id=owner,
+                fields=(kind.audit_field,),
                 outcome="error",
                 reason="wrapped_key_rejected",
                 context=context,
             )
             continue
-        await session.execute(
-            update(PersonKey)
-            .where(col(PersonKey.key_id) == key_id)
-            .values(kek_version=fresh.kek_version, wrapped=fresh.blob, rewrapped_at=now)
-        )
-    return len(rows) - len(failed), failed
-
-
-async def _rewrap_secrets(
-    session: AsyncSession,
-    keys: KeyProvider,
-    current: int,
-    batch_size: int,
-    skip: list[uuid.UUID],
-    context: AuditContext,
-) -> tuple[int, list[uuid.UUID]]:
-    """`_rewrap_batch` for webhook signing secrets."""
-    statement = (
-        select(
-            col(WebhookEndpoint.id),
-            col(WebhookEndpoint.secret_kek_version),
-            col(WebhookEndpoint.secret_wrapped),
-        )
-        .where(col(WebhookEndpoint.secret_kek_version) < current)
-        .order_by(col(WebhookEndpoint.id))
-        .limit(batch_size)
-        .with_for_update(skip_locked=True)
-    )
-    if skip:
-        statement = statement.where(col(WebhookEndpoint.id).not_in(skip))
-    rows = (await session.execute(statement)).all()
-    failed: list[uuid.UUID] = []
-    for endpoint_id, version, blob in rows:
-        try:
-            fresh = rewrap_dek(keys, WrappedKey(version, blob), context=secret_context(endpoint_id))
-        except IntegrityError:
-            log.error("signing secret of webhook endpoint %s failed to unwrap", endpoint_id)
-            failed.append(endpoint_id)
-            await record(
-                session,
-                action="integrity.error",
-                resource_type="webhook",
-                resource_id=endpoint_id,
-                fields=("secret",),
-                outcome="error",
-                reason="wrapped_key_rejected",
-                context=context,
-            )
-            continue
-        await session.execute(
-            update(WebhookEndpoint)
-            .where(col(WebhookEndpoint.id) == endpoint_id)
-            .values(secret_kek_version=fresh.kek_version, secret_wrapped=fresh.blob)
-        )
+        table = kind.id.class_
+        values = {kind.version: fresh.kek_version, kind.blob: fresh.blob}
+        values.update({getattr(table, name): now for name in kind.stamped})
+        await session.execute(update(table).where(kind.id == key_id).values(values))
     return len(rows) - len(failed), failed
 
 
 async def _remaining(
     sessionmaker: async_sessionmaker[AsyncSession],
-    version: Any,
-    ident: Any,
+    kind: _Wrapped,
     current: int,
     skip: list[uuid.UUID],
 ) -> int:
     async with sessionmaker() as session:
-        statement = select(func.count()).where(version < current)
+        statement = select(func.count()).where(kind.version < current)
         if skip:
-            statement = statement.where(ident.not_in(skip))
+            statement = statement.where(kind.id.not_in(skip))
         return int((await session.execute(statement)).scalar_one())
-
-
-_Batch = Callable[
-    [AsyncSession, KeyProvider, int, int, list[uuid.UUID], AuditContext],
-    Awaitable[tuple[int, list[uuid.UUID]]],
-]
 
 
 async def _rewrap_until_done(
     sessionmaker: async_sessionmaker[AsyncSession],
     keys: KeyProvider,
+    kind: _Wrapped,
     current: int,
-    batch: _Batch,
-    columns: tuple[Any, Any],
     *,
     batch_size: int,
     failed: list[uuid.UUID],
     context: AuditContext,
     progress: Callable[[int], None],
 ) -> None:
-    """Run `batch` in short transactions until nothing under an older version is left
-    but what failed (appended to `failed`); `progress` gets each batch's count."""
+    """Rewrap `kind` in short transactions until nothing under an older version is
+    left but what failed (appended to `failed`); `progress` gets each batch's count."""
     while True:
         async with sessionmaker() as session, session.begin():
-            done, failed_now = await batch(session, keys, current, batch_size, failed, context)
+            done, failed_now = await _rewrap_batch(
+                session, keys, kind, current, batch_size, failed, context
+            )
         failed.extend(failed_now)
         if done or failed_now:
             progress(done)
             continue
-        if await _remaining(sessionmaker, *columns, current, failed) == 0:
+        if await _remaining(sessionmaker, kind, current, failed) == 0:
             return
         # Only rows locked by others are left (a request erasing a person, another
         # rotation worker): wait for them to be released or deleted.
@@ -289,9 +269,8 @@ async def rewrap_all(
     await _rewrap_until_done(
         sessionmaker,
         keys,
+        _DATA_KEYS,
         report.kek_version,
-        _rewrap_batch,
-        (col(PersonKey.kek_version), col(PersonKey.key_id)),
         batch_size=batch_size,
         failed=report.failed,
         context=context,
@@ -300,9 +279,8 @@ async def rewrap_all(
     await _rewrap_until_done(
         sessionmaker,
         keys,
+        _WEBHOOK_SECRETS,
         report.kek_version,
-        _rewrap_secrets,
-        (col(WebhookEndpoint.secret_kek_version), col(WebhookEndpoint.id)),
         batch_size=batch_size,
         failed=report.failed_secrets,
         context=context,

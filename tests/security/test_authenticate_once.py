@@ -14,18 +14,24 @@ from tests.cases.intake_helpers import intake_body
 from tests.conftest import World
 
 
-async def test_a_route_asking_twice_checks_the_principal_once(
-    world: World, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    worker = await world.user(Role.CASE_WORKER)
-    checks: list[Any] = []
+@pytest.fixture
+def checks(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """The principal checks run against the database (user, agency, login session)."""
+    seen: list[Any] = []
     live_user = deps._LIVE_USER.fetchrow
 
     async def counted(session: Any, params: Any) -> Any:
-        checks.append(params)
+        seen.append(params)
         return await live_user(session, params)
 
     monkeypatch.setattr(deps._LIVE_USER, "fetchrow", counted)
+    return seen
+
+
+async def test_a_route_asking_twice_checks_the_principal_once(
+    world: World, checks: list[Any]
+) -> None:
+    worker = await world.user(Role.CASE_WORKER)
     response = await world.client.post(
         "/api/v1/cases",
         json=intake_body(),
@@ -35,17 +41,9 @@ async def test_a_route_asking_twice_checks_the_principal_once(
     assert len(checks) == 1
 
 
-async def test_each_request_is_checked_again(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_each_request_is_checked_again(world: World, checks: list[Any]) -> None:
     """Nothing is remembered across requests: a disabled user is refused at once."""
     worker = await world.user(Role.CASE_WORKER)
-    checks: list[Any] = []
-    live_user = deps._LIVE_USER.fetchrow
-
-    async def counted(session: Any, params: Any) -> Any:
-        checks.append(params)
-        return await live_user(session, params)
-
-    monkeypatch.setattr(deps._LIVE_USER, "fetchrow", counted)
     for _ in range(3):
         assert (await world.client.get("/api/v1/cases", headers=worker.headers)).status_code == 200
     assert len(checks) == 3

@@ -152,6 +152,10 @@ async def test_rewrap_reports_a_tampered_key_and_goes_on(
     report = await rewrap_all(make_sessionmaker(engine), keys, batch_size=10)
     assert report.rewrapped == 3 and len(report.failed) == 1
     assert await kek_version_counts(session) == {1: 1, 2: 3}
+    stamped = await session.execute(
+        select(col(PersonKey.kek_version), col(PersonKey.rewrapped_at).is_not(None))
+    )
+    assert sorted(stamped.all()) == [(1, False), (2, True), (2, True), (2, True)]
     failures = await audit_events(session, "integrity.error")
     assert [e.person_id for e in failures] == [people[0].id]
     rotations = await audit_events(session, "keys.rotate")

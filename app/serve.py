@@ -14,8 +14,14 @@ connection. The supervisor holds a socket bound to the address but never listeni
 any worker starts, so a port in use is one clear error instead of failing workers.
 
 The supervisor restarts a worker that dies (a worker that fails during startup stops
-the service instead: the next one would fail the same way), and on SIGINT or SIGTERM
-passes the signal on and waits for the workers to finish their requests.
+the service instead: the next one would fail the same way) or hangs, and on SIGINT or
+SIGTERM passes the signal on and waits for the workers to finish their requests.
+
+A hung worker (its event loop stuck in a blocking call or a deadlock) would keep its
+socket in the group and its share of new connections, which would wait forever. Each
+worker notes the time on every tick of uvicorn's main loop (every 0.1 s) in memory
+shared with the supervisor; one silent for `HUNG_AFTER_SECONDS` is killed and
+replaced. Generous on purpose: a loop blocked for seconds is slow, not dead.
 """
 
 from __future__ import annotations
@@ -28,7 +34,9 @@ import signal
 import socket
 import sys
 import threading
+import time
 from multiprocessing.context import SpawnProcess
+from typing import Any
 
 import uvicorn
 from uvicorn.config import STARTUP_FAILURE
@@ -40,6 +48,8 @@ log = logging.getLogger("vcm.serve")
 _spawn = multiprocessing.get_context("spawn")
 # How long the supervisor waits for the workers to finish their requests on shutdown.
 SHUTDOWN_GRACE_SECONDS = 30.0
+# A worker whose event loop has not come round for this long is killed and replaced.
+HUNG_AFTER_SECONDS = 30.0
 
 
 def reuse_port_supported() -> bool:
@@ -55,7 +65,20 @@ def _socket(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _worker(config: uvicorn.Config, log_level: str) -> None:
+class _BeatingServer(uvicorn.Server):
+    """uvicorn's server, noting `time.monotonic()` (one clock for every process) in
+    `beat` on each tick of its main loop."""
+
+    def __init__(self, config: uvicorn.Config, beat: Any) -> None:
+        super().__init__(config)
+        self.beat = beat
+
+    async def on_tick(self, counter: int) -> bool:
+        self.beat.value = time.monotonic()
+        return await super().on_tick(counter)
+
+
+def _worker(config: uvicorn.Config, log_level: str, beat: Any = None) -> None:
     """A worker process: its own listening socket in the group, one uvicorn server.
     A spawned process starts with Python's default logging, so the JSON logging of
     `vcm` (access lines included) is set up here again."""
@@ -69,10 +92,12 @@ def _worker(config: uvicorn.Config, log_level: str) -> None:
         sys.exit(STARTUP_FAILURE)
     # The terminal's Ctrl-C reaches every process of the group; uvicorn handles it.
     with contextlib.suppress(KeyboardInterrupt):
-        _serve(config, [sock])
+        _serve(config, [sock], beat)
 
 
-def _serve(config: uvicorn.Config, sockets: list[socket.socket] | None = None) -> None:
+def _serve(
+    config: uvicorn.Config, sockets: list[socket.socket] | None = None, beat: Any = None
+) -> None:
     """Build the app, put what startup made out of the garbage collector's way, serve.
 
     Modules, the app, its routes and schemas are most of a worker's heap and live as
@@ -83,18 +108,36 @@ def _serve(config: uvicorn.Config, sockets: list[socket.socket] | None = None) -
     config.load()
     gc.collect()
     gc.freeze()
-    uvicorn.Server(config).run(sockets=sockets)
+    server = uvicorn.Server(config) if beat is None else _BeatingServer(config, beat)
+    server.run(sockets=sockets)
 
 
 class Supervisor:
-    def __init__(self, config: uvicorn.Config, workers: int, log_level: str) -> None:
+    def __init__(
+        self,
+        config: uvicorn.Config,
+        workers: int,
+        log_level: str,
+        hung_after: float = HUNG_AFTER_SECONDS,
+    ) -> None:
         self.config, self.workers, self.log_level = config, workers, log_level
+        self.hung_after = hung_after
         self.processes: list[SpawnProcess] = []
+        # Each worker's last tick (0.0 until its server runs), shared memory.
+        self.beats: list[Any] = []
         self.stopping = threading.Event()
 
-    def _start_worker(self) -> SpawnProcess:
-        process = _spawn.Process(target=_worker, args=(self.config, self.log_level), daemon=False)
+    def _start_worker(self, index: int) -> SpawnProcess:
+        beat = _spawn.RawValue("d", 0.0)
+        process = _spawn.Process(
+            target=_worker, args=(self.config, self.log_level, beat), daemon=False
+        )
         process.start()
+        if index < len(self.processes):
+            self.processes[index], self.beats[index] = process, beat
+        else:
+            self.processes.append(process)
+            self.beats.append(beat)
         return process
 
     def _on_signal(self, signum: int, frame: object) -> None:
@@ -106,14 +149,24 @@ class Supervisor:
             sig: signal.signal(sig, self._on_signal) for sig in (signal.SIGINT, signal.SIGTERM)
         }
         try:
-            self.processes = [self._start_worker() for _ in range(self.workers)]
+            for index in range(self.workers):
+                self._start_worker(index)
             while not self.stopping.wait(0.5):
+                self._kill_hung()
                 self._replace_dead()
         finally:
             self._stop_all()
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
             claim.close()
+
+    def _kill_hung(self) -> None:
+        now = time.monotonic()
+        for process, beat in zip(self.processes, self.beats, strict=True):
+            silent = now - beat.value
+            if beat.value and silent > self.hung_after and process.is_alive():
+                log.error("worker %s has been stuck for %.0f s; killing it", process.pid, silent)
+                process.kill()  # `_replace_dead` starts another
 
     def _replace_dead(self) -> None:
         for index, process in enumerate(self.processes):
@@ -126,7 +179,7 @@ class Supervisor:
                 return
             log.warning("worker %s ended (exit code %s); starting another", process.pid,
                         process.exitcode)  # fmt: skip
-            self.processes[index] = self._start_worker()
+            self._start_worker(index)
 
     def _stop_all(self) -> None:
         for process in self.processes:
@@ -139,12 +192,17 @@ class Supervisor:
                 process.join()
 
 
-def run(config: uvicorn.Config, workers: int, log_level: str = "INFO") -> None:
+def run(
+    config: uvicorn.Config,
+    workers: int,
+    log_level: str = "INFO",
+    hung_after: float = HUNG_AFTER_SECONDS,
+) -> None:
     """Serve `config` with `workers` processes (one: in this process, as uvicorn does,
-    with the logging its caller set up)."""
+    with the logging its caller set up, and nothing to replace it if it hangs)."""
     if workers <= 1:
         _serve(config)
         return
     if not reuse_port_supported():
         raise RuntimeError("Several workers need SO_REUSEPORT (Linux); run one worker.")
-    Supervisor(config, workers, log_level).run()
+    Supervisor(config, workers, log_level, hung_after).run()

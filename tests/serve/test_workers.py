@@ -25,7 +25,7 @@ pytestmark = pytest.mark.skipif(not hasattr(__import__("socket"), "SO_REUSEPORT"
 SERVE = (
     "import uvicorn; from app import serve; "
     "serve.run(uvicorn.Config('tests.serve.pid_app:app', host='127.0.0.1', port={port}, "
-    "log_level='warning', lifespan='off'), {workers})"
+    "log_level='warning', lifespan='off'), {workers}, hung_after={hung_after})"
 )
 
 
@@ -55,10 +55,13 @@ def _listening_sockets(pid: int, port: int) -> set[str]:
 
 
 @pytest.fixture
-def served() -> Iterator[tuple[subprocess.Popen[bytes], int]]:
+def served(request: pytest.FixtureRequest) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
+    """A supervisor with 2 workers; `@pytest.mark.parametrize("served", [N], indirect=True)`
+    sets how many seconds of silence make a worker hung (default 30)."""
+    hung_after = getattr(request, "param", 30.0)
     port = free_port()
     supervisor = subprocess.Popen(
-        [sys.executable, "-c", SERVE.format(port=port, workers=2)],
+        [sys.executable, "-c", SERVE.format(port=port, workers=2, hung_after=hung_after)],
         start_new_session=True,
         stderr=subprocess.PIPE,
     )
@@ -75,6 +78,18 @@ def served() -> Iterator[tuple[subprocess.Popen[bytes], int]]:
         if supervisor.poll() is None:
             os.killpg(supervisor.pid, signal.SIGKILL)
             supervisor.wait(10)
+
+
+def _replaced(supervisor: subprocess.Popen[bytes], gone: set[int], seconds: float) -> set[int]:
+    """The workers once none of `gone` is among them and there are two again."""
+    deadline = time.monotonic() + seconds
+    now = _workers(supervisor)
+    while time.monotonic() < deadline:
+        now = _workers(supervisor) - gone
+        if len(now) == 2:
+            break
+        time.sleep(0.2)
+    return now
 
 
 async def _burst(port: int, connections: int) -> Counter[int]:
@@ -118,12 +133,7 @@ def test_a_killed_worker_is_replaced_and_sigterm_stops_all(
     before = _workers(supervisor)
     victim = sorted(before)[0]
     os.kill(victim, signal.SIGKILL)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        now = _workers(supervisor) - {victim}
-        if len(now) == 2:
-            break
-        time.sleep(0.2)
+    now = _replaced(supervisor, {victim}, 30)
     assert len(now) == 2 and victim not in now
     assert _pid(port) in now  # still answering
     supervisor.send_signal(signal.SIGTERM)
@@ -148,3 +158,32 @@ def test_workers_freeze_what_startup_made(
     _, port = served
     frozen = [int(httpx.get(f"http://127.0.0.1:{port}/frozen", timeout=2).text) for _ in range(8)]
     assert min(frozen) > 10_000, frozen  # the modules and the app, not a handful
+
+
+@pytest.mark.parametrize("served", [2.0], indirect=True)
+def test_a_hung_worker_is_killed_and_replaced(
+    served: tuple[subprocess.Popen[bytes], int],
+) -> None:
+    """A worker stuck in a blocking call keeps its socket and its share of new
+    connections, which would wait forever: the supervisor notices its loop has not
+    ticked for `hung_after` seconds, kills it and starts another."""
+    supervisor, port = served
+    before = _workers(supervisor)
+    # Hang whichever worker takes this connection; it never answers.
+    with contextlib.suppress(httpx.TimeoutException):
+        httpx.get(f"http://127.0.0.1:{port}/hang", timeout=0.5)
+    assert _workers(supervisor) == before  # not yet: 2 s of silence make it hung
+    deadline = time.monotonic() + 20
+    now = before
+    while time.monotonic() < deadline:
+        now = _workers(supervisor)
+        if len(now) == 2 and len(now & before) == 1:
+            break
+        time.sleep(0.2)
+    assert len(now) == 2 and len(now & before) == 1  # one replaced, the other kept
+    for _ in range(6):
+        assert _pid(port) in now  # every new connection is answered again
+    assert supervisor.stderr is not None
+    supervisor.send_signal(signal.SIGTERM)
+    assert supervisor.wait(30) == 0
+    assert b"has been stuck" in supervisor.stderr.read()

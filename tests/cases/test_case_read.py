@@ -5,11 +5,15 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 
+from fastapi import FastAPI
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app.db import make_sessionmaker
 from app.models import Case
 from app.security.permissions import Role
+from app.security.principal import Principal
+from app.services.cases import read
 from tests.audit.helpers import events_after, last_event_id
 from tests.cases.intake_helpers import intake_body, open_case, years_ago
 from tests.conftest import World, assert_problem
@@ -180,6 +184,31 @@ class TestSearchCases:
             "/api/v1/cases/search", params={"phone": "0900000001"}, headers=worker.headers
         )
         assert none.json()["items"] == []
+
+    async def test_service_finds_nothing_for_a_caller_without_case_read(
+        self, world: World, app: FastAPI
+    ) -> None:
+        """The route's guard refuses such a caller first; the service's access rule
+        holds on its own too: the owning agency's administrator (no `cases:read`)
+        matches no case, its case worker does."""
+        worker = await world.user(Role.CASE_WORKER)
+        v = intake_body()
+        await open_case(world, worker, v)
+        agency = worker.agency
+        admin = Principal(uuid.uuid4(), Role.AGENCY_ADMIN, agency.id, agency.kind, "40")
+        own = Principal(worker.id, Role.CASE_WORKER, agency.id, agency.kind, "40")
+        sessions = make_sessionmaker(app.state.engine)
+        for who, found in ((admin, 0), (own, 1)):
+            async with sessions() as session:
+                items = await read.search_cases(
+                    session,
+                    app.state.keys,
+                    app.state.indexer,
+                    who,
+                    national_id=v["victim"]["national_id"],
+                )
+                await session.rollback()
+            assert len(items) == found
 
     async def test_needs_exactly_one_criterion(self, world: World) -> None:
         worker = await world.user(Role.CASE_WORKER)

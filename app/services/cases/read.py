@@ -2,8 +2,10 @@
 search, the timeline and the access log.
 
 Rules:
-- Every query starts from `readable_cases(principal)`; a case out of reach is 404
-  with a denied audit event.
+- Every query starts from the access rule: `readable_cases(principal)` through the
+  ORM, or `readable_rows()` / `readable_by_id()` bound with `reader(principal)` on the
+  driver (for a caller without `cases:read`: no rows, as `readable_cases` gives). A
+  case out of reach is 404 with a denied audit event.
 - A single case shows its persons masked. Revealing needs `cases:reveal_identity`
   and a stated purpose of use (`X-Purpose-Of-Use`, one of the codes in API.md); it is
   audited as `case.reveal` with the fields revealed and the purpose.
@@ -212,6 +214,9 @@ _LIST_FILTERS: dict[str, Any] = {
 }
 
 
+_NEWEST_FIRST = (CASES_TABLE.c.created_at.desc(), CASES_TABLE.c.id.desc())
+
+
 @functools.lru_cache(maxsize=len(_LIST_FILTERS) ** 2 * 4)
 def _list_statement(filters: tuple[str, ...]) -> DriverStatement:
     """The list statement for one combination of filters: built and compiled once per
@@ -219,7 +224,7 @@ def _list_statement(filters: tuple[str, ...]) -> DriverStatement:
     return DriverStatement(
         readable_rows()
         .where(*(_LIST_FILTERS[name] for name in filters))
-        .order_by(CASES_TABLE.c.created_at.desc(), CASES_TABLE.c.id.desc())
+        .order_by(*_NEWEST_FIRST)
         .limit(bindparam("limit"))
     )
 
@@ -260,7 +265,7 @@ _CASES_OF_PERSONS = DriverStatement(
             )
         )
     )
-    .order_by(CASES_TABLE.c.created_at.desc(), CASES_TABLE.c.id.desc())
+    .order_by(*_NEWEST_FIRST)
     .limit(100)
 )
 
@@ -291,7 +296,7 @@ async def search_cases(
     )
     index = "national_id" if national_id else ("phone" if phone else "name_dob")
     rows = []
-    if person_ids:
+    if person_ids and principal.can(Permission.CASES_READ):
         query = {**reader(principal), "person_ids": person_ids}
         rows = await _CASES_OF_PERSONS.fetch(session, query)
     # Nothing was written: the audit row may commit on its own (`app.driver`).

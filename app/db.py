@@ -109,7 +109,7 @@ async def get_session(request: Request) -> AsyncSession:
             raise RuntimeError("a route that uses the session must be a TransactionRoute")
         sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
         session = request.scope[_SESSION] = sessionmaker()
-        lend_connections(session, request.app.state.engine)
+        lend_connections(session)
     return session
 
 

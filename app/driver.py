@@ -15,7 +15,7 @@ Rules:
 - Connections: once the session has begun its transaction (the ORM has been used),
   driver statements run on the session's connection, inside that transaction. Before
   that, a request's session (`lend_connections`) lends them one connection taken
-  straight from the engine's pool: a read that never touches the ORM skips the
+  straight from its engine's pool: a read that never touches the ORM skips the
   session's connection and transaction bookkeeping (checkout, commit, close through
   greenlets: about 0.4 ms of CPU a read, measured). The lent connection goes back to
   the pool the moment the ORM begins its transaction (`LendingSession`), so a request
@@ -132,9 +132,10 @@ async def in_transaction(session: AsyncSession) -> bool:
     return bool((await _driver_connection(session)).is_in_transaction())
 
 
-# Session info keys: the engine a request's session borrows from, the connection it
-# borrowed, and the session transaction's own connection as last looked up.
-_LENDER = "vcm.lender"
+# Session info keys: the mark of a session that lends its driver statements a pool
+# connection, the connection it lent, and the session transaction's own connection as
+# last looked up.
+_LENDS = "vcm.lends"
 _LEASE = "vcm.lease"
 _OWN = "vcm.own_connection"
 
@@ -153,12 +154,12 @@ def _give_back_before_the_orm_checks_out(session: Session, transaction: object) 
         session.info.pop(_LEASE).close()
 
 
-def lend_connections(session: AsyncSession, engine: AsyncEngine) -> None:
-    """Let this (request's) session's driver statements borrow one pool connection
-    from `engine` until the ORM begins a transaction (module rules)."""
+def lend_connections(session: AsyncSession) -> None:
+    """Let this (request's) session's driver statements borrow one connection from its
+    engine's pool until the ORM begins a transaction (module rules)."""
     if not isinstance(session.sync_session, LendingSession):
         raise TypeError("only a LendingSession gives back what it borrowed in time")
-    session.info[_LENDER] = engine
+    session.info[_LENDS] = True
 
 
 async def return_lease(session: AsyncSession) -> None:
@@ -180,31 +181,35 @@ def session_untouched(session: AsyncSession) -> bool:
 async def _driver_connection(session: AsyncSession) -> asyncpg.Connection:
     """The asyncpg connection a driver statement runs on (module rules)."""
     transaction = session.sync_session.get_transaction()
-    if transaction is None:
+    if transaction is None and session.info.get(_LENDS):
         lease = session.info.get(_LEASE)
-        if lease is not None:
-            lent: asyncpg.Connection = lease.driver_connection
-            return lent
-        lender: AsyncEngine | None = session.info.get(_LENDER)
-        if lender is not None:
-            try:
-                lease = session.info[_LEASE] = await lender.raw_connection()
-            except SQLAlchemyError:
-                raise  # the pool's own (a wait that timed out), as the session's
-            except Exception as exc:  # connecting failed (unwrapped): an outage
-                raise DBAPIError("(connect)", None, exc, connection_invalidated=True) from exc
-            lent = lease.driver_connection
-            return lent
-    else:
-        own = session.info.get(_OWN)
-        if own is not None and own[0] is transaction:
-            cached: asyncpg.Connection = own[1]
-            return cached
+        if lease is None:
+            lease = await _borrow(session)
+        lent: asyncpg.Connection = lease.driver_connection
+        return lent
+    own = session.info.get(_OWN)
+    if transaction is not None and own is not None and own[0] is transaction:
+        cached: asyncpg.Connection = own[1]
+        return cached
     connection = await session.connection()
     raw = await connection.get_raw_connection()
     driver: asyncpg.Connection = raw.driver_connection
     session.info[_OWN] = (session.sync_session.get_transaction(), driver)
     return driver
+
+
+async def _borrow(session: AsyncSession) -> Any:
+    """A connection straight from the pool of the session's engine, held in the session."""
+    engine = session.bind
+    if not isinstance(engine, AsyncEngine):
+        raise TypeError("a lending session is bound to one engine")
+    try:
+        lease = session.info[_LEASE] = await engine.raw_connection()
+    except SQLAlchemyError:
+        raise  # the pool's own (a wait that timed out), as the session's
+    except Exception as exc:  # connecting failed (unwrapped): an outage
+        raise DBAPIError("(connect)", None, exc, connection_invalidated=True) from exc
+    return lease
 
 
 def _wrapped(sql: str, exc: BaseException) -> DBAPIError:

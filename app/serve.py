@@ -36,7 +36,7 @@ import sys
 import threading
 import time
 from multiprocessing.context import SpawnProcess
-from typing import Any
+from typing import Any, NamedTuple
 
 import uvicorn
 from uvicorn.config import STARTUP_FAILURE
@@ -112,6 +112,11 @@ def _serve(
     server.run(sockets=sockets)
 
 
+class _Worker(NamedTuple):
+    process: SpawnProcess
+    beat: Any  # its last tick (0.0 until its server runs), in shared memory
+
+
 class Supervisor:
     def __init__(
         self,
@@ -122,23 +127,16 @@ class Supervisor:
     ) -> None:
         self.config, self.workers, self.log_level = config, workers, log_level
         self.hung_after = hung_after
-        self.processes: list[SpawnProcess] = []
-        # Each worker's last tick (0.0 until its server runs), shared memory.
-        self.beats: list[Any] = []
+        self.running: list[_Worker] = []
         self.stopping = threading.Event()
 
-    def _start_worker(self, index: int) -> SpawnProcess:
+    def _start_worker(self) -> _Worker:
         beat = _spawn.RawValue("d", 0.0)
         process = _spawn.Process(
             target=_worker, args=(self.config, self.log_level, beat), daemon=False
         )
         process.start()
-        if index < len(self.processes):
-            self.processes[index], self.beats[index] = process, beat
-        else:
-            self.processes.append(process)
-            self.beats.append(beat)
-        return process
+        return _Worker(process, beat)
 
     def _on_signal(self, signum: int, frame: object) -> None:
         self.stopping.set()
@@ -149,8 +147,7 @@ class Supervisor:
             sig: signal.signal(sig, self._on_signal) for sig in (signal.SIGINT, signal.SIGTERM)
         }
         try:
-            for index in range(self.workers):
-                self._start_worker(index)
+            self.running = [self._start_worker() for _ in range(self.workers)]
             while not self.stopping.wait(0.5):
                 self._kill_hung()
                 self._replace_dead()
@@ -162,14 +159,14 @@ class Supervisor:
 
     def _kill_hung(self) -> None:
         now = time.monotonic()
-        for process, beat in zip(self.processes, self.beats, strict=True):
+        for process, beat in self.running:
             silent = now - beat.value
             if beat.value and silent > self.hung_after and process.is_alive():
                 log.error("worker %s has been stuck for %.0f s; killing it", process.pid, silent)
                 process.kill()  # `_replace_dead` starts another
 
     def _replace_dead(self) -> None:
-        for index, process in enumerate(self.processes):
+        for index, (process, _) in enumerate(self.running):
             if process.is_alive():
                 continue
             process.join()
@@ -179,13 +176,13 @@ class Supervisor:
                 return
             log.warning("worker %s ended (exit code %s); starting another", process.pid,
                         process.exitcode)  # fmt: skip
-            self._start_worker(index)
+            self.running[index] = self._start_worker()
 
     def _stop_all(self) -> None:
-        for process in self.processes:
+        for process, _ in self.running:
             if process.is_alive():
                 process.terminate()  # SIGTERM: uvicorn finishes the requests in flight
-        for process in self.processes:
+        for process, _ in self.running:
             process.join(SHUTDOWN_GRACE_SECONDS)
             if process.is_alive():
                 process.kill()

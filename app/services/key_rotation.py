@@ -104,7 +104,7 @@ class _Wrapped:
     context: Callable[[uuid.UUID, uuid.UUID | None], bytes]  # (id, owner) -> context
     resource_type: str
     audit_field: str
-    stamped: tuple[str, ...] = ()  # timestamp columns set to the time of the rewrap
+    stamp: Any = None  # a column set to the time of the rewrap, if the table has one
 
 
 _DATA_KEYS = _Wrapped(
@@ -116,7 +116,7 @@ _DATA_KEYS = _Wrapped(
     context=lambda key_id, person_id: dek_wrap_context(key_id, person_id),  # type: ignore[arg-type]
     resource_type="person_key",
     audit_field="wrapped",
-    stamped=("rewrapped_at",),
+    stamp=col(PersonKey.rewrapped_at),
 )
 _WEBHOOK_SECRETS = _Wrapped(
     label="webhook signing secret",
@@ -188,10 +188,10 @@ async def _rewrap_batch(
                 context=context,
             )
             continue
-        table = kind.id.class_
         values = {kind.version: fresh.kek_version, kind.blob: fresh.blob}
-        values.update({getattr(table, name): now for name in kind.stamped})
-        await session.execute(update(table).where(kind.id == key_id).values(values))
+        if kind.stamp is not None:
+            values[kind.stamp] = now
+        await session.execute(update(kind.id.class_).where(kind.id == key_id).values(values))
     return len(rows) - len(failed), failed
 
 

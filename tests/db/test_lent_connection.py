@@ -38,7 +38,7 @@ async def one_connection(engine: AsyncEngine) -> AsyncIterator[AsyncEngine]:
 
 def _request_session(engine: AsyncEngine) -> AsyncSession:
     session = make_sessionmaker(engine)()
-    lend_connections(session, engine)
+    lend_connections(session)
     return session
 
 
@@ -141,4 +141,4 @@ async def test_waiting_too_long_for_a_connection_is_an_outage(
 async def test_only_a_lending_session_may_borrow(engine: AsyncEngine) -> None:
     async with AsyncSession(engine) as plain:
         with pytest.raises(TypeError):
-            lend_connections(plain, engine)
+            lend_connections(plain)

@@ -15,12 +15,14 @@ from sqlalchemy import (
     CheckConstraint,
     Column,
     DateTime,
+    ForeignKey,
     Index,
     LargeBinary,
     PrimaryKeyConstraint,
     SmallInteger,
     String,
     UniqueConstraint,
+    Uuid,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlmodel import Field, SQLModel
@@ -99,6 +101,17 @@ class Case(SQLModel, table=True):
     )
 
 
+def _case_reference() -> Column[uuid.UUID]:
+    """`case_id` of a row that intake writes before its case (`app.services.cases.
+    intake`: the case comes last, right after its number): the foreign key is checked
+    at commit, and a dangling id still fails the transaction."""
+    return Column(
+        Uuid,
+        ForeignKey("cases.id", ondelete="CASCADE", deferrable=True, initially="DEFERRED"),
+        nullable=False,
+    )
+
+
 class CasePerson(SQLModel, table=True):
     """A person of a case and their role in it (victim, accompanying minor, relative)."""
 
@@ -108,7 +121,7 @@ class CasePerson(SQLModel, table=True):
         CheckConstraint("role IN ('victim', 'minor', 'relative')", name="role"),
     )
 
-    case_id: uuid.UUID = Field(foreign_key="cases.id", ondelete="CASCADE")
+    case_id: uuid.UUID = Field(sa_column=_case_reference())
     person_id: uuid.UUID = Field(foreign_key="persons.id", index=True)
     role: str = Field(max_length=16)
     # e.g. "daughter", "mother": a relation word, not an identity value.
@@ -141,7 +154,7 @@ class CaseTimelineEntry(SQLModel, table=True):
     __table_args__ = (Index("ix_case_timeline_case_time", "case_id", "occurred_at"),)
 
     id: uuid.UUID = uuid_pk()
-    case_id: uuid.UUID = Field(foreign_key="cases.id", ondelete="CASCADE")
+    case_id: uuid.UUID = Field(sa_column=_case_reference())
     occurred_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
     )

@@ -72,9 +72,9 @@ async def create_case(
     with the possible duplicates among cases the caller may read (never merged)."""
 
     async def create() -> CaseIntakePublic:
-        case, duplicates = await intake.intake_case(session, keys, indexer, principal, body)
-        public = await read.case_public(session, keys, principal, case)
-        return CaseIntakePublic(**public.model_dump(), possible_duplicates=duplicates)
+        opened = await intake.intake_case(session, keys, indexer, principal, body)
+        public = read.case_view(opened.case, opened.persons)
+        return CaseIntakePublic(**public.model_dump(), possible_duplicates=opened.duplicates)
 
     return await idempotency.run(create, resource_type="case")
 

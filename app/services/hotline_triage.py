@@ -207,5 +207,5 @@ async def _open_case(
         raise ValidationFailed(
             [{"field": "suspected_victims.0", "message": "cannot become a case victim"}]
         ) from None
-    case, _duplicates = await intake_case(session, keys, indexer, principal, data)
-    return case.id
+    opened = await intake_case(session, keys, indexer, principal, data)
+    return opened.case.id

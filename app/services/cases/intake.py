@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -32,7 +33,8 @@ from app.schemas.case import CaseCreate, PossibleDuplicate
 from app.security.blind_index import BlindIndexer
 from app.security.keyring import KeyProvider
 from app.security.principal import Principal
-from app.services import persons, persons_search
+from app.services import case_persons, persons, persons_search
+from app.services.case_persons import CasePersonView
 from app.services.cases import numbering, stats, timeline
 from app.services.cases.access import readable_cases
 from app.services.cases.deadlines import deadline_policy
@@ -126,15 +128,29 @@ async def possible_duplicates(
     return list(found.values())
 
 
+class Intake(NamedTuple):
+    """An intake's result: the case, its possible duplicates, and its persons as the
+    caller sees them (masked), read before the number was allocated."""
+
+    case: Case
+    duplicates: list[PossibleDuplicate]
+    persons: list[CasePersonView]
+
+
 async def intake_case(
     session: AsyncSession,
     keys: KeyProvider,
     indexer: BlindIndexer,
     principal: Principal,
     data: CaseCreate,
-) -> tuple[Case, list[PossibleDuplicate]]:
+) -> Intake:
     """Record a new case owned by the caller's agency (see the module rules). Flushes;
-    the request's transaction commits. The hotline triage calls this too."""
+    the request's transaction commits. The hotline triage calls this too.
+
+    The number is allocated last: its counter row stays locked from allocation to
+    commit, and intakes of one province queue there, so everything else runs before
+    it. The rows that point to the case (its persons, its timeline) are written before
+    the case itself; their foreign keys are checked at commit (deferred)."""
     await _check(session, principal, data)
     victim_fields = _victim_fields(data)
     victim = await persons.create_person(session, keys, indexer, PersonKind.VICTIM, victim_fields)
@@ -148,8 +164,6 @@ async def intake_case(
             PersonFields(full_name=minor.full_name, date_of_birth=minor.date_of_birth),
         )
         minors.append((person.id, minor.relation))
-    # Before the number: the counter row stays locked from allocation to commit, so
-    # everything that can run before it does (intakes of one province queue there).
     duplicates = await possible_duplicates(
         session,
         keys,
@@ -158,18 +172,40 @@ async def intake_case(
         victim_fields,
         exclude_persons=(victim.id, *(person_id for person_id, _ in minors)),
     )
+    case_id = uuid.uuid4()
+    session.add(CasePerson(case_id=case_id, person_id=victim.id, role="victim"))
+    for person_id, relation in minors:
+        session.add(
+            CasePerson(case_id=case_id, person_id=person_id, role="minor", relation=relation)
+        )
+    status = CaseStatus.RECEIVED.value
+    await timeline.append(session, case_id, "case_opened", principal=principal, to_status=status)
+    await audit.record(
+        session,
+        action="case.create",
+        resource_type="case",
+        resource_id=case_id,
+        principal=principal,
+        person_id=victim.id,
+        fields=tuple(f"victim.{name}" for name in sorted(victim_fields.given())),
+    )
+    linked = await case_persons.read_case_persons(
+        session, keys, case_id, reveal=False, actor=principal
+    )
+    # From here to commit the province's counter row is locked: only the case's own
+    # INSERT follows.
     province = data.received_location.province_code
     year = data.received_at.astimezone(VIETNAM).year
     serial, case_number = await numbering.next_case_number(session, province, year)
     received_day = data.received_at.astimezone(VIETNAM).date()
     now = datetime.now(UTC)
     case = Case(
-        id=uuid.uuid4(),
+        id=case_id,
         case_number=case_number,
         province_code=province,
         year=year,
         serial=serial,
-        status=CaseStatus.RECEIVED.value,
+        status=status,
         owner_agency_id=principal.agency_id,
         intake_source=data.intake_source.value,
         received_at=data.received_at,
@@ -187,22 +223,4 @@ async def intake_case(
     stats.apply_victim_stats(case, received_day, data.victim.model_dump())
     session.add(case)
     await session.flush()
-    session.add(CasePerson(case_id=case.id, person_id=victim.id, role="victim"))
-    for person_id, relation in minors:
-        session.add(
-            CasePerson(case_id=case.id, person_id=person_id, role="minor", relation=relation)
-        )
-    await session.flush()
-    await timeline.append(
-        session, case.id, "case_opened", principal=principal, to_status=case.status
-    )
-    await audit.record(
-        session,
-        action="case.create",
-        resource_type="case",
-        resource_id=case.id,
-        principal=principal,
-        person_id=victim.id,
-        fields=tuple(f"victim.{name}" for name in sorted(victim_fields.given())),
-    )
-    return case, duplicates
+    return Intake(case, duplicates, linked)

@@ -3,7 +3,8 @@
 The counter row of (province, year) is incremented with `INSERT ... ON CONFLICT DO
 UPDATE ... RETURNING`, which takes the row's lock until the intake transaction ends:
 concurrent intakes in one province queue on that row only (other provinces are not
-held up), and a rolled-back intake gives its number back with its transaction.
+held up), and a rolled-back intake gives its number back with its transaction. So
+intake allocates last, with only the case's INSERT and the commit after it.
 """
 
 from __future__ import annotations

@@ -98,6 +98,11 @@ async def case_public(
     linked = await case_persons.read_case_persons(
         session, keys, case.id, reveal=reveal, actor=principal
     )
+    return case_view(case, linked)
+
+
+def case_view(case: Case, linked: list[case_persons.CasePersonView]) -> CasePublic:
+    """The case with the views of its persons (`case_persons.read_case_persons`)."""
     return _with_persons(summary(case), case.victim_person_id, linked)
 
 

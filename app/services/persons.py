@@ -154,14 +154,15 @@ async def create_person(
     values = await validated(session, person_fields.given())
     person = Person(id=uuid.uuid4(), kind=kind_value)
     _apply_plain(person, values)
-    session.add(person)
-    await session.flush()  # the key and index rows refer to it
-    data_key = await new_person_key(session, keys, person.id)
+    data_key, key_row = await new_person_key(session, keys, person.id)
     for column in ENCRYPTED_COLUMNS:
         if column in values:
             setattr(
                 person, column, data_key.encrypt(values[column], field_context(person.id, column))
             )
+    session.add(person)
+    await session.flush()  # inserted encrypted; the key and index rows refer to it
+    session.add(key_row)
     session.add_all(_index_rows(indexer, person.id, values))
     await session.flush()
     return person

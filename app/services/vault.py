@@ -82,20 +82,20 @@ async def rotation_barrier_shared(session: AsyncSession) -> None:
     await session.execute(select(func.pg_advisory_xact_lock_shared(ROTATION_BARRIER)))
 
 
-async def new_person_key(session: AsyncSession, keys: KeyProvider, person_id: uuid.UUID) -> DataKey:
-    """A fresh DEK for `person_id`, its wrapped form added to the session (flush to
-    write). The `persons` row must be flushed first (foreign key)."""
+async def new_person_key(
+    session: AsyncSession, keys: KeyProvider, person_id: uuid.UUID
+) -> tuple[DataKey, PersonKey]:
+    """A fresh DEK for `person_id` and its wrapped form as a row, to add once the
+    `persons` row is flushed (foreign key)."""
     await rotation_barrier_shared(session)
     data_key, wrapped = create_data_key(keys, person_id)
-    session.add(
-        PersonKey(
-            key_id=data_key.key_id,
-            person_id=person_id,
-            kek_version=wrapped.kek_version,
-            wrapped=wrapped.blob,
-        )
+    row = PersonKey(
+        key_id=data_key.key_id,
+        person_id=person_id,
+        kek_version=wrapped.kek_version,
+        wrapped=wrapped.blob,
     )
-    return data_key
+    return data_key, row
 
 
 async def integrity_failure(

@@ -329,24 +329,39 @@ async def run_load(
     warmup: float = 2.0,
     processes: Callable[[], list[psutil.Process]] = list,
     on_sample: Callable[[Sample], Awaitable[None] | None] | None = None,
+    rate: float | None = None,
 ) -> LoadResult:
     """`concurrency` clients send `make_request(n)` back to back for `warmup + seconds`;
     latencies are kept after the warm-up. An answer other than `expect`, or a failed
-    connection, is an error. Peak RSS of `processes()` is sampled every half second."""
+    connection, is an error. Peak RSS of `processes()` is sampled every half second.
+
+    With `rate` (requests per second) the load is open: request n is due at
+    `start + n / rate`, sent by the next free client, and its latency counts from when
+    it was due, so time spent queued behind busy clients is counted (no coordinated
+    omission); a request due in the window is kept even if it ends after it."""
     result = LoadResult(name, seconds)
     loop = asyncio.get_running_loop()
-    measure_from = loop.time() + warmup
+    start = loop.time()
+    measure_from = start + warmup
     stop_at = measure_from + seconds
     counter = 0
     me = psutil.Process()
 
+    def next_due() -> float:
+        return loop.time() if rate is None else start + counter / rate
+
     async def client() -> None:
         nonlocal counter
         conn = HttpConnection(port)
-        while loop.time() < stop_at:
+        while (due := next_due()) < stop_at:
             counter += 1
             method, path, headers, body = make_request(counter)
-            started = loop.time()
+            if rate is None:
+                started = loop.time()
+            else:
+                if due > loop.time():
+                    await asyncio.sleep(due - loop.time())
+                started = due
             try:
                 status, got, payload = await conn.request(method, path, headers, body)
             except (OSError, asyncio.IncompleteReadError):
@@ -358,7 +373,7 @@ async def run_load(
                 maybe = on_sample(Sample(started, ended - started, status, got, payload))
                 if maybe is not None:
                     await maybe
-            if started >= measure_from and ended <= stop_at:
+            if started >= measure_from and (rate is not None or ended <= stop_at):
                 result.statuses[status] = result.statuses.get(status, 0) + 1
                 if status == expect:
                     result.latencies_ms.append((ended - started) * 1000)

@@ -61,10 +61,31 @@ def pg_server() -> Iterator[object | None]:
     # another pytest process starts, which locks out the server's own OS user.
     folder = Path(tempfile.mkdtemp(prefix="vcm-test-pg-"))
     server = EmbeddedPostgres(folder, delete_on_stop=True)
-    server.start("postgres")
+    _without_durability(server.start("postgres"))
     yield server
     server.stop()
     shutil.rmtree(folder, ignore_errors=True)
+
+
+def _without_durability(url: str) -> None:
+    """The throwaway test cluster skips fsync and waits for no WAL flush: the suite
+    tests what is committed and seen, never a crash of the machine. Once, with the disk
+    busy (the embedded-server tests had just made and killed clusters of their own), a
+    DROP DATABASE here outlasted the 30 s statement timeout."""
+    import asyncio
+
+    async def run() -> None:
+        engine = make_engine(url, pool_size=1)
+        try:
+            async with engine.connect() as conn:
+                conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+                for setting in ("fsync", "synchronous_commit", "full_page_writes"):
+                    await conn.execute(text(f"ALTER SYSTEM SET {setting} = off"))
+                await conn.execute(text("SELECT pg_reload_conf()"))
+        finally:
+            await engine.dispose()
+
+    asyncio.run(run())
 
 
 @pytest.fixture(scope="session")

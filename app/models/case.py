@@ -67,7 +67,8 @@ class Case(SQLModel, table=True):
         default_factory=empty_list, sa_column=Column(ARRAY(String(32)), nullable=False)
     )
     destination_country: str | None = Field(default=None, max_length=2)
-    victim_person_id: uuid.UUID = Field(foreign_key="persons.id", index=True)
+    # One case per victim person: the person (its key, its erasure) is the case's own.
+    victim_person_id: uuid.UUID = Field(foreign_key="persons.id", index=True, unique=True)
     # Derived from the date of birth at intake (Law on Children: under 16 is a child;
     # under 18 a minor, for whom trafficking needs no proof of force or deception).
     is_child: bool = Field(default=False)

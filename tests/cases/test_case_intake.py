@@ -6,7 +6,9 @@ import asyncio
 import re
 import uuid
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import select, text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.models import Case, CasePerson
@@ -173,3 +175,23 @@ async def test_hotline_report_must_be_one_the_agency_can_read(world: World) -> N
     response = await world.client.post("/api/v1/cases", json=body, headers=worker.headers)
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == "hotline_report_id"
+
+
+async def test_a_victim_person_belongs_to_one_case(world: World, engine: AsyncEngine) -> None:
+    """The database refuses a second case on the same victim person (intake always makes
+    a new person; this is the guarantee, not the habit)."""
+    worker = await world.user(Role.CASE_WORKER)
+    case = await open_case(world, worker, intake_body())
+    async with engine.connect() as conn:
+        await conn.execute(
+            text("CREATE TEMP TABLE copied AS SELECT * FROM cases WHERE id = :id"),
+            {"id": case["id"]},
+        )
+        await conn.execute(
+            text(
+                "UPDATE copied SET id = gen_random_uuid(), serial = serial + 500000, "
+                "case_number = case_number || '-copy'"
+            )
+        )
+        with pytest.raises(IntegrityError, match="ix_cases_victim_person_id"):
+            await conn.execute(text("INSERT INTO cases SELECT * FROM copied"))

@@ -8,12 +8,10 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import insert
+from sqlalchemy import insert, text
 
 from app.models import Case, IdentificationDecision
-from app.services.persons import PersonFields, create_person
-from tests.case_records.factories import app_of
-from tests.conftest import Actor, World, fake
+from tests.conftest import Actor, World
 
 EXPLOITATION = (
     "sexual",
@@ -48,20 +46,12 @@ async def seed_cases(
 ) -> Seeded:
     """`count` cases owned by `owner`'s agency, about 80 % with a `victim` decision,
     the rest with none or a `not_victim` one; `alike`: every case has the same values
-    (2026, police rescue, a Vietnamese woman of 25 sexually exploited in China). All
-    share one made-up filler victim (the export never reads persons, so this changes
-    nothing it sees)."""
+    (2026, police rescue, a Vietnamese woman of 25 sexually exploited in China). Each
+    has its own victim person with no identity fields (the export never reads persons;
+    a person belongs to one case)."""
     rng = random.Random(seed)
-    app = app_of(world)
     session = world.session
     province = province_code or owner.agency.province_code or "40"
-    filler = await create_person(
-        session,
-        app.state.keys,
-        app.state.indexer,
-        "victim",
-        PersonFields(full_name=fake.name(), sex="female", nationality="VN"),
-    )
     cases, decisions = [], []
     seeded = Seeded()
     base = rng.randrange(10**6)
@@ -88,7 +78,7 @@ async def seed_cases(
                 "received_at": datetime(year, 6, 1, tzinfo=UTC),
                 "exploitation_types": types,
                 "destination_country": "CN" if alike else rng.choice(DESTINATIONS),
-                "victim_person_id": filler.id,
+                "victim_person_id": uuid.uuid4(),
                 "is_child": age is not None and age < 16,
                 "is_minor": age is not None and age < 18,
                 "victim_sex": "female" if alike else rng.choice(SEXES),
@@ -109,6 +99,13 @@ async def seed_cases(
             seeded.not_identified += 1
             if roll < 0.9:
                 decisions.append(_decision(case_id, owner, "not_victim"))
+    await session.execute(
+        text(
+            "INSERT INTO persons (id, kind, version, created_at, updated_at) "
+            "SELECT unnest(CAST(:ids AS uuid[])), 'victim', 1, now(), now()"
+        ),
+        {"ids": [case["victim_person_id"] for case in cases]},
+    )
     await session.execute(insert(Case), cases)
     if decisions:
         await session.execute(insert(IdentificationDecision), decisions)

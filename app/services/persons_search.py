@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Literal
 
-from sqlalchemy import ARRAY, String, Uuid, all_, any_, bindparam
+from sqlalchemy import ARRAY, LargeBinary, String, Uuid, all_, any_, bindparam
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.driver import DriverStatement
@@ -48,14 +48,19 @@ _INDEXES: dict[str, tuple[MatchKind, tuple[str, ...]]] = {
 
 
 _INDEX_ROWS = PersonBlindIndex.metadata.tables[PersonBlindIndex.__tablename__]
-# The persons an index value nominates, with their keys, oldest first: one statement,
-# built once, run on the driver. Kinds and exclusions are arrays (`= ANY`, `<> ALL`),
-# so the statement never changes shape.
+# The persons some index values nominate, with their keys and the index row that
+# nominated them, oldest first: one statement for every index asked (intake's
+# duplicate check asks up to three), built once, run on the driver. Index names,
+# values, kinds and exclusions are arrays (`= ANY`, `<> ALL`), so the statement never
+# changes shape; a name paired with another name's value is dropped by the caller.
 _CANDIDATES = DriverStatement(
     person_rows(_INDEX_ROWS, _INDEX_ROWS.c.person_id == PERSON_TABLE.c.id)
+    .add_columns(
+        _INDEX_ROWS.c.index_name.label("index_name"), _INDEX_ROWS.c.value.label("index_value")
+    )
     .where(
-        _INDEX_ROWS.c.index_name == bindparam("index_name"),
-        _INDEX_ROWS.c.value == bindparam("value"),
+        _INDEX_ROWS.c.index_name == any_(bindparam("index_names", type_=ARRAY(String))),
+        _INDEX_ROWS.c.value == any_(bindparam("values", type_=ARRAY(LargeBinary))),
         PERSON_TABLE.c.erased_at.is_(None),
         PERSON_TABLE.c.kind == any_(bindparam("kinds", type_=ARRAY(String))),
         PERSON_TABLE.c.id != all_(bindparam("exclude", type_=ARRAY(Uuid))),
@@ -76,23 +81,28 @@ async def _exact_matches(
     session: AsyncSession,
     keys: KeyProvider,
     indexer: BlindIndexer,
-    index: str,
-    values: tuple[Any, ...],
+    queries: dict[str, tuple[Any, ...]],
     *,
     kinds: Collection[PersonKind | str] | None,
     exclude: Collection[uuid.UUID],
     actor: Actor,
-) -> list[uuid.UUID]:
-    _, columns = _INDEXES[index]
-    target = indexer.normalized(PERSONS, index, *values)
+) -> dict[str, list[uuid.UUID]]:
+    """For each index asked (name -> the values it covers, which normalise), the
+    persons whose stored values equal them exactly, oldest first: one statement."""
+    targets = {index: indexer.normalized(PERSONS, index, *v) for index, v in queries.items()}
+    wanted = {(index, indexer.compute(PERSONS, index, *v)) for index, v in queries.items()}
     params = {
-        "index_name": index,
-        "value": indexer.compute(PERSONS, index, *values),
+        "index_names": [index for index, _ in wanted],
+        "values": [value for _, value in wanted],
         "kinds": [str(k) for k in (kinds or PersonKind)],
         "exclude": list(exclude),
     }
-    found: list[uuid.UUID] = []
+    found: dict[str, list[uuid.UUID]] = {index: [] for index in queries}
     for row in await _CANDIDATES.fetch(session, params):
+        index = row["index_name"]
+        if (index, row["index_value"]) not in wanted:
+            continue  # another index's value under this name
+        _, columns = _INDEXES[index]
         data_key = await person_key(session, keys, row, actor=actor)
         ciphertexts = {c: row[f"person_{c}"] for c in columns}
         if data_key is None or None in ciphertexts.values():
@@ -101,8 +111,8 @@ async def _exact_matches(
         opened = await open_fields(session, person_id, data_key, ciphertexts, actor)
         plain = [opened[c] for c in columns]
         try:
-            if indexer.normalized(PERSONS, index, *plain) == target:
-                found.append(person_id)
+            if indexer.normalized(PERSONS, index, *plain) == targets[index]:
+                found[index].append(person_id)
         except ValueError:
             continue  # a stored value that no longer normalises matches nothing
     return found
@@ -150,9 +160,10 @@ async def search_persons(
     except ValueError as exc:  # normalisers never quote the value
         field = {"name_dob": "full_name"}.get(index, index)
         raise ValidationFailed([{"field": field, "message": str(exc)}]) from None
-    return await _exact_matches(
-        session, keys, indexer, index, values, kinds=kinds, exclude=(), actor=actor
+    found = await _exact_matches(
+        session, keys, indexer, {index: values}, kinds=kinds, exclude=(), actor=actor
     )
+    return found[index]
 
 
 async def find_matches(
@@ -176,8 +187,8 @@ async def find_matches(
         "full_name": person_fields.full_name,
         "date_of_birth": person_fields.date_of_birth,
     }
-    matches: dict[uuid.UUID, PersonMatch] = {}
-    for index, (match, columns) in _INDEXES.items():
+    queries: dict[str, tuple[Any, ...]] = {}
+    for index, (_, columns) in _INDEXES.items():
         values = tuple(given[c] for c in columns)
         if any(v is None for v in values):
             continue
@@ -185,8 +196,15 @@ async def find_matches(
             indexer.normalized(PERSONS, index, *values)
         except ValueError:
             continue
-        for person_id in await _exact_matches(
-            session, keys, indexer, index, values, kinds=kinds, exclude=exclude, actor=actor
-        ):
+        queries[index] = values
+    if not queries:
+        return []
+    found = await _exact_matches(
+        session, keys, indexer, queries, kinds=kinds, exclude=exclude, actor=actor
+    )
+    # A person found by several indexes is named by the first, in `_INDEXES` order.
+    matches: dict[uuid.UUID, PersonMatch] = {}
+    for index, (match, _) in _INDEXES.items():
+        for person_id in found.get(index, ()):
             matches.setdefault(person_id, PersonMatch(person_id, match))
     return list(matches.values())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 from datetime import date
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -15,6 +16,7 @@ from app.models import PersonBlindIndex
 from app.security.blind_index import PERSONS, BlindIndexer, IndexDefinition, IndexRegistry
 from app.security.keyring import KeyProvider
 from app.services import persons as service
+from app.services import persons_search
 from app.services.persons_search import PersonMatch, find_matches, search_persons
 from tests.vault.conftest import made_up
 
@@ -101,6 +103,36 @@ async def test_kind_filter_and_duplicates(
     assert await find_matches(session, keys, indexer, by_name, exclude=[victim.id]) == []
 
 
+async def test_duplicates_are_looked_up_in_one_statement(
+    session: AsyncSession,
+    keys: KeyProvider,
+    indexer: BlindIndexer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Intake's duplicate check asks all three indexes with one statement (it was one
+    round trip per index), and still names a person found twice by the first index."""
+    fields = made_up(full_name="Lò Văn Minh", date_of_birth=DOB)
+    victim = await service.create_person(session, keys, indexer, "victim", fields)
+    asked: list[list[str]] = []
+    fetch = persons_search._CANDIDATES.fetch
+
+    def counted(session: AsyncSession, params: dict[str, Any]) -> Any:
+        asked.append(sorted(params["index_names"]))
+        return fetch(session, params)
+
+    monkeypatch.setattr(persons_search._CANDIDATES, "fetch", counted)
+    arriving = made_up(
+        full_name="LO VAN MINH",
+        date_of_birth=DOB,
+        national_id=fields.national_id,
+        phone=fields.phone,
+    )
+    assert await find_matches(session, keys, indexer, arriving) == [
+        PersonMatch(victim.id, "national_id")
+    ]
+    assert asked == [["name_dob", "national_id", "phone"]]
+
+
 async def test_forced_tiny_index_filters_false_positives(
     session: AsyncSession, keys: KeyProvider
 ) -> None:
@@ -138,6 +170,9 @@ async def test_forced_tiny_index_filters_false_positives(
             person_id
         ]
         assert await search_persons(session, keys, tiny, phone=fields.phone) == [person_id]
+        assert await find_matches(session, keys, tiny, fields) == [
+            PersonMatch(person_id, "national_id")
+        ]
         assert await search_persons(
             session, keys, tiny, full_name=fields.full_name, date_of_birth=fields.date_of_birth
         ) == [person_id]

@@ -124,10 +124,12 @@ def scenarios(info: SeedInfo, provinces: list[str]) -> list[tuple[str, int, obje
     ]
 
 
-async def drive(service: Service, info: SeedInfo, args: argparse.Namespace) -> list[LoadResult]:
+async def drive(
+    service: Service, info: SeedInfo, provinces: list[str], args: argparse.Namespace
+) -> list[LoadResult]:
     results = []
     wanted = {s.strip() for s in args.scenarios.split(",")} if args.scenarios else None
-    plan = scenarios(info, args.provinces)
+    plan = scenarios(info, provinces)
     _, expect, make = plan[0]
     await warm_up(service, authorized(make, login(service.base, info)), expect, args)
     for name, expect, make in plan:
@@ -300,7 +302,7 @@ def main() -> int:
             info = asyncio.run(seed(url, data_dir, args.cases))
         else:
             print(f"reusing {data_dir} ({info.cases:,} cases, seeded in {info.seconds:.0f} s)")
-        version, args.provinces = asyncio.run(database_facts(url))
+        version, provinces = asyncio.run(database_facts(url))
         print(f"machine: {machine()}; PostgreSQL {version}")
         pace = (
             "back to back"
@@ -329,7 +331,7 @@ def main() -> int:
         )
         service.start()
         started = time.perf_counter()
-        results = asyncio.run(drive(service, info, args))
+        results = asyncio.run(drive(service, info, provinces, args))
         service.stop()
         baseline = None
         if not args.no_baseline:

@@ -67,11 +67,8 @@ def pg_server() -> Iterator[object | None]:
     shutil.rmtree(folder, ignore_errors=True)
 
 
-def _without_durability(url: str) -> None:
-    """The throwaway test cluster skips fsync and waits for no WAL flush: the suite
-    tests what is committed and seen, never a crash of the machine. Once, with the disk
-    busy (the embedded-server tests had just made and killed clusters of their own), a
-    DROP DATABASE here outlasted the 30 s statement timeout."""
+def _autocommit(url: str, *statements: str) -> None:
+    """Run `statements` one by one outside any transaction (server-level commands)."""
     import asyncio
 
     async def run() -> None:
@@ -79,13 +76,27 @@ def _without_durability(url: str) -> None:
         try:
             async with engine.connect() as conn:
                 conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
-                for setting in ("fsync", "synchronous_commit", "full_page_writes"):
-                    await conn.execute(text(f"ALTER SYSTEM SET {setting} = off"))
-                await conn.execute(text("SELECT pg_reload_conf()"))
+                for statement in statements:
+                    await conn.execute(text(statement))
         finally:
             await engine.dispose()
 
     asyncio.run(run())
+
+
+def _without_durability(url: str) -> None:
+    """The throwaway test cluster skips fsync and waits for no WAL flush: the suite
+    tests what is committed and seen, never a crash of the machine. Once, with the disk
+    busy (the embedded-server tests had just made and killed clusters of their own), a
+    DROP DATABASE here outlasted the 30 s statement timeout."""
+    _autocommit(
+        url,
+        *(
+            f"ALTER SYSTEM SET {s} = off"
+            for s in ("fsync", "synchronous_commit", "full_page_writes")
+        ),
+        "SELECT pg_reload_conf()",
+    )
 
 
 @pytest.fixture(scope="session")
@@ -236,19 +247,9 @@ def assert_problem(response: httpx.Response, status: int) -> dict[str, object]:
 
 def fresh_database(database_url: str, name: str) -> str:
     """Create (or re-create) an empty database beside the test one; returns its URL."""
-    import asyncio
-
     from sqlalchemy.engine import make_url
 
-    async def run() -> None:
-        engine = make_engine(database_url, pool_size=1)
-        try:
-            async with engine.connect() as conn:
-                conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
-                await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-                await conn.execute(text(f'CREATE DATABASE "{name}"'))
-        finally:
-            await engine.dispose()
-
-    asyncio.run(run())
+    _autocommit(
+        database_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', f'CREATE DATABASE "{name}"'
+    )
     return make_url(database_url).set(database=name).render_as_string(hide_password=False)

@@ -8,10 +8,11 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import insert, text
+from sqlalchemy import insert
 
 from app.models import Case, IdentificationDecision
 from tests.conftest import Actor, World
+from tests.reports.report_seed import bare_victims
 
 EXPLOITATION = (
     "sexual",
@@ -99,13 +100,7 @@ async def seed_cases(
             seeded.not_identified += 1
             if roll < 0.9:
                 decisions.append(_decision(case_id, owner, "not_victim"))
-    await session.execute(
-        text(
-            "INSERT INTO persons (id, kind, version, created_at, updated_at) "
-            "SELECT unnest(CAST(:ids AS uuid[])), 'victim', 1, now(), now()"
-        ),
-        {"ids": [case["victim_person_id"] for case in cases]},
-    )
+    await bare_victims(session, [case["victim_person_id"] for case in cases])
     await session.execute(insert(Case), cases)
     if decisions:
         await session.execute(insert(IdentificationDecision), decisions)

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import insert, text
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import Case, CaseTimelineEntry, HotlineReport, SupportService
 from app.security.permissions import Role
@@ -35,15 +36,21 @@ async def owner(world: World, province_code: str = "40") -> Actor:
     return await world.user(Role.CASE_WORKER, agency, login=False)
 
 
-async def person(world: World) -> uuid.UUID:
-    person_id = uuid.uuid4()
-    await world.session.execute(
+async def bare_victims(session: AsyncSession, ids: list[uuid.UUID]) -> None:
+    """Victim rows with no identity field and no key, one per id: reports never read
+    persons, but a case needs its own victim."""
+    await session.execute(
         text(
             "INSERT INTO persons (id, kind, sex, nationality, version, created_at, updated_at) "
-            "VALUES (:id, 'victim', 'female', 'VN', 1, now(), now())"
+            "SELECT unnest(CAST(:ids AS uuid[])), 'victim', 'female', 'VN', 1, now(), now()"
         ),
-        {"id": person_id},
+        {"ids": ids},
     )
+
+
+async def person(world: World) -> uuid.UUID:
+    person_id = uuid.uuid4()
+    await bare_victims(world.session, [person_id])
     return person_id
 
 

@@ -54,7 +54,13 @@ class Case(SQLModel, table=True):
     id: uuid.UUID = uuid_pk()
     # `<province>-<year>-<serial>`, e.g. 40-2026-000123; the parts are kept for order.
     case_number: str = Field(max_length=32, unique=True)
+    # The reception province (it numbers the case and keeps the reception in its returns).
     province_code: str = Field(foreign_key="provinces.code", max_length=2)
+    # Where the case is handled now, when a transfer moved it to another province;
+    # NULL while it is still the reception province (`current_province`).
+    current_province_code: str | None = Field(
+        default=None, foreign_key="provinces.code", max_length=2
+    )
     year: int = Field(sa_column=Column(SmallInteger, nullable=False))
     serial: int
     status: str = Field(default=CaseStatus.RECEIVED.value, max_length=20)
@@ -140,7 +146,13 @@ class CaseNumberCounter(SQLModel, table=True):
         PrimaryKeyConstraint("province_code", "year", name="pk_case_number_counters"),
     )
 
+    # The reception province (it numbers the case and keeps the reception in its returns).
     province_code: str = Field(foreign_key="provinces.code", max_length=2)
+    # Where the case is handled now, when a transfer moved it to another province;
+    # NULL while it is still the reception province (`current_province`).
+    current_province_code: str | None = Field(
+        default=None, foreign_key="provinces.code", max_length=2
+    )
     year: int = Field(sa_column=Column(SmallInteger, nullable=False))
     last_serial: int = Field(default=0)
 

@@ -25,20 +25,42 @@ from app.models.base import created_at_column, empty_list, timestamp_column, uui
 
 
 class ReferralPurpose(StrEnum):
-    SUPPORT = "support"
+    """What the receiver is asked to do; once it accepts, its role on the case
+    (`app.services.cases.grants`), except `transfer`, which moves the lead."""
+
+    VERIFICATION = "verification"
+    IDENTIFICATION = "identification"
     INVESTIGATION = "investigation"
+    SUPPORT = "support"
     PROTECTION = "protection"
     REPATRIATION = "repatriation"
+    NOTIFICATION = "notification"
     TRANSFER = "transfer"
 
 
 class ReferralStatus(StrEnum):
     PENDING = "pending"
+    # The receiver will take it, not yet: `expected_at` says when.
+    WAITLISTED = "waitlisted"
     ACCEPTED = "accepted"
     REJECTED = "rejected"
     COMPLETED = "completed"
     CANCELLED = "cancelled"
     EXPIRED = "expired"
+
+
+class RejectionReason(StrEnum):
+    NO_CAPACITY = "no_capacity"
+    OUT_OF_JURISDICTION = "out_of_jurisdiction"
+    NOT_COMPETENT = "not_competent"
+    DUPLICATE = "duplicate"
+    OTHER = "other"
+
+
+class CompletionOutcome(StrEnum):
+    DELIVERED = "delivered"
+    PARTLY_DELIVERED = "partly_delivered"
+    NOT_DELIVERED = "not_delivered"
 
 
 class LegalBasis(StrEnum):
@@ -81,6 +103,8 @@ class Referral(SQLModel, table=True):
         CheckConstraint(f"purpose IN ({_values(ReferralPurpose)})", name="purpose"),
         CheckConstraint(f"status IN ({_values(ReferralStatus)})", name="status"),
         CheckConstraint(f"legal_basis IN ({_values(LegalBasis)})", name="legal_basis"),
+        CheckConstraint(f"reason_code IN ({_values(RejectionReason)})", name="reason_code"),
+        CheckConstraint(f"outcome_code IN ({_values(CompletionOutcome)})", name="outcome_code"),
         CheckConstraint(
             "(legal_basis = 'consent') = (consent_id IS NOT NULL)", name="consent_basis"
         ),
@@ -115,9 +139,14 @@ class Referral(SQLModel, table=True):
     emergency_reason: bytes | None = Field(
         default=None, sa_column=Column(LargeBinary, nullable=True)
     )
-    # Why it was rejected or cancelled, or the receiver's word on accepting.
+    # Why it was rejected, waitlisted or cancelled, or the receiver's word on accepting.
     reason: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    reason_code: str | None = Field(default=None, max_length=24)
+    # The receiver's note on completing (ciphertext; context column "outcome").
     outcome: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    outcome_code: str | None = Field(default=None, max_length=24)
+    # When a waitlisted referral is expected to be taken.
+    expected_at: datetime | None = timestamp_column()
     services_delivered: list[str] | None = Field(
         default=None, sa_column=Column(ARRAY(String(32)), nullable=True)
     )

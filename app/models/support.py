@@ -94,6 +94,12 @@ class SupportService(SQLModel, table=True):
     quantity: int
     service_date: date = Field(sa_column=Column(Date, nullable=False))
     provider_agency_id: uuid.UUID | None = Field(default=None, foreign_key="agencies.id")
+    # The referral under which a participating agency records and delivers the service
+    # (the referral naming the service is the lead's approval of it).
+    referral_id: uuid.UUID | None = Field(default=None, foreign_key="referrals.id", index=True)
+    # The province where the service is delivered: its rates price it and its returns
+    # count it (NULL on rows from before 2026-12: the case's reception province).
+    province_code: str | None = Field(default=None, foreign_key="provinces.code", max_length=2)
     # The rate the amount was computed from; NULL when a supervisor set the amount.
     rate_id: uuid.UUID | None = Field(default=None, foreign_key="support_rates.id")
     amount_vnd: int = Field(sa_column=Column(BigInteger, nullable=False))

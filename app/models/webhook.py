@@ -38,9 +38,12 @@ from app.models.base import created_at_column, timestamp_column, uuid_pk
 class WebhookEventType(StrEnum):
     REFERRAL_CREATED = "referral.created"
     REFERRAL_ACCEPTED = "referral.accepted"
+    REFERRAL_WAITLISTED = "referral.waitlisted"
     REFERRAL_REJECTED = "referral.rejected"
     REFERRAL_COMPLETED = "referral.completed"
     CASE_TRANSFERRED = "case.transferred"
+    PARTICIPANT_ADDED = "participant.added"
+    PARTICIPANT_REMOVED = "participant.removed"
 
 
 class DeliveryStatus(StrEnum):

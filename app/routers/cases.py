@@ -23,6 +23,7 @@ from app.schemas.case import (
     CaseIntakePublic,
     CasePublic,
     CaseSearchResult,
+    CaseSharedView,
     CaseSummary,
     CaseUpdate,
     TimelineEntryPublic,
@@ -134,7 +135,11 @@ async def search_cases(
     return written(CaseSearchResult(items=items))
 
 
-@router.get("/{case_id}", response_model=CasePublic, responses=problem_responses(403, 422))
+@router.get(
+    "/{case_id}",
+    response_model=CasePublic | CaseSharedView,
+    responses=problem_responses(403, 422),
+)
 async def get_case(
     session: SessionDep,
     keys: KeysDep,
@@ -146,7 +151,8 @@ async def get_case(
     ] = None,
 ) -> Response:
     """One case with its persons masked, or revealed with `?reveal=identity` and a
-    purpose of use. ETag is the version."""
+    purpose of use. ETag is the version. A participating agency (an accepted referral)
+    gets only the fields shared with it (`view: participant`)."""
     public = await read.read_case(session, keys, principal, case_id, reveal=reveal, purpose=purpose)
     return written(public, headers={"ETag": etag(public.version)})
 

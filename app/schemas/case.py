@@ -7,7 +7,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, Field, StringConstraints, model_validator
 
@@ -147,7 +147,12 @@ class CaseSummary(BaseModel):
     id: uuid.UUID
     case_number: str
     status: CaseStatus
-    province_code: str
+    province_code: str = Field(description="The reception province (it numbers the case).")
+    current_province_code: str | None = Field(
+        default=None,
+        description="Where the case is handled now, after a transfer to another province; "
+        "null while it is the reception province.",
+    )
     received_commune_code: str | None
     intake_source: str
     received_at: datetime
@@ -167,8 +172,25 @@ class CaseSummary(BaseModel):
 
 
 class CasePublic(CaseSummary):
+    """The whole case, as its lead agency (or a former lead) reads it."""
+
+    view: Literal["whole"] = "whole"
     victim: PersonPublic
     accompanying_minors: list[MinorPublic]
+
+
+class CaseSharedView(BaseModel):
+    """The case as a participating agency reads it: exactly the fields its accepted
+    referrals share, identity values masked unless revealed with a purpose."""
+
+    id: uuid.UUID
+    view: Literal["participant"] = "participant"
+    roles: list[str] = Field(description="The agency's roles on the case (referral purposes).")
+    referral_ids: list[uuid.UUID]
+    shared_fields: list[str]
+    revealed: bool
+    shared: dict[str, Any] = Field(description="{dotted field name: value}")
+    version: int
 
 
 class PossibleDuplicate(BaseModel):

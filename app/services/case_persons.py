@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import Select, and_, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import CasePerson
@@ -49,13 +49,15 @@ class CasePersonView:
     person: PersonView
 
 
-def with_case_persons(statement: Select[Any], case_id: Any) -> Select[Any]:
+def with_case_persons(statement: Select[Any], case_id: Any, when: Any = None) -> Select[Any]:
     """`statement`, which selects one case, with a row per person of the case (in the
     order they were linked) carrying the person's columns, key and role (none when
-    the case has no person). Read the rows with `case_person_views`."""
+    the case has no person, or when the condition `when` is false: the persons are
+    then not read at all). Read the rows with `case_person_views`."""
+    on = _CASE_LINKS.c.case_id == case_id
     return (
         statement.add_columns(*_LINKED_COLUMNS)
-        .outerjoin(_LINKED_PERSONS, _CASE_LINKS.c.case_id == case_id)
+        .outerjoin(_LINKED_PERSONS, on if when is None else and_(on, when))
         .order_by(*_LINK_ORDER)
     )
 

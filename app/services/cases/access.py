@@ -1,95 +1,301 @@
-"""Who reaches which case: the one access-filtered statement every case query starts
-from (STYLE.md rule 3).
+"""The one access rule on cases: what may this principal do on this case, and which
+fields may it see (STYLE.md rule 3). Every route with a case id goes through
+`get_granted_case` (the ORM, for work on the case) or `granted_rows` (the driver, for
+the case read); lists and search start from `readable_rows()`.
 
-A case is visible to its owning agency's case workers and supervisors, to the user it
-is assigned to, and, read only, to an agency that transferred it to another (an
-accepted or completed `transfer` referral from that agency): it keeps reading what it
-created, and any write is 403 "read only after transfer". A referral's receiver gets
-no case-level access: it reads only the shared fields, through the referral
-(`app.services.referrals`). Everyone else gets 404, exactly as for a case that does
-not exist; an attempt on an existing case out of reach is recorded as a denied audit
-event.
+The grant is the union of the relations a principal holds (the tables and the pure
+decision are `app.domain.participation`):
+- lead: the owning agency's staff, or the user the case is assigned to;
+- former lead: an agency that transferred the case (an accepted or completed
+  `transfer` referral from it), read only;
+- participant: an agency whose referral of this case it accepted (not a transfer),
+  while the referral is `accepted` and, when it rests on a consent, that consent is in
+  force now. Checked in the same statement as the case, so a withdrawal or a
+  completion ends the access at the next request.
+
+The grant is computed in one statement with the case (a LATERAL subquery), so a
+participant's access decision is one round trip. No grant: 404, exactly as for a case
+that does not exist, with a denied audit event for an existing one. A grant without
+the action: 403 naming what is missing (the role, the agency function, or "read only
+after transfer"), audited. A participant's statement carries no identity ciphertext:
+the case's persons are joined only for lead and former lead, and a participant's
+shared fields are read on their own (`app.services.cases.shared`).
+
+Lists and search show whole case skeletons, so they reach only the cases a principal
+holds as lead or former lead; a participant finds its cases through its referrals.
 """
 
 from __future__ import annotations
 
+import json
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from asyncpg import Record
-from sqlalchemy import Select, Uuid, bindparam, exists, false, or_, select
+from sqlalchemy import (
+    Select,
+    String,
+    Uuid,
+    bindparam,
+    exists,
+    false,
+    func,
+    or_,
+    select,
+    true,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app import audit
+from app.domain.participation import ParticipantRole, Participation, Refusal, refusal
 from app.driver import DriverStatement
 from app.errors import DeniedForbidden
-from app.models import Case, Referral
+from app.models import AgencyKind, Case, CaseConsent, Referral
 from app.security.permissions import Permission
 from app.security.principal import Principal
 from app.services.reach import out_of_reach
 
 CASES_TABLE = Case.metadata.tables[Case.__tablename__]
-# The access rule, written once with the reader as bound parameters: built and
-# compiled once per process, and every case query is derived from it.
+_REFERRALS = Referral.metadata.tables[Referral.__tablename__]
+_CONSENTS = CaseConsent.metadata.tables[CaseConsent.__tablename__]
+_KINDS = AgencyKind.metadata.tables[AgencyKind.__tablename__]
+
+# The reader, as bound parameters: every statement is built and compiled once.
 _READER_AGENCY = bindparam("reader_agency_id", type_=Uuid())
 _READER = bindparam("reader_id", type_=Uuid())
-_READABLE = select(Case).where(
-    or_(
-        col(Case.owner_agency_id) == _READER_AGENCY,
-        col(Case.assigned_to) == _READER,
-        # The case was handed over by the reader's agency through a transfer.
-        exists().where(
-            col(Referral.case_id) == col(Case.id),
-            col(Referral.from_agency_id) == _READER_AGENCY,
-            col(Referral.purpose) == "transfer",
-            # Two comparisons, not IN: an IN list is re-rendered on every execution.
-            or_(col(Referral.status) == "accepted", col(Referral.status) == "completed"),
-        ),
-    )
+_READER_KIND = bindparam("reader_kind", type_=String())
+
+_C, _R, _K = CASES_TABLE.c, _REFERRALS.c, _CONSENTS.c
+# Each relation, written once. Two comparisons, not IN: an IN list is re-rendered on
+# every execution.
+_AS_LEAD = _C.owner_agency_id == _READER_AGENCY
+_AS_ASSIGNEE = _C.assigned_to == _READER
+_AS_FORMER_LEAD = exists().where(
+    _R.case_id == _C.id,
+    _R.from_agency_id == _READER_AGENCY,
+    _R.purpose == "transfer",
+    or_(_R.status == "accepted", _R.status == "completed"),
+).correlate(CASES_TABLE)
+_BASIS_HOLDS = or_(
+    _R.legal_basis != "consent",
+    exists().where(
+        _K.id == _R.consent_id,
+        _K.case_id == _R.case_id,
+        _K.scope == "data_sharing",
+        _K.status == "active",
+        _K.given_at <= func.now(),
+        or_(_K.expires_at.is_(None), _K.expires_at > func.now()),
+    ),
 )
-_READABLE_BY_ID = _READABLE.where(col(Case.id) == bindparam("case_id"))
-_READABLE_BY_ID_FOR_UPDATE = _READABLE_BY_ID.with_for_update()
+# The referrals that make the reader's agency a participant now, as JSON.
+_PARTICIPATIONS = (
+    select(
+        func.json_agg(
+            func.json_build_object(
+                "referral_id",
+                _R.id,
+                "role",
+                _R.purpose,
+                "services",
+                _R.services,
+                "shared_fields",
+                _R.shared_fields,
+            )
+        )
+    )
+    .where(
+        _R.case_id == _C.id,
+        _R.to_agency_id == _READER_AGENCY,
+        _R.status == "accepted",
+        _R.purpose != "transfer",
+        _BASIS_HOLDS,
+    )
+    .correlate(CASES_TABLE)
+    .scalar_subquery()
+)
+_GRANT = (
+    select(
+        func.coalesce(or_(_AS_LEAD, _AS_ASSIGNEE), false()).label("grant_lead"),
+        _AS_FORMER_LEAD.label("grant_former_lead"),
+        _PARTICIPATIONS.label("grant_participations"),
+        select(_KINDS.c.functions)
+        .where(_KINDS.c.code == _READER_KIND)
+        .scalar_subquery()
+        .label("grant_functions"),
+    )
+    .correlate(CASES_TABLE)
+    .lateral("case_grant")
+)
+GRANT_COLUMNS = tuple(_GRANT.c)
+# Lead or former lead: reads the whole case (its persons are joined).
+SEES_WHOLE_CASE = or_(_GRANT.c.grant_lead, _GRANT.c.grant_former_lead)
+_REACHED = or_(SEES_WHOLE_CASE, _GRANT.c.grant_participations.is_not(None))
+_CASE_ID = bindparam("case_id", type_=Uuid())
+
+# The ORM form, for work on one case (optionally locked).
+_GRANTED_CASE = (
+    select(Case, *GRANT_COLUMNS)
+    .join_from(Case, _GRANT, true())
+    .where(col(Case.id) == _CASE_ID, _REACHED)
+)
+_GRANTED_CASE_FOR_UPDATE = _GRANTED_CASE.with_for_update(of=Case)
 
 
-def reader(principal: Principal) -> dict[str, uuid.UUID]:
-    """The bound parameters of `_READABLE` for this principal."""
-    return {"reader_agency_id": principal.agency_id, "reader_id": principal.actor_id}
+@dataclass(frozen=True)
+class CaseGrant:
+    """What one principal holds on one case (module rules)."""
+
+    lead: bool
+    former_lead: bool
+    participations: tuple[Participation, ...]
+    functions: frozenset[str]
+
+    @property
+    def whole_case(self) -> bool:
+        """Lead or former lead: sees the whole case; otherwise only shared fields."""
+        return self.lead or self.former_lead
+
+    @property
+    def shared_fields(self) -> frozenset[str]:
+        return frozenset().union(*(p.shared_fields for p in self.participations))
+
+    @property
+    def roles(self) -> frozenset[ParticipantRole]:
+        return frozenset(p.role for p in self.participations)
+
+    def refusal(self, action: str) -> Refusal | None:
+        return refusal(
+            action,
+            lead=self.lead,
+            former_lead=self.former_lead,
+            participations=self.participations,
+            functions=self.functions,
+        )
+
+    def referral_naming(self, service_type: str) -> Participation | None:
+        """The participation whose referral names this service, if any."""
+        return next((p for p in self.participations if service_type in p.services), None)
+
+    @classmethod
+    def from_row(cls, row: Any) -> CaseGrant:
+        raw = row["grant_participations"]
+        items = json.loads(raw) if isinstance(raw, str) else (raw or [])
+        return cls(
+            lead=bool(row["grant_lead"]),
+            former_lead=bool(row["grant_former_lead"]),
+            participations=tuple(
+                Participation(
+                    referral_id=str(item["referral_id"]),
+                    role=ParticipantRole(item["role"]),
+                    services=frozenset(item["services"] or ()),
+                    shared_fields=frozenset(item["shared_fields"] or ()),
+                )
+                for item in items
+            ),
+            functions=frozenset(row["grant_functions"] or ()),
+        )
 
 
-def readable_cases(principal: Principal) -> Select[Any]:
-    """SELECT of the cases this principal may read (no rows for roles without
-    `cases:read`, such as the system administrator or an auditor)."""
-    if not principal.can(Permission.CASES_READ):
-        return select(Case).where(false())
-    return _READABLE.params(reader(principal))
+def reader(principal: Principal) -> dict[str, Any]:
+    """The bound parameters of the access statements for this principal."""
+    return {
+        "reader_agency_id": principal.agency_id,
+        "reader_id": principal.actor_id,
+        "reader_kind": principal.agency_kind,
+    }
 
 
 def readable_rows() -> Select[Any]:
-    """The access rule selecting the case's columns (bound parameters: the reader's,
-    `reader(principal)`), for a statement built once and run on the driver; the caller
-    returns 404 or an empty answer when the principal may not read cases at all."""
-    return _READABLE.with_only_columns(*CASES_TABLE.c)
+    """The cases a principal reads whole (lead, assignee, former lead), selecting the
+    case's columns, for lists and search run on the driver (bound parameters:
+    `reader(principal)`); the caller gives no rows to a principal without
+    `cases:read`."""
+    return select(*CASES_TABLE.c).where(or_(_AS_LEAD, _AS_ASSIGNEE, _AS_FORMER_LEAD))
 
 
-def readable_by_id() -> Select[Any]:
-    """The access rule narrowed to one case, selecting the case's columns (bound
-    parameters: the reader's, and `case_id`), for a read that selects more beside the
-    case and runs on the driver (`readable_case_rows`)."""
-    return _READABLE_BY_ID.with_only_columns(*CASES_TABLE.c)
+def readable_cases(principal: Principal) -> Select[Any]:
+    """The ORM form of `readable_rows` (no rows without `cases:read`)."""
+    if not principal.can(Permission.CASES_READ):
+        return select(Case).where(false())
+    return (
+        select(Case).where(or_(_AS_LEAD, _AS_ASSIGNEE, _AS_FORMER_LEAD)).params(reader(principal))
+    )
 
 
-async def readable_case_rows(
+def granted_by_id() -> Select[Any]:
+    """One case with the reader's grant columns, if the reader reaches it at all
+    (bound parameters: `reader(principal)` and `case_id`), for the case read on the
+    driver; read the grant with `CaseGrant.from_row`."""
+    return (
+        select(*CASES_TABLE.c, *GRANT_COLUMNS)
+        .select_from(CASES_TABLE.join(_GRANT, true()))
+        .where(_C.id == _CASE_ID, _REACHED)
+    )
+
+
+class AgencyFunctionRequired(DeniedForbidden):
+    """403: the caller reaches the case, but their agency's kind may not perform this
+    function (DOMAIN.md, agency kinds). The refusal commits its audit row."""
+
+    slug = "agency-function-required"
+    title_en, title_vi = (
+        "Your agency may not perform this function",
+        "Cơ quan của bạn không có chức năng này",
+    )
+
+
+class CaseRoleRequired(DeniedForbidden):
+    """403: the caller's agency takes part in the case, but not in a role that allows
+    this (or only the lead may do it). The refusal commits its audit row."""
+
+    slug = "case-role-required"
+    title_en, title_vi = (
+        "Your agency's part in this case does not allow this",
+        "Vai trò của cơ quan bạn trong vụ việc không cho phép thao tác này",
+    )
+
+
+async def refuse(
+    session: AsyncSession, principal: Principal, case_id: uuid.UUID, action: str, why: Refusal
+) -> DeniedForbidden:
+    """Record the refusal and return the 403 to raise."""
+    await audit.record(
+        session,
+        action=action,
+        resource_type="case",
+        resource_id=case_id,
+        principal=principal,
+        outcome="denied",
+        reason=why.reason,
+    )
+    if why.function is not None:
+        return AgencyFunctionRequired(why.message)
+    if why.reason == "read_only_after_transfer":
+        return DeniedForbidden(why.message)
+    return CaseRoleRequired(why.message)
+
+
+async def check(
+    session: AsyncSession, principal: Principal, case_id: uuid.UUID, grant: CaseGrant, action: str
+) -> None:
+    """Raise the audited 403 unless `grant` allows `action`."""
+    why = grant.refusal(action)
+    if why is not None:
+        raise await refuse(session, principal, case_id, action, why)
+
+
+async def granted_rows(
     session: AsyncSession,
     principal: Principal,
     statement: DriverStatement,
     case_id: uuid.UUID,
     *,
     action: str,
-) -> list[Record]:
-    """The rows of `statement`, built on `readable_by_id()`, or 404: a case that exists
-    but is out of reach answers the same 404 and leaves a denied audit event
-    (`action`, reason `out_of_reach`)."""
+) -> tuple[list[Record], CaseGrant]:
+    """The rows of `statement` (built on `granted_by_id()`) and the grant, or 404 (a
+    denied audit event for an existing case); 403 when the grant lacks `action`."""
     rows: list[Record] = []
     if principal.can(Permission.CASES_READ):
         rows = await statement.fetch(session, {**reader(principal), "case_id": case_id})
@@ -97,15 +303,39 @@ async def readable_case_rows(
         raise await out_of_reach(
             session, principal, col(Case.id), case_id, resource_type="case", action=action
         )
-    return rows
+    grant = CaseGrant.from_row(rows[0])
+    await check(session, principal, case_id, grant, action)
+    return rows, grant
 
 
-# Actions that only read; any other action on a case is a write (deny by default).
-_READ_VERBS = frozenset({"read", "list", "reveal", "search", "access_log"})
+@dataclass(frozen=True)
+class GrantedCase:
+    case: Case
+    grant: CaseGrant
 
 
-def _is_write(action: str, for_update: bool) -> bool:
-    return for_update or action.rsplit(".", 1)[-1] not in _READ_VERBS
+async def get_granted_case(
+    session: AsyncSession,
+    principal: Principal,
+    case_id: uuid.UUID,
+    *,
+    action: str,
+    for_update: bool = False,
+) -> GrantedCase:
+    """The case and the principal's grant on it, or 404 (module rules); 403, audited,
+    when the grant does not allow `action`."""
+    found = None
+    if principal.can(Permission.CASES_READ):
+        statement = _GRANTED_CASE_FOR_UPDATE if for_update else _GRANTED_CASE
+        params = {**reader(principal), "case_id": case_id}
+        found = (await session.execute(statement, params)).one_or_none()
+    if found is None:
+        raise await out_of_reach(
+            session, principal, col(Case.id), case_id, resource_type="case", action=action
+        )
+    granted = GrantedCase(case=found[0], grant=CaseGrant.from_row(found._mapping))
+    await check(session, principal, case_id, granted.grant, action)
+    return granted
 
 
 async def get_readable_case(
@@ -116,31 +346,8 @@ async def get_readable_case(
     action: str = "case.read",
     for_update: bool = False,
 ) -> Case:
-    """The case, or 404. A case that exists but is out of reach answers the same 404
-    and leaves a denied audit event (`action`, reason `out_of_reach`). A write (an
-    `action` whose verb is not a read one, or `for_update`) by an agency that only
-    reads the case since transferring it is 403, reason `read_only_after_transfer`."""
-    case: Case | None = None
-    if principal.can(Permission.CASES_READ):
-        statement = _READABLE_BY_ID_FOR_UPDATE if for_update else _READABLE_BY_ID
-        params = {**reader(principal), "case_id": case_id}
-        case = (await session.execute(statement, params)).scalar_one_or_none()
-    if case is None:
-        raise await out_of_reach(
-            session, principal, col(Case.id), case_id, resource_type="case", action=action
-        )
-    reaches_as_owner = (
-        case.owner_agency_id == principal.agency_id or case.assigned_to == principal.actor_id
+    """`get_granted_case` for a caller that needs only the case."""
+    granted = await get_granted_case(
+        session, principal, case_id, action=action, for_update=for_update
     )
-    if not reaches_as_owner and _is_write(action, for_update):
-        await audit.record(
-            session,
-            action=action,
-            resource_type="case",
-            resource_id=case.id,
-            principal=principal,
-            outcome="denied",
-            reason="read_only_after_transfer",
-        )
-        raise DeniedForbidden("Read only after transfer: the case now belongs to another agency.")
-    return case
+    return granted.case

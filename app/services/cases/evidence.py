@@ -1,12 +1,15 @@
 """Evidence (chứng cứ) gathered to verify and identify a victim.
 
 Rules:
-- Only an agency whose kind has the function `verify` records evidence; a case
-  worker of another kind who can see the case gets 403 (the case is visible to them,
-  the function is not theirs), and the refusal is audited.
+- Only an agency whose kind has the function `verify` records evidence: the lead, or
+  a participant in a verification, identification or investigation role
+  (`app.services.cases.access`); a case worker of another kind who reaches the case
+  gets 403 (the case is visible to them, the function is not theirs), audited. A
+  participant's evidence lands on the lead's case, marked with its agency.
 - The description is free text and may name people: it is sealed under the case
   victim's data key (`case_text`), context case_evidence/description/<evidence id>.
-- Readers of the case read its evidence, decrypted; each list is audited.
+- Readers of the case read its evidence, decrypted; a participant reads the evidence
+  its own agency recorded. Each list is audited.
 - A closed case takes no new evidence.
 - The answer to a create carries no description (it is stored for Idempotency-Key
   replays, which must hold no plaintext); reads return it.
@@ -22,49 +25,17 @@ from sqlmodel import col
 
 from app import audit
 from app.domain.workflow import CaseStatus
-from app.errors import Conflict, Forbidden
+from app.errors import Conflict
 from app.models import Case, CaseEvidence
 from app.models.case_records import EvidenceSource
 from app.schemas.case_records import EvidenceCreate, EvidencePublic
 from app.security.keyring import KeyProvider
 from app.security.principal import Principal
 from app.services.cases import case_text, timeline
-from app.services.cases.access import get_readable_case
-from app.services.cases.transitions import agency_functions
+from app.services.cases.access import get_granted_case, get_readable_case
 from app.services.pagination import PageParams, page_of, paginate
 
 TABLE = "case_evidence"
-
-
-class AgencyFunctionRequired(Forbidden):
-    """403: the caller sees the case, but their agency's kind may not perform this
-    function (DOMAIN.md, agency kinds). The refusal commits its audit row."""
-
-    slug = "agency-function-required"
-    title_en, title_vi = (
-        "Your agency may not perform this function",
-        "Cơ quan của bạn không có chức năng này",
-    )
-    keep_work = True
-
-
-async def require_function(
-    session: AsyncSession, principal: Principal, case: Case, function: str, *, action: str
-) -> None:
-    """Raise `AgencyFunctionRequired` (audited as denied) unless the caller's agency
-    kind has `function`."""
-    if function in await agency_functions(session, principal):
-        return
-    await audit.record(
-        session,
-        action=action,
-        resource_type="case",
-        resource_id=case.id,
-        principal=principal,
-        outcome="denied",
-        reason=f"missing_function:{function}",
-    )
-    raise AgencyFunctionRequired(f"This needs an agency with the '{function}' function.")
 
 
 async def _public(
@@ -114,7 +85,6 @@ async def create_evidence(
 ) -> EvidencePublic:
     """Record one piece of evidence on a readable, open case (agency function `verify`)."""
     case = await get_readable_case(session, principal, case_id, action="evidence.create")
-    await require_function(session, principal, case, "verify", action="evidence.create")
     if case.status == CaseStatus.CLOSED.value:
         raise Conflict("A closed case takes no new evidence.")
     evidence_id = uuid.uuid4()
@@ -169,9 +139,13 @@ async def list_evidence(
     params: PageParams,
 ) -> tuple[list[EvidencePublic], str | None]:
     """The case's evidence, newest first, descriptions decrypted; audited as one read."""
-    case = await get_readable_case(session, principal, case_id, action="evidence.list")
+    granted = await get_granted_case(session, principal, case_id, action="evidence.list")
+    case = granted.case
+    statement = select(CaseEvidence).where(col(CaseEvidence.case_id) == case.id)
+    if not granted.grant.whole_case:
+        statement = statement.where(col(CaseEvidence.agency_id) == principal.agency_id)
     statement = paginate(
-        select(CaseEvidence).where(col(CaseEvidence.case_id) == case.id),
+        statement,
         params,
         col(CaseEvidence.created_at),
         col(CaseEvidence.id),

@@ -1,8 +1,10 @@
 """Identification decisions (xác định nạn nhân): victim or not a victim.
 
 Rules:
-- Only a competent agency (kind with the function `identify`) decides; others who
-  see the case get 403, audited.
+- Only a competent agency (kind with the function `identify`) decides: the lead, or
+  a participant in an identification or investigation role, whose decision lands on
+  the lead's case and moves it (`app.services.cases.access`); others who reach the
+  case get 403, audited.
 - The case must be under verification (`verifying`); otherwise 409. So a case has
   one decision, unless a `not_victim` case is reopened (back to `verifying` with the
   grounds on record), after which a new decision may follow.
@@ -32,8 +34,8 @@ from app.schemas.case_records import IdentificationCreate, IdentificationPublic
 from app.security.keyring import KeyProvider
 from app.security.principal import Principal
 from app.services.cases import case_text
-from app.services.cases.access import get_readable_case
-from app.services.cases.evidence import evidence_of_case, require_function
+from app.services.cases.access import get_granted_case, get_readable_case
+from app.services.cases.evidence import evidence_of_case
 from app.services.cases.transitions import apply_transition
 
 TABLE = "identification_decisions"
@@ -119,8 +121,8 @@ async def decide(
 ) -> IdentificationPublic:
     """Record the decision and move the case accordingly (see the module rules)."""
     action = "case.identification"
-    case = await get_readable_case(session, principal, case_id, action=action, for_update=True)
-    await require_function(session, principal, case, "identify", action=action)
+    granted = await get_granted_case(session, principal, case_id, action=action, for_update=True)
+    case = granted.case
     if case.status != CaseStatus.VERIFYING.value:
         raise IdentificationRefused(
             "An identification decision is taken on a case under verification.",
@@ -168,6 +170,7 @@ async def decide(
         _TARGET[body.decision],
         reason=None,
         by_decision=True,
+        functions=granted.grant.functions,
         ref_type="identification",
         ref_id=row.id,
     )

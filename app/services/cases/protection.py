@@ -12,14 +12,18 @@ Rules:
   reason out; reads and PATCH answers return it.
 - Changes name the version they were based on (If-Match: 428 without, 412 stale).
 - Every creation and change appends a timeline entry and an audit event.
+- A participating agency in a `protection` role (`app.services.cases.access`, agency
+  function `protect`) records measures it is responsible for, and sees and changes
+  only those; the others are 404 to it.
 """
 
 from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -36,7 +40,7 @@ from app.schemas.case_records import (
 from app.security.keyring import KeyProvider
 from app.security.principal import Principal
 from app.services.cases import case_text, timeline
-from app.services.cases.access import get_readable_case
+from app.services.cases.access import GrantedCase, get_granted_case
 from app.services.pagination import PageParams, page_of, paginate
 
 TABLE = "protection_measures"
@@ -153,7 +157,19 @@ async def create_measure(
     body: ProtectionMeasureCreate,
 ) -> ProtectionMeasurePublic:
     """Record a protection measure on a readable case (see the module rules)."""
-    case = await get_readable_case(session, principal, case_id, action="protection_measure.create")
+    granted = await get_granted_case(
+        session, principal, case_id, action="protection_measure.create"
+    )
+    case = granted.case
+    if not granted.grant.whole_case and body.responsible_agency_id != principal.agency_id:
+        raise ValidationFailed(
+            [
+                {
+                    "field": "responsible_agency_id",
+                    "message": "a participating agency records the measures it is responsible for",
+                }
+            ]
+        )
     _reason_only_when_refused(body.status, body.refusal_reason)
     await _check_agency(session, body.responsible_agency_id)
     await _check_person(session, case, body.protected_person_id, body.protected_person)
@@ -213,18 +229,11 @@ async def update_measure(
     """Change dates, status (with the reason for a refusal) or the responsible agency
     of the version named by If-Match."""
     action = "protection_measure.update"
-    case = await get_readable_case(session, principal, case_id, action=action)
+    granted = await get_granted_case(session, principal, case_id, action=action)
+    case = granted.case
     version = required_version(if_match)
-    row = (
-        await session.execute(
-            select(ProtectionMeasure)
-            .where(
-                col(ProtectionMeasure.id) == measure_id,
-                col(ProtectionMeasure.case_id) == case.id,
-            )
-            .with_for_update()
-        )
-    ).scalar_one_or_none()
+    statement = _of_case(case.id, granted, principal).where(col(ProtectionMeasure.id) == measure_id)
+    row = (await session.execute(statement.with_for_update())).scalar_one_or_none()
     if row is None:
         raise NotFound()
     if row.version != version:
@@ -281,9 +290,10 @@ async def list_measures(
     params: PageParams,
 ) -> tuple[list[ProtectionMeasurePublic], str | None]:
     """The case's protection measures, newest first; audited as one read."""
-    case = await get_readable_case(session, principal, case_id, action="protection_measure.list")
+    granted = await get_granted_case(session, principal, case_id, action="protection_measure.list")
+    case = granted.case
     statement = paginate(
-        select(ProtectionMeasure).where(col(ProtectionMeasure.case_id) == case.id),
+        _of_case(case.id, granted, principal),
         params,
         col(ProtectionMeasure.created_at),
         col(ProtectionMeasure.id),
@@ -299,3 +309,13 @@ async def list_measures(
         person_id=case.victim_person_id,
     )
     return [await _public(session, keys, principal, case, r) for r in kept], cursor
+
+
+def _of_case(case_id: uuid.UUID, granted: GrantedCase, principal: Principal) -> Select[Any]:
+    """The case's measures this reader sees: all, or a participant's own."""
+    statement = select(ProtectionMeasure).where(col(ProtectionMeasure.case_id) == case_id)
+    if not granted.grant.whole_case:
+        statement = statement.where(
+            col(ProtectionMeasure.responsible_agency_id) == principal.agency_id
+        )
+    return statement

@@ -34,6 +34,7 @@ from app.models import Case, CasePerson, CaseTimelineEntry
 from app.models.person import ENCRYPTED_COLUMNS, PersonKind
 from app.schemas.case import (
     CasePublic,
+    CaseSharedView,
     CaseSummary,
     MinorPublic,
     PersonPublic,
@@ -44,12 +45,14 @@ from app.security.keyring import KeyProvider
 from app.security.permissions import Permission
 from app.security.principal import Principal
 from app.services import case_persons, persons_search
-from app.services.cases import case_text
+from app.services.cases import case_text, shared
 from app.services.cases.access import (
     CASES_TABLE,
+    SEES_WHOLE_CASE,
+    CaseGrant,
     get_readable_case,
-    readable_by_id,
-    readable_case_rows,
+    granted_by_id,
+    granted_rows,
     readable_rows,
     reader,
 )
@@ -122,9 +125,11 @@ def _with_persons(
     )
 
 
-# One readable case with its persons and their wrapped keys: the whole read in one
-# statement, built once and run on the driver.
-_CASE_WITH_PERSONS = DriverStatement(case_persons.with_case_persons(readable_by_id(), col(Case.id)))
+# One case with the reader's grant and, for lead and former lead only, its persons and
+# their wrapped keys: the whole read in one statement, built once and run on the driver.
+_CASE_WITH_PERSONS = DriverStatement(
+    case_persons.with_case_persons(granted_by_id(), col(Case.id), when=SEES_WHOLE_CASE)
+)
 
 
 def reveal_purpose(principal: Principal, reveal: str | None, purpose: str | None) -> str | None:
@@ -157,20 +162,20 @@ async def read_case(
     *,
     reveal: str | None = None,
     purpose: str | None = None,
-) -> CasePublic:
-    """One case, masked; revealed for `reveal="identity"` with a purpose (module rules)."""
-    rows = await readable_case_rows(
+) -> CasePublic | CaseSharedView:
+    """One case, masked; revealed for `reveal="identity"` with a purpose (module
+    rules). A participating agency gets only its shared fields (`CaseSharedView`)."""
+    code = reveal_purpose(principal, reveal, purpose)
+    rows, grant = await granted_rows(
         session, principal, _CASE_WITH_PERSONS, case_id, action="case.read"
     )
-    case = CaseSummary.model_validate(dict(rows[0]))
     victim_person_id: uuid.UUID = rows[0]["victim_person_id"]
-    code = reveal_purpose(principal, reveal, purpose)
     if code is not None and not principal.can(Permission.CASES_REVEAL_IDENTITY):
         await audit.record(
             session,
             action="case.reveal",
             resource_type="case",
-            resource_id=case.id,
+            resource_id=case_id,
             principal=principal,
             person_id=victim_person_id,
             purpose=code,
@@ -178,6 +183,9 @@ async def read_case(
             reason="missing_permission:cases:reveal_identity",
         )
         raise DeniedForbidden("Revealing identity needs the 'cases:reveal_identity' permission.")
+    if not grant.whole_case:
+        return await _shared_view(session, keys, principal, rows[0], grant, code)
+    case = CaseSummary.model_validate(dict(rows[0]))
     linked = await case_persons.case_person_views(
         session, keys, rows, reveal=code is not None, actor=principal
     )
@@ -195,6 +203,42 @@ async def read_case(
         purpose=code,
     )
     return public
+
+
+async def _shared_view(
+    session: AsyncSession,
+    keys: KeyProvider,
+    principal: Principal,
+    row: Any,
+    grant: CaseGrant,
+    purpose: str | None,
+) -> CaseSharedView:
+    """A participant's read: its shared fields only, a disclosure audited with them."""
+    fields = sorted(grant.shared_fields)
+    values = await shared.shared_values(
+        session, keys, principal, row, fields, reveal=purpose is not None
+    )
+    reads_only(session)
+    await audit.record(
+        session,
+        action="case.reveal" if purpose else "case.read",
+        resource_type="case",
+        resource_id=row["id"],
+        principal=principal,
+        person_id=row["victim_person_id"],
+        fields=tuple(fields),
+        purpose=purpose,
+        reason="participant:" + ",".join(sorted(grant.roles)),
+    )
+    return CaseSharedView(
+        id=row["id"],
+        roles=sorted(grant.roles),
+        referral_ids=sorted({uuid.UUID(p.referral_id) for p in grant.participations}, key=str),
+        shared_fields=fields,
+        revealed=purpose is not None,
+        shared=values,
+        version=row["version"],
+    )
 
 
 # Case list filters: name -> the condition, with its value bound by that name.

@@ -17,6 +17,15 @@ Rules:
   same type and unit) times the quantity; a quantity above the rate's `max_units` is
   422. No rate is 422, unless a supervisor sets `amount_vnd` with `override_reason`.
   `amount_vnd` or `extension_reason` from anyone else is 403 (a denied audit row).
+- A participating agency (an accepted `support` or `repatriation` referral, see
+  `app.services.cases.access`) records the services its referral names and its agency
+  kind may deliver (else 403 naming what is missing): it is their provider, the
+  referral naming the service is the lead's approval (status `approved`, `referral_id`
+  set), it cannot set amounts or extend the cap, and it sees, delivers and cancels
+  only the services it provides (others are 404 to it).
+- Amounts use the rates of the province where the service is delivered: the
+  provider agency's province, else the case's current province (it moves with a
+  transfer); the service keeps that province for the returns.
 - Status: requested -> approved | rejected (a supervisor of the owning agency;
   rejection needs a reason); approved -> delivered; requested | approved ->
   cancelled. Anything else is 409. Each step locks the case row (no double approval),
@@ -41,6 +50,7 @@ from app.domain.entitlements import (
     SupportType,
     entitlement,
 )
+from app.domain.participation import service_refusal
 from app.errors import Conflict, DeniedForbidden, NotFound, ValidationFailed
 from app.models import Agency, Case, CasePerson, Person
 from app.models.support import SupportService, SupportStatus, SupportUnit
@@ -49,7 +59,7 @@ from app.security.keyring import KeyProvider
 from app.security.permissions import Permission
 from app.security.principal import Principal
 from app.services.cases import timeline
-from app.services.cases.access import get_readable_case
+from app.services.cases.access import get_granted_case, refuse
 from app.services.cases.case_text import seal_text
 from app.services.pagination import PageParams, page_of, paginate
 from app.services.support_rates import rate_in_force
@@ -144,11 +154,23 @@ async def create_service(
     data: SupportServiceCreate,
 ) -> SupportService:
     """Request a support for a person of the case (rules in the module docstring)."""
-    case = await get_readable_case(
+    granted = await get_granted_case(
         session, principal, case_id, action="support_service.create", for_update=True
     )
+    case, grant = granted.case, granted.grant
+    participation = None
+    if not grant.lead:
+        why = service_refusal(data.type.value, grant.participations, grant.functions)
+        if why is not None:
+            raise await refuse(session, principal, case.id, "support_service.create", why)
+        participation = grant.referral_naming(data.type.value)
+        if data.provider_agency_id not in (None, principal.agency_id):
+            raise _unprocessable(
+                "provider_agency_id", "a participating agency records its own services"
+            )
+        data = data.model_copy(update={"provider_agency_id": principal.agency_id})
     service_id = uuid.uuid4()
-    supervisor = principal.can(Permission.CASES_APPROVE)
+    supervisor = principal.can(Permission.CASES_APPROVE) and grant.lead
     if not supervisor and (data.amount_vnd is not None or data.extension_reason):
         raise await _deny(
             session,
@@ -177,20 +199,24 @@ async def create_service(
                     "extension_reason",
                 )
             cap_extended = True
-    if data.provider_agency_id and await session.get(Agency, data.provider_agency_id) is None:
-        raise _unprocessable("provider_agency_id", "unknown agency")
+    province = case.current_province_code or case.province_code
+    if data.provider_agency_id:
+        provider = await session.get(Agency, data.provider_agency_id)
+        if provider is None:
+            raise _unprocessable("provider_agency_id", "unknown agency")
+        province = provider.province_code or province
     rate = None
     if data.amount_vnd is not None:
         amount = data.amount_vnd
     else:
         rate = await rate_in_force(
-            session, case.province_code, data.type.value, data.service_date, unit=data.unit.value
+            session, province, data.type.value, data.service_date, unit=data.unit.value
         )
         if rate is None:
             raise _unprocessable(
                 "type",
                 f"no rate for '{data.type.value}' per '{data.unit.value}' is in force on "
-                f"{data.service_date.isoformat()} in province {case.province_code} or "
+                f"{data.service_date.isoformat()} in province {province} or "
                 "nationally; a supervisor may set amount_vnd with override_reason",
             )
         if rate.max_units is not None and data.quantity > rate.max_units:
@@ -207,12 +233,18 @@ async def create_service(
         quantity=data.quantity,
         service_date=data.service_date,
         provider_agency_id=data.provider_agency_id,
+        referral_id=uuid.UUID(participation.referral_id) if participation else None,
+        province_code=province,
         rate_id=rate.id if rate else None,
         amount_vnd=amount,
         amount_overridden=data.amount_vnd is not None,
         cap_extended=cap_extended,
         requested_by=principal.actor_id,
     )
+    if participation is not None:
+        # The referral naming this service is the lead's approval of it.
+        service.status = SupportStatus.APPROVED.value
+        service.decided_at = datetime.now(UTC)
     for column, text in (
         ("override_reason", data.override_reason if data.amount_vnd is not None else None),
         ("extension_reason", data.extension_reason if cap_extended else None),
@@ -226,11 +258,11 @@ async def create_service(
     await timeline.append(
         session,
         case.id,
-        "support_requested",
+        "support_requested" if participation is None else "support_approved",
         principal=principal,
         ref_type="support_service",
         ref_id=service.id,
-        detail=service.type,
+        detail=service.type if participation is None else f"{service.type}:referral",
     )
     await audit.record(
         session,
@@ -268,9 +300,12 @@ async def _seal(
 async def list_services(
     session: AsyncSession, principal: Principal, case_id: uuid.UUID, params: PageParams
 ) -> tuple[list[SupportService], str | None]:
-    """The case's support services, newest first."""
-    case = await get_readable_case(session, principal, case_id, action="support_service.list")
+    """The case's support services, newest first (a participant: those it provides)."""
+    granted = await get_granted_case(session, principal, case_id, action="support_service.list")
+    case = granted.case
     statement = select(SupportService).where(col(SupportService.case_id) == case.id)
+    if not granted.grant.whole_case:
+        statement = statement.where(col(SupportService.provider_agency_id) == principal.agency_id)
     rows = list(
         (
             await session.execute(
@@ -300,16 +335,16 @@ async def act_on_service(
 ) -> SupportService:
     """Move a support service one step (`MOVES`); the rules are in the module docstring."""
     sources, target = MOVES[action]
-    case = await get_readable_case(
+    granted = await get_granted_case(
         session, principal, case_id, action=f"support_service.{action}", for_update=True
     )
-    service = (
-        await session.execute(
-            select(SupportService)
-            .where(col(SupportService.id) == service_id, col(SupportService.case_id) == case.id)
-            .with_for_update()
-        )
-    ).scalar_one_or_none()
+    case = granted.case
+    statement = select(SupportService).where(
+        col(SupportService.id) == service_id, col(SupportService.case_id) == case.id
+    )
+    if not granted.grant.lead:
+        statement = statement.where(col(SupportService.provider_agency_id) == principal.agency_id)
+    service = (await session.execute(statement.with_for_update())).scalar_one_or_none()
     if service is None:
         raise NotFound()
     if action in _DECISIONS and (

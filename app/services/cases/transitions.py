@@ -50,18 +50,22 @@ async def apply_transition(
     *,
     reason: str | None,
     by_decision: bool = False,
+    functions: frozenset[str] | None = None,
     deadlines: DeadlinePolicy | None = None,
     ref_type: str | None = None,
     ref_id: uuid.UUID | None = None,
 ) -> Case:
     """Move `case` (already loaded through the access statement, preferably locked)
-    to `target`, or raise `TransitionRefused` (409) naming the allowed targets."""
+    to `target`, or raise `TransitionRefused` (409) naming the allowed targets.
+    `functions` are the acting agency's (from its grant), else looked up."""
     source = CaseStatus(case.status)
     try:
         check_transition(
             source,
             target,
-            agency_functions=await agency_functions(session, principal),
+            agency_functions=(
+                functions if functions is not None else await agency_functions(session, principal)
+            ),
             reason=reason,
             by_decision=by_decision,
         )

@@ -27,7 +27,7 @@ from app.security.keyring import KeyProvider
 from app.security.principal import Principal
 from app.services import persons
 from app.services.cases import stats, timeline, transitions
-from app.services.cases.access import get_readable_case
+from app.services.cases.access import GrantedCase, get_granted_case
 from app.services.cases.intake import VIETNAM
 from app.services.person_fields import PersonFields
 
@@ -36,11 +36,11 @@ _UNCLEARABLE = ("sex", "nationality")
 
 async def _locked_case(
     session: AsyncSession, principal: Principal, case_id: uuid.UUID, version: int, action: str
-) -> Case:
-    case = await get_readable_case(session, principal, case_id, action=action, for_update=True)
-    if case.version != version:
+) -> GrantedCase:
+    granted = await get_granted_case(session, principal, case_id, action=action, for_update=True)
+    if granted.case.version != version:
         raise PreconditionFailed()
-    return case
+    return granted
 
 
 async def _check_assignee(session: AsyncSession, case: Case, user_id: uuid.UUID) -> None:
@@ -70,7 +70,7 @@ async def update_case(
     version: int,
 ) -> Case:
     """Apply a PATCH to a readable case (module rules)."""
-    case = await _locked_case(session, principal, case_id, version, "case.update")
+    case = (await _locked_case(session, principal, case_id, version, "case.update")).case
     changes = data.model_dump(exclude_unset=True)
     changed: list[str] = []
     if "assigned_to" in changes:
@@ -136,7 +136,13 @@ async def transition_case(
     """Move a readable case to `data.to`. Identification outcomes (identified,
     not_identified) come only from an identification decision, so they are refused
     here with 409 like any other illegal move."""
-    case = await _locked_case(session, principal, case_id, version, "case.transition")
+    granted = await _locked_case(session, principal, case_id, version, "case.transition")
     return await transitions.apply_transition(
-        session, keys, principal, case, CaseStatus(data.to), reason=data.reason
+        session,
+        keys,
+        principal,
+        granted.case,
+        CaseStatus(data.to),
+        reason=data.reason,
+        functions=granted.grant.functions,
     )

@@ -1,0 +1,191 @@
+"""What each relation to a case allows: the rule tables behind the one access rule
+(`app.services.cases.access`), pure data and pure functions.
+
+A principal's grant on a case is the union of what it holds as
+- lead: staff of the case's owning agency (the lead, cơ quan chủ trì), or the user the
+  case is assigned to: every action, subject to the agency function an action needs;
+- former lead: an agency that transferred the case away keeps the reads;
+- participant: an agency whose referral of this case it accepted (tham gia phối hợp),
+  with the referral's purpose as its role, while the referral is accepted and its
+  legal basis holds. Its grant is its role's actions ∩ its agency kind's functions
+  (the user's permissions are the route's guard), and it sees only the referral's
+  shared fields.
+
+Actions are named like the audit actions of the case routes (`evidence.create`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+
+from app.domain.entitlements import SupportType
+
+
+class ParticipantRole(StrEnum):
+    VERIFICATION = "verification"
+    IDENTIFICATION = "identification"
+    INVESTIGATION = "investigation"
+    SUPPORT = "support"
+    PROTECTION = "protection"
+    REPATRIATION = "repatriation"
+    NOTIFICATION = "notification"
+
+
+# Actions that only read: what a former lead keeps after a transfer.
+READS = frozenset(
+    {
+        "case.read",
+        "case.reveal",
+        "case_timeline.read",
+        "case.access_log",
+        "disclosure.list",
+        "participant.list",
+        "consent.list",
+        "evidence.list",
+        "identification.list",
+        "protection_measure.list",
+        "support_service.list",
+    }
+)
+
+_SEE = frozenset({"case.read", "case.reveal"})
+_IDENTIFY = _SEE | {"evidence.create", "evidence.list", "case.identification"}
+_IDENTIFY |= {"identification.list"}
+_SUPPORT = _SEE | {
+    "support_service.create",
+    "support_service.list",
+    "support_service.deliver",
+    "support_service.cancel",
+}
+R = ParticipantRole
+ROLE_ACTIONS: dict[ParticipantRole, frozenset[str]] = {
+    R.VERIFICATION: _SEE | {"evidence.create", "evidence.list"},
+    R.IDENTIFICATION: _IDENTIFY,
+    R.INVESTIGATION: _IDENTIFY,
+    R.SUPPORT: _SUPPORT,
+    R.REPATRIATION: _SUPPORT,
+    R.PROTECTION: _SEE
+    | {"protection_measure.create", "protection_measure.list", "protection_measure.update"},
+    R.NOTIFICATION: _SEE,
+}
+
+# The agency function (agency_kinds.functions) an action needs, whoever acts.
+ACTION_FUNCTIONS: dict[str, str] = {
+    "evidence.create": "verify",
+    "case.identification": "identify",
+}
+# What a participant needs beyond them: protecting is the protect function's.
+PARTICIPANT_ACTION_FUNCTIONS: dict[str, str] = {
+    **ACTION_FUNCTIONS,
+    "protection_measure.create": "protect",
+    "protection_measure.update": "protect",
+}
+
+T = SupportType
+# The functions any one of which lets a participating agency deliver a support type
+# (DOMAIN.md: health facilities give medical support, legal-aid centres legal aid,
+# the Bank for Social Policies loans; social affairs and NGOs the rest).
+SERVICE_FUNCTIONS: dict[SupportType, frozenset[str]] = {
+    T.ESSENTIAL_NEEDS: frozenset({"support", "first_support"}),
+    T.MEDICAL: frozenset({"medical_support", "support"}),
+    T.INTERPRETATION: frozenset({"support"}),
+    T.LEGAL_SUPPORT: frozenset({"support", "legal_aid"}),
+    T.LEGAL_AID: frozenset({"legal_aid"}),
+    T.TRAVEL: frozenset({"support", "first_support", "repatriate"}),
+    T.PSYCHOLOGICAL: frozenset({"support", "counselling"}),
+    T.SCHOOLING: frozenset({"support"}),
+    T.VOCATIONAL: frozenset({"support"}),
+    T.INITIAL_ALLOWANCE: frozenset({"support"}),
+    T.LOAN: frozenset({"loans"}),
+    T.HEALTH_INSURANCE: frozenset({"support", "medical_support"}),
+}
+
+
+@dataclass(frozen=True)
+class Participation:
+    """One accepted referral that makes the reader's agency a participant."""
+
+    referral_id: str
+    role: ParticipantRole
+    services: frozenset[str]
+    shared_fields: frozenset[str]
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why a principal who reaches the case may not take an action: a stable reason
+    code for the audit row and a message naming what is missing."""
+
+    reason: str
+    message: str
+    # The agency function that is missing, when that is the reason.
+    function: str | None = None
+
+
+def roles_allowing(action: str) -> list[str]:
+    return sorted(role.value for role, actions in ROLE_ACTIONS.items() if action in actions)
+
+
+def refusal(
+    action: str,
+    *,
+    lead: bool,
+    former_lead: bool,
+    participations: Iterable[Participation],
+    functions: Iterable[str],
+) -> Refusal | None:
+    """None when the grant allows `action`, else what is missing (module rules)."""
+    functions = set(functions)
+    if lead:
+        needed = ACTION_FUNCTIONS.get(action)
+        if needed is None or needed in functions:
+            return None
+        return _missing_function(needed)
+    roles = {p.role for p in participations}
+    if any(action in ROLE_ACTIONS[role] for role in roles):
+        needed = PARTICIPANT_ACTION_FUNCTIONS.get(action)
+        if needed is None or needed in functions:
+            return None
+        return _missing_function(needed)
+    if former_lead and action in READS:
+        return None
+    if former_lead and not roles:
+        return Refusal(
+            "read_only_after_transfer",
+            "Read only after transfer: the case now belongs to another agency.",
+        )
+    allowing = roles_allowing(action)
+    if not allowing:
+        return Refusal("lead_only", f"Only the lead agency of the case may do '{action}'.")
+    return Refusal(
+        "missing_role:" + "|".join(allowing),
+        f"Your agency takes part in this case as {', '.join(sorted(roles))}; "
+        f"'{action}' needs the role {' or '.join(allowing)}.",
+    )
+
+
+def _missing_function(function: str) -> Refusal:
+    return Refusal(
+        f"missing_function:{function}",
+        f"This needs an agency with the '{function}' function.",
+        function=function,
+    )
+
+
+def service_refusal(
+    service_type: str, participations: Iterable[Participation], functions: Iterable[str]
+) -> Refusal | None:
+    """For a participant: None when one of its referrals names `service_type` and its
+    agency kind may deliver it, else what is missing."""
+    if not any(service_type in p.services for p in participations):
+        return Refusal(
+            "service_not_referred",
+            f"No referral to your agency names the service '{service_type}'.",
+        )
+    able = SERVICE_FUNCTIONS[SupportType(service_type)]
+    if able & set(functions):
+        return None
+    needed = sorted(able)[0] if len(able) == 1 else " or ".join(sorted(able))
+    return _missing_function(needed)

@@ -57,7 +57,7 @@ class Case(SQLModel, table=True):
     # The reception province (it numbers the case and keeps the reception in its returns).
     province_code: str = Field(foreign_key="provinces.code", max_length=2)
     # Where the case is handled now, when a transfer moved it to another province;
-    # NULL while it is still the reception province (`current_province`).
+    # NULL while it is still the reception province.
     current_province_code: str | None = Field(
         default=None, foreign_key="provinces.code", max_length=2
     )
@@ -146,13 +146,7 @@ class CaseNumberCounter(SQLModel, table=True):
         PrimaryKeyConstraint("province_code", "year", name="pk_case_number_counters"),
     )
 
-    # The reception province (it numbers the case and keeps the reception in its returns).
     province_code: str = Field(foreign_key="provinces.code", max_length=2)
-    # Where the case is handled now, when a transfer moved it to another province;
-    # NULL while it is still the reception province (`current_province`).
-    current_province_code: str | None = Field(
-        default=None, foreign_key="provinces.code", max_length=2
-    )
     year: int = Field(sa_column=Column(SmallInteger, nullable=False))
     last_serial: int = Field(default=0)
 

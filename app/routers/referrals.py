@@ -1,13 +1,15 @@
 """Referrals between agencies: `POST|GET /api/v1/referrals`,
-`GET /api/v1/referrals/{id}`, `POST /api/v1/referrals/{id}/accept|reject|complete|cancel`
-and a case's accounting of disclosures, `GET /api/v1/cases/{id}/disclosures`."""
+`GET /api/v1/referrals/{id}`,
+`POST /api/v1/referrals/{id}/accept|waitlist|reject|complete|cancel`, a case's
+accounting of disclosures, `GET /api/v1/cases/{id}/disclosures`, and the agencies on a
+case, `GET /api/v1/cases/{id}/participants`."""
 
 from __future__ import annotations
 
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Header, Query
 from fastapi.responses import JSONResponse
 
 from app.db import SessionDep, TransactionRoute
@@ -17,16 +19,21 @@ from app.models.referral import ReferralStatus
 from app.schemas.common import Page, problem_responses
 from app.schemas.referrals import (
     DisclosurePublic,
-    ReferralAction,
+    ParticipantPublic,
+    ReferralAccept,
+    ReferralCancel,
+    ReferralComplete,
     ReferralCreate,
     ReferralDirection,
     ReferralPage,
     ReferralPublic,
+    ReferralReject,
+    ReferralWaitlist,
 )
 from app.security.permissions import Permission
 from app.security.principal import Principal
 from app.services.pagination import PageParams, page_params
-from app.services.referrals import create, lifecycle, read
+from app.services.referrals import create, lifecycle, participants, read
 
 router = APIRouter(
     route_class=TransactionRoute, tags=["referrals"], responses=problem_responses(401, 404)
@@ -36,6 +43,11 @@ router = APIRouter(
 ReadReferrals = Annotated[Principal, require(Permission.REFERRALS_READ, hide=True)]
 WriteReferrals = Annotated[Principal, require(Permission.REFERRALS_WRITE, hide=True)]
 ReadAccessLog = Annotated[Principal, require(Permission.CASES_ACCESS_LOG, hide=True)]
+ReadCases = Annotated[Principal, require(Permission.CASES_READ, hide=True)]
+PurposeHeader = Annotated[
+    str | None,
+    Header(alias="X-Purpose-Of-Use", description="Why identity is revealed (see cases)."),
+]
 Pages = Annotated[PageParams, Depends(page_params)]
 _ACTION = "/api/v1/referrals/{referral_id}/"
 _ACTION_ERRORS = problem_responses(403, 409, 422)
@@ -69,22 +81,49 @@ async def list_referrals(
     principal: ReadReferrals,
     params: Pages,
     direction: ReferralDirection | None = None,
+    box: Annotated[ReferralDirection | None, Query(description="The same as `direction`.")] = None,
     status: ReferralStatus | None = None,
+    action_needed: Annotated[
+        bool,
+        Query(
+            description="Only those waiting for your agency: incoming pending, waitlisted "
+            "or accepted ones; outgoing ones open past their due date."
+        ),
+    ] = False,
 ) -> ReferralPage:
     """The agency's inbox (`incoming`), outbox (`outgoing`) or both, with the count of
     open referrals past their due date."""
     items, cursor, overdue = await read.list_referrals(
-        session, principal, params, direction=direction, status=status
+        session,
+        principal,
+        params,
+        direction=box or direction,
+        status=status,
+        action_needed=action_needed,
     )
     return ReferralPage(items=items, next_cursor=cursor, overdue_count=overdue)
 
 
-@router.get("/api/v1/referrals/{referral_id}", response_model=ReferralPublic)
+@router.get(
+    "/api/v1/referrals/{referral_id}",
+    response_model=ReferralPublic,
+    responses=problem_responses(403, 422),
+)
 async def get_referral(
-    session: SessionDep, keys: KeysDep, principal: ReadReferrals, referral_id: uuid.UUID
+    session: SessionDep,
+    keys: KeysDep,
+    principal: ReadReferrals,
+    referral_id: uuid.UUID,
+    purpose: PurposeHeader = None,
+    reveal: Annotated[
+        str | None, Query(description="`identity` reveals the values (needs a purpose).")
+    ] = None,
 ) -> ReferralPublic:
-    """Metadata, and exactly the shared fields while the receiver's access is active."""
-    return await read.get_referral(session, keys, principal, referral_id)
+    """Metadata, and exactly the shared fields while the receiver's access is active,
+    masked unless revealed with a purpose; status and codes only once it has ended."""
+    return await read.get_referral(
+        session, keys, principal, referral_id, reveal=reveal, purpose=purpose
+    )
 
 
 @router.post(_ACTION + "accept", response_model=ReferralPublic, responses=_ACTION_ERRORS)
@@ -93,10 +132,23 @@ async def accept_referral(
     keys: KeysDep,
     principal: WriteReferrals,
     referral_id: uuid.UUID,
-    body: ReferralAction | None = None,
+    body: ReferralAccept | None = None,
 ) -> ReferralPublic:
-    """The receiving agency accepts a pending referral; a transfer moves the case."""
+    """The receiving agency accepts a pending or waitlisted referral: it becomes a
+    participant of the case in the referral's role; a transfer moves the lead."""
     return await lifecycle.act(session, keys, principal, referral_id, "accept", body)
+
+
+@router.post(_ACTION + "waitlist", response_model=ReferralPublic, responses=_ACTION_ERRORS)
+async def waitlist_referral(
+    session: SessionDep,
+    keys: KeysDep,
+    principal: WriteReferrals,
+    referral_id: uuid.UUID,
+    body: ReferralWaitlist,
+) -> ReferralPublic:
+    """The receiving agency will take a pending referral later, by `expected_at`."""
+    return await lifecycle.act(session, keys, principal, referral_id, "waitlist", body)
 
 
 @router.post(_ACTION + "reject", response_model=ReferralPublic, responses=_ACTION_ERRORS)
@@ -105,9 +157,9 @@ async def reject_referral(
     keys: KeysDep,
     principal: WriteReferrals,
     referral_id: uuid.UUID,
-    body: ReferralAction,
+    body: ReferralReject,
 ) -> ReferralPublic:
-    """The receiving agency rejects a pending referral, with a reason."""
+    """The receiving agency rejects a pending or waitlisted referral, with a reason code."""
     return await lifecycle.act(session, keys, principal, referral_id, "reject", body)
 
 
@@ -117,10 +169,10 @@ async def complete_referral(
     keys: KeysDep,
     principal: WriteReferrals,
     referral_id: uuid.UUID,
-    body: ReferralAction,
+    body: ReferralComplete,
 ) -> ReferralPublic:
     """The receiving agency completes an accepted referral with the outcome and the
-    services delivered; its access ends."""
+    services delivered; its participation ends."""
     return await lifecycle.act(session, keys, principal, referral_id, "complete", body)
 
 
@@ -130,9 +182,9 @@ async def cancel_referral(
     keys: KeysDep,
     principal: WriteReferrals,
     referral_id: uuid.UUID,
-    body: ReferralAction | None = None,
+    body: ReferralCancel | None = None,
 ) -> ReferralPublic:
-    """The sending agency cancels a pending or accepted referral; access ends."""
+    """The sending agency cancels a pending, waitlisted or accepted referral; access ends."""
     return await lifecycle.act(session, keys, principal, referral_id, "cancel", body)
 
 
@@ -144,3 +196,17 @@ async def list_disclosures(
     basis: the accounting of disclosures the person can be given (supervisors)."""
     items, cursor = await read.list_disclosures(session, principal, case_id, params)
     return Page(items=items, next_cursor=cursor)
+
+
+@router.get(
+    "/api/v1/cases/{case_id}/participants",
+    response_model=Page[ParticipantPublic],
+    responses=problem_responses(403),
+)
+async def list_participants(
+    session: SessionDep, principal: ReadCases, case_id: uuid.UUID
+) -> Page[ParticipantPublic]:
+    """The lead agency, former leads and participating agencies of the case, with the
+    referral that made each one and whether it is active (lead and former leads)."""
+    items = await participants.list_participants(session, principal, case_id)
+    return Page(items=items, next_cursor=None)

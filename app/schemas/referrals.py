@@ -11,10 +11,17 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import AwareDatetime, BaseModel, Field, field_validator
 
 from app.domain.entitlements import SupportType
-from app.models.referral import LegalBasis, ReferralPurpose, ReferralStatus, SharedField
+from app.models.referral import (
+    CompletionOutcome,
+    LegalBasis,
+    ReferralPurpose,
+    ReferralStatus,
+    RejectionReason,
+    SharedField,
+)
 from app.schemas.common import Page, StrictInput
 
 Text = Annotated[str, Field(min_length=1, max_length=2000)]
@@ -60,13 +67,37 @@ class ReferralCreate(StrictInput):
         return list(dict.fromkeys(values))
 
 
-class ReferralAction(StrictInput):
-    """Body of accept, reject (`reason` required), complete (`outcome` required,
-    `services_delivered` among the referred services) and cancel."""
+class ReferralAccept(StrictInput):
+    note: Text | None = Field(default=None, description="The receiver's word (encrypted).")
 
-    reason: Text | None = None
-    outcome: Text | None = None
-    services_delivered: list[SupportType] | None = Field(default=None, max_length=20)
+
+class ReferralWaitlist(StrictInput):
+    expected_at: AwareDatetime = Field(description="When the receiver expects to take it.")
+    reason: Text | None = Field(default=None, description="Why not now (encrypted).")
+
+
+class ReferralReject(StrictInput):
+    reason_code: RejectionReason
+    reason: Text | None = Field(
+        default=None, description="Required with reason_code `other` (encrypted)."
+    )
+
+
+class ReferralComplete(StrictInput):
+    outcome: CompletionOutcome
+    note: Text | None = Field(default=None, description="The receiver's note (encrypted).")
+    services_delivered: list[SupportType] | None = Field(
+        default=None, max_length=20, description="Among the services referred."
+    )
+
+
+class ReferralCancel(StrictInput):
+    reason: Text | None = Field(default=None, description="Why (encrypted).")
+
+
+ReferralAction = (
+    ReferralAccept | ReferralWaitlist | ReferralReject | ReferralComplete | ReferralCancel
+)
 
 
 class ReferralSummary(BaseModel):
@@ -81,8 +112,13 @@ class ReferralSummary(BaseModel):
     shared_fields: list[SharedField]
     legal_basis: LegalBasis
     status: ReferralStatus = Field(description="`expired` once due_at passed unanswered.")
-    overdue: bool = Field(description="Still open (pending or accepted) past due_at.")
+    overdue: bool = Field(
+        description="Still open past due_at (a waitlisted one: past expected_at)."
+    )
     due_at: datetime
+    expected_at: datetime | None = Field(description="When a waitlisted referral is expected.")
+    reason_code: RejectionReason | None
+    outcome: CompletionOutcome | None
     created_at: datetime
     decided_at: datetime | None
     completed_at: datetime | None
@@ -92,17 +128,22 @@ class ReferralSummary(BaseModel):
 class ReferralPublic(ReferralSummary):
     consent_id: uuid.UUID | None
     services_delivered: list[SupportType] | None
-    note: str | None
+    note: str | None = Field(description="The sender's note.")
     emergency_reason: str | None
-    reason: str | None = Field(description="Why it was rejected or cancelled.")
-    outcome: str | None
-    access: ReferralAccess = Field(
-        description="`active` while pending or accepted and the legal basis holds; "
-        "`suspended` when the consent it rests on is no longer in force; `ended` after."
+    reason: str | None = Field(
+        description="Why it was rejected, waitlisted or cancelled, or the word on accepting."
     )
+    outcome_note: str | None = Field(description="The receiver's note on completing.")
+    access: ReferralAccess = Field(
+        description="`active` while pending, waitlisted or accepted and the legal basis "
+        "holds; `suspended` when the consent it rests on is no longer in force; `ended` "
+        "after. While not active the receiver sees the status and codes only."
+    )
+    revealed: bool = Field(description="Identity values in `shared` are in clear.")
     shared: dict[str, Any] | None = Field(
         description="{dotted field name: value} of exactly the shared fields while access "
-        "is active; null otherwise."
+        "is active, identity values masked unless revealed with a purpose; null otherwise "
+        "and in the answers to actions."
     )
 
 
@@ -110,6 +151,19 @@ class ReferralPage(Page[ReferralSummary]):
     overdue_count: int = Field(
         description="Referrals in this direction still open past their due date."
     )
+
+
+class ParticipantPublic(BaseModel):
+    """An agency on a case: the lead, a former lead, or a participant through a
+    referral it accepted (role = the referral's purpose)."""
+
+    agency_id: uuid.UUID
+    agency_kind: str
+    role: str = Field(description="`lead`, `former_lead`, or the participant's role.")
+    referral_id: uuid.UUID | None
+    since: datetime | None
+    until: datetime | None
+    active: bool
 
 
 class DisclosurePublic(BaseModel):

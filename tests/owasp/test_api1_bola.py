@@ -76,6 +76,14 @@ async def _client(world: World, s: Scenario) -> None:
 
 
 ACTION = {"reason": "không phù hợp"}
+# A valid body for each referral answer, so the 404 is about the record, not the body.
+ANSWERS: dict[str, dict[str, object]] = {
+    "accept": {"note": "nhận"},
+    "waitlist": {"expected_at": "2099-01-01T00:00:00+00:00"},
+    "reject": {"reason_code": "other", "reason": "không phù hợp"},
+    "complete": {"outcome": "delivered"},
+    "cancel": ACTION,
+}
 TABLE: dict[str, Owned | NotOwned] = {
     "/api/v1/agencies/{agency_id}": NotOwned("the agency directory is readable by all"),
     "/api/v1/support-rates/{rate_id}/end": NotOwned("rates are national reference data"),
@@ -88,10 +96,8 @@ TABLE: dict[str, Owned | NotOwned] = {
     # Routes of features built in this round: filled from API.md, checked once they land.
     "/api/v1/referrals/{referral_id}": Owned(Role.CASE_WORKER, make=_referral),
     **{
-        f"/api/v1/referrals/{{referral_id}}/{action}": Owned(
-            Role.SUPERVISOR, ACTION, make=_referral
-        )
-        for action in ("accept", "reject", "complete", "cancel")
+        f"/api/v1/referrals/{{referral_id}}/{action}": Owned(Role.SUPERVISOR, body, make=_referral)
+        for action, body in ANSWERS.items()
     },
     "/api/v1/webhooks/{webhook_id}": Owned(Role.AGENCY_ADMIN, make=_webhook),
     "/api/v1/integration-clients/{client_id}": Owned(Role.AGENCY_ADMIN, make=_client),

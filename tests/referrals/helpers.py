@@ -28,12 +28,15 @@ class Parties:
     victim: dict[str, Any]
 
 
-async def parties(world: World, *, receiver_province: str = "40") -> Parties:
+async def parties(
+    world: World, *, receiver_province: str = "40", receiver_kind: str = "social_affairs"
+) -> Parties:
     """A case opened by a social affairs case worker in Nghệ An (40), a case worker of
-    a receiving agency, and one of a third agency."""
+    a receiving agency (police for an investigation, which only an agency that
+    investigates may receive without consent), and one of a third agency."""
     owner = await world.user(Role.CASE_WORKER, await world.agency("social_affairs", "40"))
     receiver = await world.user(
-        Role.CASE_WORKER, await world.agency("social_affairs", receiver_province)
+        Role.CASE_WORKER, await world.agency(receiver_kind, receiver_province)
     )
     third = await world.user(Role.CASE_WORKER, await world.agency("police", "40"))
     intake = intake_body()

@@ -68,7 +68,7 @@ class TestCreateReferral:
         assert ("referral_created", "support:consent") in kinds
 
     async def test_investigation_needs_no_consent(self, world: World, engine: AsyncEngine) -> None:
-        p = await parties(world)
+        p = await parties(world, receiver_kind="police")
         mark = await last_event_id(engine)
         body = await refer(world, p, consent=False, purpose="investigation")
         assert body["legal_basis"] == "investigation"
@@ -163,7 +163,7 @@ class TestCreateReferral:
         assert_problem(await world.client.post(URL, json=body, headers=actor.headers), 404)
 
     async def test_idempotent(self, world: World, engine: AsyncEngine) -> None:
-        p = await parties(world)
+        p = await parties(world, receiver_kind="police")
         body = referral_body(p, purpose="investigation", note="Ghi chú riêng (thử)")
         headers = {**p.owner.headers, "Idempotency-Key": "ref-1"}
         first = await world.client.post(URL, json=body, headers=headers)

@@ -49,8 +49,8 @@ async def test_events_of_a_transfer(
 @pytest.mark.parametrize(
     ("action", "body", "event"),
     [
-        ("reject", {"reason": "Không nhận (thử)"}, "referral.rejected"),
-        ("complete", {"outcome": "Xong (thử)"}, "referral.completed"),
+        ("reject", {"reason_code": "no_capacity"}, "referral.rejected"),
+        ("complete", {"outcome": "delivered"}, "referral.completed"),
     ],
 )
 async def test_answers_go_to_the_sender(
@@ -65,8 +65,28 @@ async def test_answers_go_to_the_sender(
     if action == "complete":
         assert (await act(world, p.receiver, referral["id"], "accept")).status_code == 200
     assert (await act(world, p.receiver, referral["id"], action, body)).status_code == 200
-    assert emitted[-1] == (
+    assert (
         event,
         [p.owner.agency.id],
         {"referral_id": referral["id"], "case_id": p.case["id"]},
-    )
+    ) in emitted
+
+
+async def test_participation_events_go_to_both_agencies(
+    world: World, emitted: list[tuple[str, list[uuid.UUID], dict[str, str]]]
+) -> None:
+    p = await parties(world)
+    referral = await refer(world, p)
+    both = [p.owner.agency.id, p.receiver.agency.id]
+    data = {
+        "referral_id": referral["id"],
+        "case_id": p.case["id"],
+        "agency_id": str(p.receiver.agency.id),
+        "role": "support",
+    }
+    assert (await act(world, p.receiver, referral["id"], "accept")).status_code == 200
+    assert emitted[-1] == ("participant.added", both, data)
+    done = await act(world, p.receiver, referral["id"], "complete", {"outcome": "delivered"})
+    assert done.status_code == 200
+    assert emitted[-1] == ("participant.removed", both, data)
+    assert [e[0] for e in emitted].count("referral.completed") == 1

@@ -1,4 +1,4 @@
-"""POST /api/v1/referrals/{id}/accept|reject|complete|cancel, and expiry."""
+"""POST /api/v1/referrals/{id}/accept|waitlist|reject|complete|cancel, and expiry."""
 
 from __future__ import annotations
 
@@ -17,11 +17,16 @@ from tests.audit.helpers import events_after, last_event_id
 from tests.conftest import World, assert_problem
 from tests.referrals.helpers import URL, Parties, act, make_overdue, parties, refer
 
-ACTIONS = ["accept", "reject", "complete", "cancel"]
+ACTIONS = ["accept", "waitlist", "reject", "complete", "cancel"]
 BODIES = {
     "accept": None,
-    "reject": {"reason": "Không đủ năng lực (thử)"},
-    "complete": {"outcome": "Đã hỗ trợ (thử)", "services_delivered": ["medical"]},
+    "waitlist": {"expected_at": "2099-01-01T00:00:00+00:00", "reason": "Hết chỗ (thử)"},
+    "reject": {"reason_code": "other", "reason": "Không đủ năng lực (thử)"},
+    "complete": {
+        "outcome": "delivered",
+        "note": "Đã hỗ trợ (thử)",
+        "services_delivered": ["medical"],
+    },
     "cancel": {"reason": "Nạn nhân chuyển đi (thử)"},
 }
 
@@ -121,6 +126,10 @@ class TestReject:
         referral = await refer(world, p)
         assert_problem(await act(world, p.receiver, referral["id"], "reject", {}), 422)
         assert_problem(await act(world, p.receiver, referral["id"], "reject"), 422)
+        other = {"reason_code": "other"}
+        assert_problem(await act(world, p.receiver, referral["id"], "reject", other), 422)
+        unknown = {"reason_code": "busy", "reason": "x"}
+        assert_problem(await act(world, p.receiver, referral["id"], "reject", unknown), 422)
 
     async def test_reject(self, world: World, engine: AsyncEngine) -> None:
         p = await parties(world)
@@ -130,9 +139,14 @@ class TestReject:
         assert response.status_code == 200, response.text
         body = response.json()
         assert (body["status"], body["access"], body["shared"]) == ("rejected", "ended", None)
-        assert body["reason"] == BODIES["reject"]["reason"]  # type: ignore[index]
+        assert body["reason_code"] == "other"
         (event,) = await events_after(engine, mark)
         assert (event["action"], event["outcome"]) == ("referral.reject", "success")
+        assert event["fields"] == ["reason", "reason_code", "status"]
+        # The answer carries codes, not the free text; the sender reads it with GET.
+        assert body["reason"] is None
+        sent = await world.client.get(f"{URL}/{referral['id']}", headers=p.owner.headers)
+        assert sent.json()["reason"] == BODIES["reject"]["reason"]  # type: ignore[index]
         row = await world.session.get(Referral, referral["id"])
         assert row is not None and row.reason is not None and b"Kh" not in row.reason
         assert "referral_rejected" in await _timeline(world, p.case["id"])
@@ -148,7 +162,7 @@ class TestComplete:
         body = response.json()
         assert (body["status"], body["access"]) == ("completed", "ended")
         assert body["services_delivered"] == ["medical"]
-        assert body["outcome"] == "Đã hỗ trợ (thử)"
+        assert (body["outcome"], body["outcome_note"]) == ("delivered", None)
         assert body["completed_at"] is not None
         (event,) = await events_after(engine, mark)
         assert (event["action"], event["outcome"]) == ("referral.complete", "success")
@@ -161,7 +175,7 @@ class TestComplete:
     async def test_delivered_must_be_referred_422(self, world: World) -> None:
         p = await parties(world)
         referral = await _accepted(world, p)
-        body = {"outcome": "xong", "services_delivered": ["loan"]}
+        body = {"outcome": "delivered", "services_delivered": ["loan"]}
         assert_problem(await act(world, p.receiver, str(referral["id"]), "complete", body), 422)
 
     async def test_pending_409(self, world: World) -> None:

@@ -27,12 +27,14 @@ class TestGetReferral:
     ) -> None:
         p = await parties(world)
         referral = await refer(world, p)
+        reveal = {**p.receiver.headers, "X-Purpose-Of-Use": "support_delivery"}
         for step in ("pending", "accepted"):
-            response = await world.client.get(f"{URL}/{referral['id']}", headers=p.receiver.headers)
+            response = await world.client.get(
+                f"{URL}/{referral['id']}", params={"reveal": "identity"}, headers=reveal
+            )
             assert response.status_code == 200, response.text
             body = response.json()
-            assert body["status"] == step
-            assert body["access"] == "active"
+            assert (body["status"], body["access"], body["revealed"]) == (step, "active", True)
             assert set(body["shared"]) == SHARED
             assert body["shared"]["victim.full_name"] == p.victim["full_name"]
             assert body["shared"]["victim.sex"] == "female"
@@ -43,9 +45,26 @@ class TestGetReferral:
             assert p.case["case_number"] not in text
             if step == "pending":
                 assert (await act(world, p.receiver, referral["id"], "accept")).status_code == 200
-        # Still no case-level access for the receiver.
+        # Accepted, the receiver reads the case itself, but only the same fields.
         case = await world.client.get(f"/api/v1/cases/{p.case['id']}", headers=p.receiver.headers)
-        assert_problem(case, 404)
+        assert case.status_code == 200, case.text
+        assert case.json()["view"] == "participant"
+        assert set(case.json()["shared"]) == SHARED
+        assert p.case["case_number"] not in case.text
+
+    async def test_shared_values_are_masked_without_a_purpose(self, world: World) -> None:
+        p = await parties(world)
+        referral = await refer(world, p)
+        for reader in (p.receiver, p.owner):
+            response = await world.client.get(f"{URL}/{referral['id']}", headers=reader.headers)
+            body = response.json()
+            assert body["revealed"] is False
+            assert body["shared"]["victim.full_name"] != p.victim["full_name"]
+            assert p.victim["full_name"] not in response.text
+        bare = await world.client.get(
+            f"{URL}/{referral['id']}", params={"reveal": "identity"}, headers=p.owner.headers
+        )
+        assert_problem(bare, 422)
 
     async def test_receiver_read_is_an_audited_disclosure(
         self, world: World, engine: AsyncEngine
@@ -103,7 +122,11 @@ class TestGetReferral:
         assert (await act(world, p.receiver, referral["id"], "accept")).status_code == 200
         if action == "complete":
             response = await act(
-                world, p.receiver, referral["id"], "complete", {"outcome": "Đã khám (thử)"}
+                world,
+                p.receiver,
+                referral["id"],
+                "complete",
+                {"outcome": "delivered", "note": "Đã khám (thử)"},
             )
         else:
             response = await act(world, p.owner, referral["id"], "cancel", {"reason": "Thôi"})
@@ -120,7 +143,7 @@ class TestListReferrals:
         assert_problem(await world.client.get(URL), 401)
 
     async def test_inbox_outbox_and_overdue(self, world: World, engine: AsyncEngine) -> None:
-        p = await parties(world)
+        p = await parties(world, receiver_kind="police")
         first = await refer(world, p)
         second = await refer(world, p, consent=False, purpose="investigation")
         await make_overdue(world, first["id"])
@@ -147,7 +170,7 @@ class TestListReferrals:
         assert [i["id"] for i in pending.json()["items"]] == [second["id"]]
 
     async def test_paging(self, world: World) -> None:
-        p = await parties(world)
+        p = await parties(world, receiver_kind="police")
         for _ in range(3):
             await refer(world, p, consent=False, purpose="investigation")
         page = await world.client.get(URL, params={"limit": 2}, headers=p.receiver.headers)

@@ -133,7 +133,7 @@ class TestConsentWithdrawal:
         assert (event["action"], event["fields"], event["person_id"]) == ("referral.read", [], None)
 
     async def test_other_bases_do_not_depend_on_consent(self, world: World) -> None:
-        p = await parties(world)
+        p = await parties(world, receiver_kind="police")
         consent_id = await give_consent(world, p.owner, p.case["id"])
         referral = await refer(world, p, consent=False, purpose="investigation")
         await world.client.post(
@@ -141,7 +141,11 @@ class TestConsentWithdrawal:
             headers=p.owner.headers,
         )
         body = (
-            await world.client.get(f"{URL}/{referral['id']}", headers=p.receiver.headers)
+            await world.client.get(
+                f"{URL}/{referral['id']}",
+                params={"reveal": "identity"},
+                headers={**p.receiver.headers, "X-Purpose-Of-Use": "investigation"},
+            )
         ).json()
         assert body["access"] == "active"
         assert body["shared"]["victim.full_name"] == p.victim["full_name"]

@@ -72,12 +72,16 @@ _C, _R, _K = CASES_TABLE.c, _REFERRALS.c, _CONSENTS.c
 # every execution.
 _AS_LEAD = _C.owner_agency_id == _READER_AGENCY
 _AS_ASSIGNEE = _C.assigned_to == _READER
-_AS_FORMER_LEAD = exists().where(
-    _R.case_id == _C.id,
-    _R.from_agency_id == _READER_AGENCY,
-    _R.purpose == "transfer",
-    or_(_R.status == "accepted", _R.status == "completed"),
-).correlate(CASES_TABLE)
+_AS_FORMER_LEAD = (
+    exists()
+    .where(
+        _R.case_id == _C.id,
+        _R.from_agency_id == _READER_AGENCY,
+        _R.purpose == "transfer",
+        or_(_R.status == "accepted", _R.status == "completed"),
+    )
+    .correlate(CASES_TABLE)
+)
 _BASIS_HOLDS = or_(
     _R.legal_basis != "consent",
     exists().where(

@@ -3,9 +3,10 @@
 Rules:
 - A referral is visible to the users of the sending and the receiving agency who hold
   `referrals:read`; to anyone else it answers 404 (a denied audit row when it exists).
-- The receiver gets no case-level access: it reads the case only through the
-  referral, and only the shared fields. That access is `active` while the referral is
-  pending or accepted and its legal basis holds (for `consent`: the consent is in
+- Through the referral the receiver reads only the shared fields (once it accepts,
+  it is a participant of the case with the same fields, `app.services.cases.access`).
+  That access is `active` while the referral is pending, waitlisted or accepted and
+  its legal basis holds (for `consent`: the consent is in
   force now, checked at every read, so a withdrawal cuts access at once);
   `suspended` when the consent no longer holds; `ended` once the referral is
   rejected, completed, cancelled or expired.
@@ -31,7 +32,13 @@ from app.security.permissions import Permission
 from app.security.principal import Principal
 from app.services.reach import load_readable
 
-OPEN = frozenset({ReferralStatus.PENDING.value, ReferralStatus.ACCEPTED.value})
+OPEN = frozenset(
+    {
+        ReferralStatus.PENDING.value,
+        ReferralStatus.WAITLISTED.value,
+        ReferralStatus.ACCEPTED.value,
+    }
+)
 
 
 def visible_referrals(principal: Principal) -> Select[Any]:
@@ -77,6 +84,9 @@ def effective_status(referral: Referral, now: datetime) -> ReferralStatus:
 
 
 def is_overdue(referral: Referral, now: datetime) -> bool:
+    """Still open past its due date; a waitlisted one, past its expected date."""
+    if referral.status == ReferralStatus.WAITLISTED.value and referral.expected_at:
+        return referral.expected_at <= now
     return referral.status in OPEN and referral.due_at <= now
 
 

@@ -7,8 +7,10 @@ Rules:
 - The receiving agency exists, is active and is not the sender (else 422).
 - The legal basis is `consent` when `consent_id` names a `data_sharing` consent of
   this case in force now (else 422); without one, `investigation` when the purpose is
-  investigation, `emergency` when an `emergency_reason` is given; otherwise 422.
-  The audit row flags the basis (reason `legal_basis:<basis>`).
+  identification or investigation and the receiving agency's kind has the
+  `investigate` function (a bank or a hospital is never sent data on that basis:
+  422), `emergency` when an `emergency_reason` is given; otherwise 422. The audit row
+  flags the basis (reason `legal_basis:<basis>`).
 - `due_at` is in the future; by default VCM_REFERRAL_DUE_DAYS days from now.
 - The note and the emergency reason are encrypted under the victim's data key. The
   answer carries neither them nor the shared values: it is kept in plain for
@@ -30,7 +32,7 @@ from sqlmodel import col
 from app import audit
 from app.config import get_settings
 from app.errors import DeniedForbidden, ValidationFailed
-from app.models import Agency, Referral
+from app.models import Agency, AgencyKind, Referral
 from app.models.referral import LegalBasis, ReferralPurpose
 from app.schemas.referrals import ReferralCreate, ReferralPublic
 from app.security.keyring import KeyProvider
@@ -39,7 +41,7 @@ from app.services.cases import timeline
 from app.services.cases.access import get_readable_case
 from app.services.referrals import fields
 from app.services.referrals.access import consent_in_force
-from app.services.referrals.read import created_public
+from app.services.referrals.read import action_public
 from app.services.webhooks.outbox import emit
 
 ACTION = "referral.create"
@@ -49,24 +51,33 @@ def _invalid(field: str, message: str) -> ValidationFailed:
     return ValidationFailed([{"field": field, "message": message}], detail=message)
 
 
-async def _check_receiver(
+_INVESTIGATING = frozenset({ReferralPurpose.INVESTIGATION, ReferralPurpose.IDENTIFICATION})
+
+
+async def _receiver_functions(
     session: AsyncSession, principal: Principal, agency_id: uuid.UUID
-) -> None:
+) -> list[str]:
+    """The receiving agency kind's functions; 422 unless it is another, active agency."""
     if agency_id == principal.agency_id:
         raise _invalid("to_agency_id", "must be another agency than the sender")
-    active = (
+    functions = (
         await session.execute(
-            select(col(Agency.id)).where(
-                col(Agency.id) == agency_id, col(Agency.is_active).is_(True)
-            )
+            select(col(AgencyKind.functions))
+            .join(Agency, col(Agency.kind) == col(AgencyKind.code))
+            .where(col(Agency.id) == agency_id, col(Agency.is_active).is_(True))
         )
-    ).first()
-    if active is None:
+    ).scalar_one_or_none()
+    if functions is None:
         raise _invalid("to_agency_id", "must be an existing, active agency")
+    return list(functions)
 
 
 async def _legal_basis(
-    session: AsyncSession, body: ReferralCreate, case_id: uuid.UUID, now: datetime
+    session: AsyncSession,
+    body: ReferralCreate,
+    case_id: uuid.UUID,
+    receiver_functions: list[str],
+    now: datetime,
 ) -> LegalBasis:
     if body.consent_id is not None:
         if not await consent_in_force(session, body.consent_id, case_id, now):
@@ -74,13 +85,20 @@ async def _legal_basis(
                 "consent_id", "must be a data_sharing consent of this case that is in force"
             )
         return LegalBasis.CONSENT
-    if body.purpose == ReferralPurpose.INVESTIGATION:
+    if body.purpose in _INVESTIGATING:
+        if "investigate" not in receiver_functions:
+            raise _invalid(
+                "consent_id",
+                "is required: the investigation basis shares data only with an agency "
+                "that investigates",
+            )
         return LegalBasis.INVESTIGATION
     if body.emergency_reason:
         return LegalBasis.EMERGENCY
     raise _invalid(
         "consent_id",
-        "is required unless the purpose is investigation or an emergency_reason is given",
+        "is required unless the purpose is identification or investigation or an "
+        "emergency_reason is given",
     )
 
 
@@ -100,9 +118,9 @@ async def create_referral(
             reason="not_owning_agency",
         )
         raise DeniedForbidden("Only the agency that owns the case may refer it.")
-    await _check_receiver(session, principal, body.to_agency_id)
+    receiver_functions = await _receiver_functions(session, principal, body.to_agency_id)
     now = datetime.now(UTC)
-    basis = await _legal_basis(session, body, case.id, now)
+    basis = await _legal_basis(session, body, case.id, receiver_functions, now)
     due_at = body.due_at or now + timedelta(days=get_settings().referral_due_days)
     if due_at <= now:
         raise _invalid("due_at", "must be in the future")
@@ -161,4 +179,4 @@ async def create_referral(
         agency_ids=[referral.to_agency_id],
         data={"referral_id": str(referral.id), "case_id": str(case.id)},
     )
-    return await created_public(session, referral, now)
+    return await action_public(session, referral, now)

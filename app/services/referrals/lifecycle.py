@@ -1,24 +1,34 @@
-"""A referral's lifecycle: pending -> accepted | rejected; accepted -> completed;
-pending | accepted -> cancelled by the sender; pending -> expired when the due date
+"""A referral's lifecycle, the closed loop: pending -> accepted | waitlisted |
+rejected; waitlisted -> accepted | rejected; accepted -> completed; pending |
+waitlisted | accepted -> cancelled by the sender; pending -> expired when the due date
 passes unanswered.
 
 Rules:
-- The receiving agency accepts, rejects (a reason is required) and completes (an
-  outcome is required; `services_delivered` must be among the referred services);
-  the sending agency cancels. The other party gets 403 (a denied audit row); a third
-  agency gets 404 as for every referral it cannot see.
+- The receiving agency answers: accept {note}, waitlist {expected_at (future),
+  reason}, reject {reason_code, reason (required for `other`)}, complete {outcome,
+  note, services_delivered (among the referred services)}; the sending agency
+  cancels. The other party gets 403 (a denied audit row); a third agency gets 404 as
+  for every referral it cannot see.
 - A move from a state that does not allow it is 409, naming the current state; a
   pending referral past due is already expired, so it can no longer be answered.
-- Accepting grants the receiver the shared fields and the services referred;
-  completing or cancelling ends that access (`app.services.referrals.access`).
-- Accepting a `transfer` moves ownership of the whole case to the receiving agency:
-  the assignee is cleared, the case timeline and audit trail record `case.transfer`,
-  and `case.transferred` goes to both agencies; the former owner keeps read-only
-  access (`app.services.cases.access`). An accepted transfer cannot be cancelled.
-- Every step locks the referral row, appends a case timeline entry
-  (`referral_<status>`), writes an audit event (`referral.<action>`, flagged with the
-  legal basis) and queues the webhook event for the other agency. Reasons and
-  outcomes are encrypted under the victim's data key.
+- Accept and complete re-check the legal basis: a referral resting on a consent that
+  is no longer in force is 409 `legal-basis-lapsed` (the sender may cancel it).
+- Accepting makes the receiver a participant of the case with the referral's purpose
+  as its role (`app.services.cases.access`), until it completes, the sender cancels,
+  or the consent is withdrawn; `participant.added` / `participant.removed` go to both
+  agencies.
+- Accepting a `transfer` moves the lead of the whole case to the receiving agency:
+  the assignee is cleared, the case's current province becomes the receiver's, the
+  case timeline and audit trail record `case.transfer`, and `case.transferred` goes
+  to both agencies; the former lead keeps read-only access. An accepted transfer
+  cannot be cancelled.
+- Every step locks the referral row, appends a timeline entry (`referral_<status>`)
+  to the lead's case, writes an audit event (`referral.<action>`, flagged with the
+  legal basis, naming the fields written) and queues the webhook event for the other
+  agency. Notes and reasons are encrypted under the victim's data key.
+- The answer to an action carries the referral's metadata and codes only: no shared
+  value and no free text (GET the referral for them; that read is the audited
+  disclosure).
 """
 
 from __future__ import annotations
@@ -33,15 +43,25 @@ from sqlmodel import col
 
 from app import audit
 from app.errors import Conflict, DeniedForbidden, ValidationFailed
-from app.models import Case, Referral
-from app.models.referral import ReferralPurpose, ReferralStatus
-from app.schemas.referrals import ReferralAction, ReferralPublic
+from app.models import Agency, Case, Referral
+from app.models.referral import ReferralPurpose, ReferralStatus, RejectionReason
+from app.schemas.common import StrictInput
+from app.schemas.referrals import (
+    ReferralAccept,
+    ReferralAccess,
+    ReferralAction,
+    ReferralCancel,
+    ReferralComplete,
+    ReferralPublic,
+    ReferralReject,
+    ReferralWaitlist,
+)
 from app.security.keyring import KeyProvider
 from app.security.principal import Principal
 from app.services.cases import timeline
 from app.services.referrals import fields
-from app.services.referrals.access import effective_status, load_visible
-from app.services.referrals.read import referral_public
+from app.services.referrals.access import access_state, effective_status, load_visible
+from app.services.referrals.read import action_public
 from app.services.webhooks.outbox import emit
 
 S = ReferralStatus
@@ -57,27 +77,46 @@ class Move:
 
 
 MOVES: dict[str, Move] = {
-    "accept": Move(frozenset({S.PENDING}), S.ACCEPTED, True, "referral.accepted"),
-    "reject": Move(frozenset({S.PENDING}), S.REJECTED, True, "referral.rejected"),
+    "accept": Move(frozenset({S.PENDING, S.WAITLISTED}), S.ACCEPTED, True, "referral.accepted"),
+    "waitlist": Move(frozenset({S.PENDING}), S.WAITLISTED, True, "referral.waitlisted"),
+    "reject": Move(frozenset({S.PENDING, S.WAITLISTED}), S.REJECTED, True, "referral.rejected"),
     "complete": Move(frozenset({S.ACCEPTED}), S.COMPLETED, True, "referral.completed"),
-    "cancel": Move(frozenset({S.PENDING, S.ACCEPTED}), S.CANCELLED, False, None),
+    "cancel": Move(frozenset({S.PENDING, S.WAITLISTED, S.ACCEPTED}), S.CANCELLED, False, None),
 }
+# The body each action takes.
+BODIES: dict[str, type[StrictInput]] = {
+    "accept": ReferralAccept,
+    "waitlist": ReferralWaitlist,
+    "reject": ReferralReject,
+    "complete": ReferralComplete,
+    "cancel": ReferralCancel,
+}
+
+
+class LegalBasisLapsed(Conflict):
+    """409: the consent the referral rests on is no longer in force."""
+
+    slug = "legal-basis-lapsed"
+    title_en, title_vi = (
+        "The legal basis of this referral no longer holds",
+        "Căn cứ pháp lý của việc chuyển giao không còn hiệu lực",
+    )
 
 
 def _invalid(field: str, message: str) -> ValidationFailed:
     return ValidationFailed([{"field": field, "message": message}], detail=message)
 
 
-def _check_body(referral: Referral, action: str, body: ReferralAction) -> None:
-    if action == "reject" and not body.reason:
-        raise _invalid("reason", "is required to reject a referral")
-    if action == "complete" and not body.outcome:
-        raise _invalid("outcome", "is required to complete a referral")
-    if action != "complete" and (body.outcome or body.services_delivered):
-        raise _invalid("outcome", "outcome and services_delivered are given on complete only")
-    delivered = {s.value for s in body.services_delivered or ()}
-    if not delivered <= set(referral.services):
-        raise _invalid("services_delivered", "must be among the services referred")
+def _check_body(referral: Referral, body: ReferralAction, now: datetime) -> None:
+    other = isinstance(body, ReferralReject) and body.reason_code == RejectionReason.OTHER
+    if other and not body.reason:  # type: ignore[union-attr]
+        raise _invalid("reason", "is required when reason_code is 'other'")
+    if isinstance(body, ReferralWaitlist) and body.expected_at <= now:
+        raise _invalid("expected_at", "must be in the future")
+    if isinstance(body, ReferralComplete):
+        delivered = {s.value for s in body.services_delivered or ()}
+        if not delivered <= set(referral.services):
+            raise _invalid("services_delivered", "must be among the services referred")
 
 
 async def _locked_case(session: AsyncSession, case_id: uuid.UUID) -> Case:
@@ -96,6 +135,14 @@ async def _transfer(
 ) -> None:
     """Hand the whole case to the receiving agency (module rules)."""
     former = case.owner_agency_id
+    receiver = await session.get(Agency, referral.to_agency_id)
+    assert receiver is not None  # a foreign key
+    moved_from = case.current_province_code or case.province_code
+    if receiver.province_code is not None:
+        case.current_province_code = (
+            None if receiver.province_code == case.province_code else receiver.province_code
+        )
+    moved_to = case.current_province_code or case.province_code
     case.owner_agency_id = referral.to_agency_id
     case.assigned_to = None
     case.version += 1
@@ -108,7 +155,7 @@ async def _transfer(
         principal=principal,
         ref_type="referral",
         ref_id=referral.id,
-        detail="transfer",
+        detail=f"transfer:{moved_from}:{moved_to}",
     )
     await audit.record(
         session,
@@ -117,7 +164,7 @@ async def _transfer(
         resource_id=case.id,
         principal=principal,
         person_id=case.victim_person_id,
-        fields=("owner_agency_id", "assigned_to"),
+        fields=("owner_agency_id", "assigned_to", "current_province_code"),
         reason=fields.basis_reason(referral),
     )
     await emit(
@@ -134,32 +181,49 @@ async def _apply(
     principal: Principal,
     referral: Referral,
     case: Case,
-    action: str,
     body: ReferralAction,
     now: datetime,
-) -> None:
+) -> tuple[str, ...]:
+    """Write the answer on the referral; returns the names of the fields written."""
+
     async def seal(column: str, text: str | None) -> bytes | None:
         return await fields.seal(
             session, keys, principal, case.victim_person_id, referral.id, column, text
         )
 
-    referral.status = MOVES[action].target.value
-    if action in ("accept", "reject"):
+    written = ["status"]
+    if isinstance(body, (ReferralAccept, ReferralReject)):
         referral.decided_at = now
         referral.decided_by = principal.actor_id
         referral.decided_by_type = principal.actor_type
-    else:
+    if isinstance(body, (ReferralComplete, ReferralCancel)):
         referral.closed_by = principal.actor_id
         referral.closed_by_type = principal.actor_type
-    if action == "complete":
+    text: str | None = None
+    if isinstance(body, ReferralAccept):
+        text = body.note
+    elif isinstance(body, ReferralWaitlist):
+        referral.expected_at = body.expected_at
+        text = body.reason
+        written.append("expected_at")
+    elif isinstance(body, ReferralReject):
+        referral.reason_code = body.reason_code.value
+        text = body.reason
+        written.append("reason_code")
+    elif isinstance(body, ReferralComplete):
         referral.completed_at = now
-        referral.outcome = await seal("outcome", body.outcome)
+        referral.outcome_code = body.outcome.value
+        referral.outcome = await seal("outcome", body.note)
         referral.services_delivered = [s.value for s in body.services_delivered or ()]
-    elif body.reason:
-        referral.reason = await seal("reason", body.reason)
-    if action == "cancel":
+        written += ["outcome", "services_delivered"] + (["outcome_note"] if body.note else [])
+    else:
         referral.cancelled_at = now
+        text = body.reason
+    if text:
+        referral.reason = await seal("reason", text)
+        written.append("reason")
     await session.flush()
+    return tuple(written)
 
 
 async def act(
@@ -203,12 +267,28 @@ async def act(
             "agency now.",
             extra={"referral_status": status.value},
         )
-    body = body or ReferralAction()
-    _check_body(referral, action, body)
+    if body is None:
+        body = ReferralAccept() if action == "accept" else ReferralCancel()
+    if not isinstance(body, BODIES[action]):
+        raise _invalid("body", f"is not the body of '{action}'")
+    _check_body(referral, body, now)
+    if (
+        action in ("accept", "complete")
+        and await access_state(session, referral, now) != ReferralAccess.ACTIVE
+    ):
+        raise LegalBasisLapsed(
+            "The consent this referral rests on is no longer in force; the sending agency "
+            "may cancel it and refer again on a new basis."
+        )
     case = await _locked_case(session, referral.case_id)
     if action == "accept" and transfer and case.owner_agency_id != referral.from_agency_id:
         raise Conflict("The case has changed owner since this transfer was sent.")
-    await _apply(session, keys, principal, referral, case, action, body, now)
+    was_participant = status == S.ACCEPTED and not transfer
+    referral.status = move.target.value
+    written = await _apply(session, keys, principal, referral, case, body, now)
+    detail = referral.purpose
+    if referral.reason_code or referral.outcome_code:
+        detail = f"{referral.purpose}:{referral.reason_code or referral.outcome_code}"
     await timeline.append(
         session,
         case.id,
@@ -216,7 +296,7 @@ async def act(
         principal=principal,
         ref_type="referral",
         ref_id=referral.id,
-        detail=referral.purpose,
+        detail=detail,
     )
     await audit.record(
         session,
@@ -225,20 +305,21 @@ async def act(
         resource_id=referral.id,
         principal=principal,
         person_id=case.victim_person_id,
-        fields=("status",),
+        fields=written,
         reason=fields.basis_reason(referral),
     )
+    data = {"referral_id": str(referral.id), "case_id": str(case.id)}
     if move.event:
-        await emit(
-            session,
-            event_type=move.event,
-            agency_ids=[referral.from_agency_id],
-            data={"referral_id": str(referral.id), "case_id": str(case.id)},
-        )
+        await emit(session, event_type=move.event, agency_ids=[referral.from_agency_id], data=data)
+    both = [referral.from_agency_id, referral.to_agency_id]
+    membership = {**data, "agency_id": str(referral.to_agency_id), "role": referral.purpose}
+    if action == "accept" and not transfer:
+        await emit(session, event_type="participant.added", agency_ids=both, data=membership)
+    if was_participant and action in ("complete", "cancel"):
+        await emit(session, event_type="participant.removed", agency_ids=both, data=membership)
     if action == "accept" and transfer:
         await _transfer(session, principal, referral, case, now)
-    public, _ = await referral_public(session, keys, principal, referral, case, now)
-    return public
+    return await action_public(session, referral, now)
 
 
 async def expire_due(session: AsyncSession, now: datetime, *, batch_size: int = 500) -> int:

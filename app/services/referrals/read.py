@@ -5,12 +5,21 @@ Rules:
 - Every query starts from `visible_referrals(principal)` (sender or receiver agency);
   anything else is 404 with a denied audit row for an existing referral.
 - One referral shows its metadata and, while access is active, exactly its shared
-  fields; the case row is loaded only to take those fields from it, never returned.
-  Each read is audited (`referral.read`) with the fields shown; a read by the
-  receiving agency is a disclosure and carries the purpose of use and the legal basis
-  (`legal_basis:<basis>`), so the trail answers who saw which fields, when and why.
-- Lists carry metadata only, with `overdue_count`: open referrals (pending or
-  accepted) past their due date in the direction asked.
+  fields, identity values masked unless revealed (`?reveal=identity` with
+  `X-Purpose-Of-Use` and `cases:reveal_identity`, on either side); an integration
+  client never gets an identity value (those fields come as null). The case row is
+  loaded only to take those fields from it, never returned. Each read is audited
+  (`referral.read`, or `referral.reveal` with the purpose) with the fields shown; a
+  read by the receiving agency is a disclosure and carries the purpose of use and the
+  legal basis (`legal_basis:<basis>`), so the trail answers who saw which fields, when
+  and why.
+- Once the receiver's access has ended (rejected, completed, cancelled, expired) or
+  is suspended (consent no longer in force), the receiver sees the status and codes
+  only: no shared value, no note, reason or outcome note.
+- Lists carry metadata only, with `overdue_count`: open referrals (pending,
+  waitlisted or accepted) past their due date in the box asked. `action_needed`:
+  incoming, those waiting for the receiver (pending, waitlisted, accepted and not
+  completed); outgoing, those open past their due date (to chase or cancel).
 - The accounting of disclosures of a case lists every referral of it, to whom,
   which fields, when, why and on which legal basis (owner's supervisors).
 """
@@ -26,7 +35,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app import audit
+from app.errors import DeniedForbidden
 from app.models import Case, Referral
+from app.models.person import ENCRYPTED_COLUMNS
 from app.models.referral import ReferralStatus
 from app.schemas.referrals import (
     DisclosurePublic,
@@ -36,8 +47,11 @@ from app.schemas.referrals import (
     ReferralSummary,
 )
 from app.security.keyring import KeyProvider
+from app.security.permissions import Permission
 from app.security.principal import Principal
+from app.services.cases import shared
 from app.services.cases.access import get_readable_case
+from app.services.cases.read import reveal_purpose
 from app.services.pagination import PageParams, page_of, paginate
 from app.services.referrals import fields
 from app.services.referrals.access import (
@@ -49,7 +63,7 @@ from app.services.referrals.access import (
     visible_referrals,
 )
 
-_TEXTS = ("note", "emergency_reason", "reason", "outcome")
+_TEXTS = ("note", "emergency_reason", "reason")
 
 
 def referral_summary(referral: Referral, now: datetime) -> ReferralSummary:
@@ -65,6 +79,9 @@ def referral_summary(referral: Referral, now: datetime) -> ReferralSummary:
         status=effective_status(referral, now),
         overdue=is_overdue(referral, now),
         due_at=referral.due_at,
+        expected_at=referral.expected_at,
+        reason_code=referral.reason_code,
+        outcome=referral.outcome_code,
         created_at=referral.created_at,
         decided_at=referral.decided_at,
         completed_at=referral.completed_at,
@@ -72,80 +89,122 @@ def referral_summary(referral: Referral, now: datetime) -> ReferralSummary:
     )
 
 
-async def referral_public(
-    session: AsyncSession,
-    keys: KeyProvider,
-    principal: Principal,
+def _public(
     referral: Referral,
-    case: Case,
     now: datetime,
-) -> tuple[ReferralPublic, ReferralAccess]:
-    """The full view of a referral and the receiver's access state at `now`."""
-    access = await access_state(session, referral, now)
-    shared = None
-    if access == ReferralAccess.ACTIVE:
-        shared = await fields.shared_values(session, keys, principal, case, referral.shared_fields)
-    victim = case.victim_person_id
-    texts = {
-        column: await fields.open_(session, keys, principal, victim, referral, column)
-        for column in _TEXTS
-    }
-    public = ReferralPublic(
-        **referral_summary(referral, now).model_dump(),
-        consent_id=referral.consent_id,
-        services_delivered=referral.services_delivered,
-        **texts,
-        access=access,
-        shared=shared,
-    )
-    return public, access
-
-
-async def created_public(
-    session: AsyncSession, referral: Referral, now: datetime
+    access: ReferralAccess,
+    *,
+    texts: dict[str, str | None] | None = None,
+    shared: dict[str, Any] | None = None,
+    revealed: bool = False,
 ) -> ReferralPublic:
-    """The answer to a create: no shared value and no free text, because it is stored
-    as is for Idempotency-Key replays (a plain column); GET the referral for them."""
+    texts = texts or {}
     return ReferralPublic(
         **referral_summary(referral, now).model_dump(),
         consent_id=referral.consent_id,
-        services_delivered=None,
-        **dict.fromkeys(_TEXTS),
-        access=await access_state(session, referral, now),
-        shared=None,
+        services_delivered=referral.services_delivered,
+        **{column: texts.get(column) for column in _TEXTS},
+        outcome_note=texts.get("outcome"),
+        access=access,
+        revealed=revealed,
+        shared=shared,
     )
 
 
+async def action_public(session: AsyncSession, referral: Referral, now: datetime) -> ReferralPublic:
+    """The answer to a create or an action: metadata and codes, no shared value and no
+    free text (a create's answer is stored as is for Idempotency-Key replays); GET
+    the referral for them."""
+    return _public(referral, now, await access_state(session, referral, now))
+
+
 async def _case_of(session: AsyncSession, referral: Referral) -> Case:
-    # Reached through the referral, not readable_cases: only the shared fields of
-    # this row are ever shown.
+    # Reached through the referral, not the case access rule: only the shared fields
+    # of this row are ever shown.
     case = await session.get(Case, referral.case_id)
     assert case is not None  # a foreign key
     return case
 
 
 async def get_referral(
-    session: AsyncSession, keys: KeyProvider, principal: Principal, referral_id: uuid.UUID
+    session: AsyncSession,
+    keys: KeyProvider,
+    principal: Principal,
+    referral_id: uuid.UUID,
+    *,
+    reveal: str | None = None,
+    purpose: str | None = None,
 ) -> ReferralPublic:
-    """One referral, with the shared fields while access is active; audited."""
-    referral = await load_visible(session, principal, referral_id, action="referral.read")
+    """One referral (module rules): the shared fields while access is active, masked
+    unless revealed with a purpose; the receiver sees status and codes only once its
+    access has ended or is suspended; integration clients get no identity value."""
+    code = reveal_purpose(principal, reveal, purpose)
+    action = "referral.reveal" if code else "referral.read"
+    referral = await load_visible(session, principal, referral_id, action=action)
     case = await _case_of(session, referral)
+    if code is not None and not principal.can(Permission.CASES_REVEAL_IDENTITY):
+        await audit.record(
+            session,
+            action=action,
+            resource_type="referral",
+            resource_id=referral.id,
+            principal=principal,
+            person_id=case.victim_person_id,
+            purpose=code,
+            outcome="denied",
+            reason="missing_permission:cases:reveal_identity",
+        )
+        raise DeniedForbidden("Revealing identity needs the 'cases:reveal_identity' permission.")
     now = datetime.now(UTC)
-    public, access = await referral_public(session, keys, principal, referral, case, now)
-    shown = tuple(referral.shared_fields) if access == ReferralAccess.ACTIVE else ()
-    disclosure = bool(shown) and principal.agency_id == referral.to_agency_id
+    access = await access_state(session, referral, now)
+    receiver = principal.agency_id == referral.to_agency_id
+    if receiver and access != ReferralAccess.ACTIVE:
+        await audit.record(
+            session,
+            action="referral.read",
+            resource_type="referral",
+            resource_id=referral.id,
+            principal=principal,
+        )
+        return _public(referral, now, access)
+    shown: tuple[str, ...] = ()
+    shared_values = None
+    if access == ReferralAccess.ACTIVE:
+        shown = tuple(
+            f
+            for f in referral.shared_fields
+            if principal.actor_type != "client" or not _is_identity(f)
+        )
+        shared_values = await shared.shared_values(
+            session, keys, principal, shared.case_mapping(case), shown, reveal=code is not None
+        )
+        shared_values.update(dict.fromkeys(set(referral.shared_fields) - set(shown)))
+    victim = case.victim_person_id
+    texts = {
+        column: await fields.open_(session, keys, principal, victim, referral, column)
+        for column in (*_TEXTS, "outcome")
+    }
+    disclosure = bool(shown) and receiver
     await audit.record(
         session,
-        action="referral.read",
+        action=action,
         resource_type="referral",
         resource_id=referral.id,
         principal=principal,
-        person_id=case.victim_person_id if shown else None,
+        person_id=victim if shown else None,
         fields=shown,
-        purpose=fields.audit_purpose(referral) if disclosure else None,
+        purpose=code or (fields.audit_purpose(referral) if disclosure else None),
         reason=fields.basis_reason(referral) if disclosure else None,
     )
-    return public
+    return _public(
+        referral, now, access, texts=texts, shared=shared_values, revealed=code is not None
+    )
+
+
+def _is_identity(name: str) -> bool:
+    return name.startswith(shared.VICTIM_PREFIX) and name.removeprefix(shared.VICTIM_PREFIX) in set(
+        ENCRYPTED_COLUMNS
+    )
 
 
 def _directed(principal: Principal, direction: ReferralDirection | None) -> Select[Any]:
@@ -179,11 +238,14 @@ async def list_referrals(
     *,
     direction: ReferralDirection | None = None,
     status: ReferralStatus | None = None,
+    action_needed: bool = False,
 ) -> tuple[list[ReferralSummary], str | None, int]:
     """The agency's inbox, outbox or both, newest first, with the overdue count."""
     now = datetime.now(UTC)
     base = _directed(principal, direction)
     statement = _with_status(base, status, now) if status else base
+    if action_needed:
+        statement = statement.where(_action_needed(principal, direction, now))
     rows = list(
         (
             await session.execute(
@@ -200,6 +262,31 @@ async def list_referrals(
         session, action="referral.list", resource_type="referral", principal=principal
     )
     return [referral_summary(r, now) for r in kept], cursor, int(overdue_count)
+
+
+def _action_needed(principal: Principal, direction: ReferralDirection | None, now: datetime) -> Any:
+    """Referrals waiting for the caller's agency (module rules)."""
+    incoming = and_(
+        col(Referral.to_agency_id) == principal.agency_id,
+        or_(
+            and_(col(Referral.status) == ReferralStatus.PENDING.value, col(Referral.due_at) > now),
+            col(Referral.status) == ReferralStatus.WAITLISTED.value,
+            col(Referral.status) == ReferralStatus.ACCEPTED.value,
+        ),
+    )
+    outgoing = and_(
+        col(Referral.from_agency_id) == principal.agency_id,
+        col(Referral.status).in_(OPEN),
+        or_(
+            col(Referral.due_at) <= now,
+            and_(col(Referral.expected_at).is_not(None), col(Referral.expected_at) <= now),
+        ),
+    )
+    if direction == ReferralDirection.INCOMING:
+        return incoming
+    if direction == ReferralDirection.OUTGOING:
+        return outgoing
+    return or_(incoming, outgoing)
 
 
 async def list_disclosures(

@@ -14,8 +14,9 @@ from tests.referrals.helpers import URL, Parties, act, parties, refer, referral_
 Arrange = Callable[[World], Awaitable[Call]]
 BODIES: dict[str, Any] = {
     "accept": None,
-    "reject": {"reason": "Không tiếp nhận (thử)"},
-    "complete": {"outcome": "Đã hỗ trợ (thử)"},
+    "waitlist": {"expected_at": "2099-01-01T00:00:00+00:00"},
+    "reject": {"reason_code": "no_capacity", "reason": "Không tiếp nhận (thử)"},
+    "complete": {"outcome": "delivered", "note": "Đã hỗ trợ (thử)"},
     "cancel": None,
 }
 
@@ -30,7 +31,7 @@ async def _headers(world: World, p: Parties, who: str) -> dict[str, str]:
 
 def create_as(who: str, *, replay: bool = False) -> Arrange:
     async def arrange(world: World) -> Call:
-        p = await parties(world)
+        p = await parties(world, receiver_kind="police")
         body = referral_body(p, purpose="investigation")
         headers = await _headers(world, p, who)
         if replay:
@@ -76,6 +77,17 @@ def disclosures_as(who: str, role: Role = Role.SUPERVISOR) -> Arrange:
             (await world.user(role, agency)).headers if agency else await _headers(world, p, who)
         )
         return Call("GET", f"/api/v1/cases/{p.case['id']}/disclosures", headers)
+
+    return arrange
+
+
+def participants_as(who: str) -> Arrange:
+    async def arrange(world: World) -> Call:
+        p = await parties(world)
+        referral = await refer(world, p)
+        assert (await act(world, p.receiver, referral["id"], "accept")).status_code == 200
+        headers = await _headers(world, p, who)
+        return Call("GET", f"/api/v1/cases/{p.case['id']}/participants", headers)
 
     return arrange
 
@@ -159,8 +171,25 @@ ROUTES: dict[tuple[str, str], list[Case] | str] = {
     ],
     **{
         ("POST", URL + "/{referral_id}/" + action): _action_cases(action)
-        for action in ("accept", "reject", "complete", "cancel")
+        for action in ("accept", "waitlist", "reject", "complete", "cancel")
     },
+    ("GET", "/api/v1/cases/{case_id}/participants"): [
+        Case("lead", participants_as("owner"), 200, (("participant.list", "success"),)),
+        Case(
+            "participant",
+            participants_as("receiver"),
+            403,
+            (("participant.list", "denied", "lead_only"),),
+        ),
+        Case(
+            "other agency",
+            participants_as("third"),
+            404,
+            (("participant.list", "denied", "out_of_reach"),),
+        ),
+        Case("system admin, hidden", participants_as("sysadmin"), 404, (DENIED,)),
+        Case("anonymous", participants_as("anonymous"), 401, ()),
+    ],
     ("GET", "/api/v1/cases/{case_id}/disclosures"): [
         Case("owner supervisor", disclosures_as("owner"), 200, (("disclosure.list", "success"),)),
         Case(

@@ -160,7 +160,7 @@ def refusal(
     if not allowing:
         return Refusal("lead_only", f"Only the lead agency of the case may do '{action}'.")
     return Refusal(
-        "missing_role:" + "|".join(allowing),
+        "missing_role:" + ":".join(allowing),
         f"Your agency takes part in this case as {', '.join(sorted(roles))}; "
         f"'{action}' needs the role {' or '.join(allowing)}.",
     )

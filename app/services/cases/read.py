@@ -228,7 +228,7 @@ async def _shared_view(
         person_id=row["victim_person_id"],
         fields=tuple(fields),
         purpose=purpose,
-        reason="participant:" + ",".join(sorted(grant.roles)),
+        reason="participant:" + ":".join(sorted(grant.roles)),
     )
     return CaseSharedView(
         id=row["id"],

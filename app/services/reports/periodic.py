@@ -19,6 +19,13 @@ Rules:
   province of reception, destination and form of exploitation; supports delivered
   in the period by type (count and VND); referrals sent in the period by the kind
   of agency they went to (cancelled ones left out).
+- Which province counts what, when a transfer moved a case to another province
+  (`cases.current_province_code`): the reception and its breakdowns stay with the
+  province of reception; a verification or identification counts for the province
+  the case was in when its status moved (the last `case_transferred` entry before
+  it, else the reception province); a support for the province where it was
+  delivered (`support_services.province_code`, which also priced it); a referral
+  for the province of the agency that sent it.
 - Every breakdown's parts add up to its total: each case is in exactly one part
   (unknown values have a part of their own; a case with several forms of
   exploitation is in `multiple`). The one multi-valued breakdown,
@@ -162,12 +169,26 @@ class Periodic:
     breakdowns: list[Breakdown]
 
 
-def _where(scope_province: str | None, column: str, params: dict[str, Any]) -> str:
+def _where(
+    scope_province: str | None,
+    column: str,
+    params: dict[str, Any],
+    province: str = "c.province_code",
+) -> str:
     conditions = [f"{column} >= :start", f"{column} < :end"]
     if scope_province is not None:
-        conditions.append("c.province_code = :province")
+        conditions.append(f"{province} = :province")
         params["province"] = scope_province
     return " AND ".join(conditions)
+
+
+# The province a case was in at the time of timeline entry `t`: the destination of the
+# last transfer before it (detail `transfer:<from>:<to>`), else the reception province.
+_PROVINCE_AT_ENTRY = (
+    "coalesce((SELECT split_part(x.detail, ':', 3) FROM case_timeline x "
+    "WHERE x.case_id = t.case_id AND x.kind = 'case_transferred' "
+    "AND x.occurred_at <= t.occurred_at ORDER BY x.occurred_at DESC LIMIT 1), c.province_code)"
+)
 
 
 async def _cases(
@@ -283,7 +304,7 @@ async def _status_history(
     session: AsyncSession, province: str | None, params: dict[str, Any]
 ) -> tuple[int, int]:
     """Cases whose status moved to `verifying` / `identified` within the period."""
-    where = _where(province, "t.occurred_at", dict(params))
+    where = _where(province, "t.occurred_at", dict(params), _PROVINCE_AT_ENTRY)
     # The join to cases is only needed to place a case in a province.
     join = "JOIN cases c ON c.id = t.case_id" if province is not None else ""
     sql = (
@@ -300,7 +321,9 @@ async def _status_history(
 async def _supports(
     session: AsyncSession, province: str | None, params: dict[str, Any]
 ) -> Breakdown:
-    where = _where(province, "s.delivered_at", dict(params))
+    where = _where(
+        province, "s.delivered_at", dict(params), "coalesce(s.province_code, c.province_code)"
+    )
     # The join to cases is only needed to place a service in a province.
     join = "JOIN cases c ON c.id = s.case_id" if province is not None else ""
     sql = (
@@ -322,10 +345,13 @@ async def _supports(
 async def _referrals(
     session: AsyncSession, province: str | None, params: dict[str, Any]
 ) -> Breakdown:
-    where = _where(province, "r.created_at", dict(params))
+    where = _where(
+        province, "r.created_at", dict(params), "coalesce(f.province_code, c.province_code)"
+    )
     sql = (
         "SELECT a.kind, count(*) FROM referrals r "  # noqa: S608 (constants)
         "JOIN cases c ON c.id = r.case_id JOIN agencies a ON a.id = r.to_agency_id "
+        "JOIN agencies f ON f.id = r.from_agency_id "
         f"WHERE r.status <> 'cancelled' AND {where} GROUP BY a.kind ORDER BY a.kind"
     )
     rows = (await session.execute(text(sql), params)).all()

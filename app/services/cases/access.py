@@ -38,9 +38,11 @@ from sqlalchemy import (
     String,
     Uuid,
     bindparam,
+    case,
     exists,
     false,
     func,
+    null,
     or_,
     select,
     true,
@@ -93,7 +95,14 @@ _BASIS_HOLDS = or_(
         or_(_K.expires_at.is_(None), _K.expires_at > func.now()),
     ),
 )
-# The referrals that make the reader's agency a participant now, as JSON.
+# The referrals that make the reader's agency a participant now.
+_PARTICIPATING = (
+    _R.case_id == _C.id,
+    _R.to_agency_id == _READER_AGENCY,
+    _R.status == "accepted",
+    _R.purpose != "transfer",
+    _BASIS_HOLDS,
+)
 _PARTICIPATIONS = (
     select(
         func.json_agg(
@@ -109,30 +118,31 @@ _PARTICIPATIONS = (
             )
         )
     )
-    .where(
-        _R.case_id == _C.id,
-        _R.to_agency_id == _READER_AGENCY,
-        _R.status == "accepted",
-        _R.purpose != "transfer",
-        _BASIS_HOLDS,
-    )
+    .where(*_PARTICIPATING)
     .correlate(CASES_TABLE)
     .scalar_subquery()
 )
+# The grant, computed once per case in a LATERAL subquery. OFFSET 0 keeps PostgreSQL
+# from pulling it up into the outer query, which would copy its subqueries into every
+# place a grant column is used (each copy costs executor set-up on every read). The
+# lead's grant (the common case) costs two comparisons: the referral lookups run only
+# for a reader who is not the lead.
+_LEAD = func.coalesce(or_(_AS_LEAD, _AS_ASSIGNEE), false())
 _GRANT = (
     select(
-        func.coalesce(or_(_AS_LEAD, _AS_ASSIGNEE), false()).label("grant_lead"),
-        _AS_FORMER_LEAD.label("grant_former_lead"),
-        _PARTICIPATIONS.label("grant_participations"),
-        select(_KINDS.c.functions)
-        .where(_KINDS.c.code == _READER_KIND)
-        .scalar_subquery()
-        .label("grant_functions"),
+        _LEAD.label("grant_lead"),
+        case((_LEAD, false()), else_=_AS_FORMER_LEAD).label("grant_former_lead"),
+        case((_LEAD, null()), else_=_PARTICIPATIONS).label("grant_participations"),
     )
     .correlate(CASES_TABLE)
+    .offset(0)
     .lateral("case_grant")
 )
-GRANT_COLUMNS = tuple(_GRANT.c)
+_GRANTED_FROM = CASES_TABLE.join(_GRANT, true())
+# Work on a case also needs the reader's agency functions (reads never do).
+_FUNCTIONS = (
+    select(_KINDS.c.functions).where(_KINDS.c.code == _READER_KIND).scalar_subquery()
+).label("grant_functions")
 # Lead or former lead: reads the whole case (its persons are joined).
 SEES_WHOLE_CASE = or_(_GRANT.c.grant_lead, _GRANT.c.grant_former_lead)
 _REACHED = or_(SEES_WHOLE_CASE, _GRANT.c.grant_participations.is_not(None))
@@ -140,8 +150,8 @@ _CASE_ID = bindparam("case_id", type_=Uuid())
 
 # The ORM form, for work on one case (optionally locked).
 _GRANTED_CASE = (
-    select(Case, *GRANT_COLUMNS)
-    .join_from(Case, _GRANT, true())
+    select(Case, *_GRANT.c, _FUNCTIONS)
+    .select_from(_GRANTED_FROM)
     .where(col(Case.id) == _CASE_ID, _REACHED)
 )
 _GRANTED_CASE_FOR_UPDATE = _GRANTED_CASE.with_for_update(of=Case)
@@ -198,7 +208,7 @@ class CaseGrant:
                 )
                 for item in items
             ),
-            functions=frozenset(row["grant_functions"] or ()),
+            functions=frozenset(row.get("grant_functions") or ()),
         )
 
 
@@ -233,8 +243,8 @@ def granted_by_id() -> Select[Any]:
     (bound parameters: `reader(principal)` and `case_id`), for the case read on the
     driver; read the grant with `CaseGrant.from_row`."""
     return (
-        select(*CASES_TABLE.c, *GRANT_COLUMNS)
-        .select_from(CASES_TABLE.join(_GRANT, true()))
+        select(*CASES_TABLE.c, *_GRANT.c)
+        .select_from(_GRANTED_FROM)
         .where(_C.id == _CASE_ID, _REACHED)
     )
 

@@ -147,6 +147,11 @@ class Referral(SQLModel, table=True):
     outcome_code: str | None = Field(default=None, max_length=24)
     # When a waitlisted referral is expected to be taken.
     expected_at: datetime | None = timestamp_column()
+    # When the legal basis stops holding: the consent's expiry, or its withdrawal (the
+    # consents service sets it in the withdrawing transaction); NULL while it holds
+    # with no end. The case access rule reads this column, not the consent, so a
+    # participant's grant is one lookup in this table.
+    basis_ends_at: datetime | None = timestamp_column()
     services_delivered: list[str] | None = Field(
         default=None, sa_column=Column(ARRAY(String(32)), nullable=True)
     )

@@ -1,6 +1,7 @@
 """One case, many agencies: referral purposes that become participant roles
 (verification, identification, notification), the waitlist answer, rejection reason
-codes and completion outcomes, the case's current province after a transfer, the
+codes and completion outcomes, when a referral's legal basis ends (copied from its
+consent, so the access rule reads one table), the case's current province after a transfer, the
 referral and province of a support service, and the webhook events for them
 
 Revision ID: 20261203_case_participants
@@ -48,6 +49,12 @@ def upgrade() -> None:
     op.add_column("referrals", sa.Column("reason_code", sa.String(length=24), nullable=True))
     op.add_column("referrals", sa.Column("outcome_code", sa.String(length=24), nullable=True))
     op.add_column("referrals", sa.Column("expected_at", sa.DateTime(timezone=True)))
+    op.add_column("referrals", sa.Column("basis_ends_at", sa.DateTime(timezone=True)))
+    op.execute(
+        "UPDATE referrals r SET basis_ends_at = CASE WHEN k.status = 'withdrawn' "
+        "THEN coalesce(k.withdrawn_at, now()) ELSE k.expires_at END "
+        "FROM case_consents k WHERE k.id = r.consent_id"
+    )
     op.create_check_constraint(
         op.f("ck_referrals_reason_code"), "referrals", f"reason_code IN ({_in(*_REASONS)})"
     )
@@ -90,6 +97,7 @@ def downgrade() -> None:
     op.drop_column("cases", "current_province_code")
     op.drop_constraint(op.f("ck_referrals_outcome_code"), "referrals", type_="check")
     op.drop_constraint(op.f("ck_referrals_reason_code"), "referrals", type_="check")
+    op.drop_column("referrals", "basis_ends_at")
     op.drop_column("referrals", "expected_at")
     op.drop_column("referrals", "outcome_code")
     op.drop_column("referrals", "reason_code")

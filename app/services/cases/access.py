@@ -9,9 +9,10 @@ decision are `app.domain.participation`):
 - former lead: an agency that transferred the case (an accepted or completed
   `transfer` referral from it), read only;
 - participant: an agency whose referral of this case it accepted (not a transfer),
-  while the referral is `accepted` and, when it rests on a consent, that consent is in
-  force now. Checked in the same statement as the case, so a withdrawal or a
-  completion ends the access at the next request.
+  while the referral is `accepted` and its basis holds: `basis_ends_at`, the consent's
+  expiry, or its withdrawal, which the consents service writes in the withdrawing
+  transaction. Checked in the same statement as the case, so a withdrawal, an expiry
+  or a completion ends the access at the next request, without a sweep.
 
 The grant is computed in one statement with the case (a LATERAL subquery), so a
 participant's access decision is one round trip. No grant: 404, exactly as for a case
@@ -37,12 +38,11 @@ from sqlalchemy import (
     Select,
     String,
     Uuid,
+    and_,
     bindparam,
-    case,
     exists,
     false,
     func,
-    null,
     or_,
     select,
     true,
@@ -54,14 +54,13 @@ from app import audit
 from app.domain.participation import ParticipantRole, Participation, Refusal, refusal
 from app.driver import DriverStatement
 from app.errors import DeniedForbidden
-from app.models import AgencyKind, Case, CaseConsent, Referral
+from app.models import AgencyKind, Case, Referral
 from app.security.permissions import Permission
 from app.security.principal import Principal
 from app.services.reach import out_of_reach
 
 CASES_TABLE = Case.metadata.tables[Case.__tablename__]
 _REFERRALS = Referral.metadata.tables[Referral.__tablename__]
-_CONSENTS = CaseConsent.metadata.tables[CaseConsent.__tablename__]
 _KINDS = AgencyKind.metadata.tables[AgencyKind.__tablename__]
 
 # The reader, as bound parameters: every statement is built and compiled once.
@@ -69,42 +68,36 @@ _READER_AGENCY = bindparam("reader_agency_id", type_=Uuid())
 _READER = bindparam("reader_id", type_=Uuid())
 _READER_KIND = bindparam("reader_kind", type_=String())
 
-_C, _R, _K = CASES_TABLE.c, _REFERRALS.c, _CONSENTS.c
+_C, _R = CASES_TABLE.c, _REFERRALS.c
 # Each relation, written once. Two comparisons, not IN: an IN list is re-rendered on
 # every execution.
 _AS_LEAD = _C.owner_agency_id == _READER_AGENCY
 _AS_ASSIGNEE = _C.assigned_to == _READER
-_AS_FORMER_LEAD = (
-    exists()
-    .where(
-        _R.case_id == _C.id,
-        _R.from_agency_id == _READER_AGENCY,
-        _R.purpose == "transfer",
-        or_(_R.status == "accepted", _R.status == "completed"),
-    )
-    .correlate(CASES_TABLE)
+_LEAD = func.coalesce(or_(_AS_LEAD, _AS_ASSIGNEE), false())
+# A referral of the case that makes the reader's agency a former lead: its transfer
+# away, accepted (or since completed).
+_TRANSFERRED_BY_READER = and_(
+    _R.from_agency_id == _READER_AGENCY,
+    _R.purpose == "transfer",
+    or_(_R.status == "accepted", _R.status == "completed"),
 )
-_BASIS_HOLDS = or_(
-    _R.legal_basis != "consent",
-    exists().where(
-        _K.id == _R.consent_id,
-        _K.case_id == _R.case_id,
-        _K.scope == "data_sharing",
-        _K.status == "active",
-        _K.given_at <= func.now(),
-        or_(_K.expires_at.is_(None), _K.expires_at > func.now()),
-    ),
-)
-# The referrals that make the reader's agency a participant now.
-_PARTICIPATING = (
-    _R.case_id == _C.id,
+# A referral that makes the reader's agency a participant now: accepted, not a
+# transfer, its basis holding (`basis_ends_at`: the consent's expiry or withdrawal).
+_PARTICIPATING = and_(
     _R.to_agency_id == _READER_AGENCY,
     _R.status == "accepted",
     _R.purpose != "transfer",
-    _BASIS_HOLDS,
+    or_(_R.basis_ends_at.is_(None), _R.basis_ends_at > func.now()),
 )
-_PARTICIPATIONS = (
+_AS_FORMER_LEAD = exists().where(_R.case_id == _C.id, _TRANSFERRED_BY_READER).correlate(CASES_TABLE)
+# The grant beyond the lead's, from one pass over the reader's agency's referrals of
+# the case, in a LATERAL subquery. For the lead (the common case) the pass does not
+# run at all: its condition `NOT lead` depends on the case row only, so PostgreSQL
+# gates the scan with a one-time filter, and the statement touches the same tables
+# as the case read did before participants existed.
+_GRANT = (
     select(
+        func.coalesce(func.bool_or(_TRANSFERRED_BY_READER), false()).label("grant_former_lead"),
         func.json_agg(
             func.json_build_object(
                 "referral_id",
@@ -117,40 +110,32 @@ _PARTICIPATIONS = (
                 _R.shared_fields,
             )
         )
+        .filter(_PARTICIPATING)
+        .label("grant_participations"),
     )
-    .where(*_PARTICIPATING)
-    .correlate(CASES_TABLE)
-    .scalar_subquery()
-)
-# The grant, computed once per case in a LATERAL subquery. OFFSET 0 keeps PostgreSQL
-# from pulling it up into the outer query, which would copy its subqueries into every
-# place a grant column is used (each copy costs executor set-up on every read). The
-# lead's grant (the common case) costs two comparisons: the referral lookups run only
-# for a reader who is not the lead.
-_LEAD = func.coalesce(or_(_AS_LEAD, _AS_ASSIGNEE), false())
-_GRANT = (
-    select(
-        _LEAD.label("grant_lead"),
-        case((_LEAD, false()), else_=_AS_FORMER_LEAD).label("grant_former_lead"),
-        case((_LEAD, null()), else_=_PARTICIPATIONS).label("grant_participations"),
+    .select_from(_REFERRALS)
+    .where(
+        _R.case_id == _C.id,
+        ~_LEAD,
+        or_(_R.to_agency_id == _READER_AGENCY, _R.from_agency_id == _READER_AGENCY),
     )
     .correlate(CASES_TABLE)
-    .offset(0)
     .lateral("case_grant")
 )
+_GRANT_COLUMNS = (_LEAD.label("grant_lead"), *_GRANT.c)
 _GRANTED_FROM = CASES_TABLE.join(_GRANT, true())
 # Work on a case also needs the reader's agency functions (reads never do).
 _FUNCTIONS = (
     select(_KINDS.c.functions).where(_KINDS.c.code == _READER_KIND).scalar_subquery()
 ).label("grant_functions")
 # Lead or former lead: reads the whole case (its persons are joined).
-SEES_WHOLE_CASE = or_(_GRANT.c.grant_lead, _GRANT.c.grant_former_lead)
+SEES_WHOLE_CASE = or_(_AS_LEAD, _AS_ASSIGNEE, _GRANT.c.grant_former_lead)
 _REACHED = or_(SEES_WHOLE_CASE, _GRANT.c.grant_participations.is_not(None))
 _CASE_ID = bindparam("case_id", type_=Uuid())
 
 # The ORM form, for work on one case (optionally locked).
 _GRANTED_CASE = (
-    select(Case, *_GRANT.c, _FUNCTIONS)
+    select(Case, *_GRANT_COLUMNS, _FUNCTIONS)
     .select_from(_GRANTED_FROM)
     .where(col(Case.id) == _CASE_ID, _REACHED)
 )
@@ -243,7 +228,7 @@ def granted_by_id() -> Select[Any]:
     (bound parameters: `reader(principal)` and `case_id`), for the case read on the
     driver; read the grant with `CaseGrant.from_row`."""
     return (
-        select(*CASES_TABLE.c, *_GRANT.c)
+        select(*CASES_TABLE.c, *_GRANT_COLUMNS)
         .select_from(_GRANTED_FROM)
         .where(_C.id == _CASE_ID, _REACHED)
     )

@@ -19,13 +19,13 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, date, datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app import audit
 from app.errors import Conflict, NotFound, ValidationFailed
-from app.models import Case, CaseConsent
+from app.models import Case, CaseConsent, Referral
 from app.models.case_records import ConsentGiver, ConsentScope, ConsentStatus
 from app.schemas.case_records import ConsentCreate, ConsentPublic
 from app.security.keyring import KeyProvider
@@ -164,6 +164,19 @@ async def withdraw_consent(
     row.withdrawn_at = datetime.now(UTC)
     row.withdrawn_by = principal.actor_id
     await session.flush()
+    # The referrals resting on it lose their basis now: the case access rule and the
+    # referral reads see it at the next request (`Referral.basis_ends_at`).
+    await session.execute(
+        update(Referral)
+        .where(
+            col(Referral.consent_id) == row.id,
+            or_(
+                col(Referral.basis_ends_at).is_(None),
+                col(Referral.basis_ends_at) > row.withdrawn_at,
+            ),
+        )
+        .values(basis_ends_at=row.withdrawn_at)
+    )
     await timeline.append(
         session,
         case.id,

@@ -26,7 +26,7 @@ from sqlmodel import col
 
 from app.models import CaseConsent, Referral
 from app.models.case_records import ConsentScope, ConsentStatus
-from app.models.referral import LegalBasis, ReferralStatus
+from app.models.referral import ReferralStatus
 from app.schemas.referrals import ReferralAccess
 from app.security.permissions import Permission
 from app.security.principal import Principal
@@ -92,9 +92,9 @@ def is_overdue(referral: Referral, now: datetime) -> bool:
 
 async def consent_in_force(
     session: AsyncSession, consent_id: uuid.UUID, case_id: uuid.UUID, at: datetime
-) -> bool:
-    """The consent is this case's `data_sharing` consent, given, not withdrawn and
-    not expired at `at`."""
+) -> CaseConsent | None:
+    """The consent, if it is this case's `data_sharing` consent, given, not withdrawn
+    and not expired at `at`."""
     row = (
         await session.execute(
             select(CaseConsent).where(
@@ -104,22 +104,21 @@ async def consent_in_force(
             )
         )
     ).scalar_one_or_none()
-    return (
+    in_force = (
         row is not None
         and row.status == ConsentStatus.ACTIVE.value
         and row.given_at <= at
         and (row.expires_at is None or row.expires_at > at)
     )
+    return row if in_force else None
 
 
-async def access_state(session: AsyncSession, referral: Referral, now: datetime) -> ReferralAccess:
-    """The receiving agency's access to the shared fields at `now` (module rules)."""
+def access_state(referral: Referral, now: datetime) -> ReferralAccess:
+    """The receiving agency's access to the shared fields at `now` (module rules): the
+    basis holds until `basis_ends_at` (the consent's expiry or withdrawal), the same
+    column the case access rule reads."""
     if effective_status(referral, now).value not in OPEN:
         return ReferralAccess.ENDED
-    if referral.legal_basis != LegalBasis.CONSENT.value:
-        return ReferralAccess.ACTIVE
-    if referral.consent_id is not None and await consent_in_force(
-        session, referral.consent_id, referral.case_id, now
-    ):
-        return ReferralAccess.ACTIVE
-    return ReferralAccess.SUSPENDED
+    if referral.basis_ends_at is not None and referral.basis_ends_at <= now:
+        return ReferralAccess.SUSPENDED
+    return ReferralAccess.ACTIVE

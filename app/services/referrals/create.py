@@ -78,13 +78,15 @@ async def _legal_basis(
     case_id: uuid.UUID,
     receiver_functions: list[str],
     now: datetime,
-) -> LegalBasis:
+) -> tuple[LegalBasis, datetime | None]:
+    """The basis, and when it ends (a consent's expiry)."""
     if body.consent_id is not None:
-        if not await consent_in_force(session, body.consent_id, case_id, now):
+        consent = await consent_in_force(session, body.consent_id, case_id, now)
+        if consent is None:
             raise _invalid(
                 "consent_id", "must be a data_sharing consent of this case that is in force"
             )
-        return LegalBasis.CONSENT
+        return LegalBasis.CONSENT, consent.expires_at
     if body.purpose in _INVESTIGATING:
         if "investigate" not in receiver_functions:
             raise _invalid(
@@ -92,9 +94,9 @@ async def _legal_basis(
                 "is required: the investigation basis shares data only with an agency "
                 "that investigates",
             )
-        return LegalBasis.INVESTIGATION
+        return LegalBasis.INVESTIGATION, None
     if body.emergency_reason:
-        return LegalBasis.EMERGENCY
+        return LegalBasis.EMERGENCY, None
     raise _invalid(
         "consent_id",
         "is required unless the purpose is identification or investigation or an "
@@ -120,7 +122,7 @@ async def create_referral(
         raise DeniedForbidden("Only the agency that owns the case may refer it.")
     receiver_functions = await _receiver_functions(session, principal, body.to_agency_id)
     now = datetime.now(UTC)
-    basis = await _legal_basis(session, body, case.id, receiver_functions, now)
+    basis, basis_ends_at = await _legal_basis(session, body, case.id, receiver_functions, now)
     due_at = body.due_at or now + timedelta(days=get_settings().referral_due_days)
     if due_at <= now:
         raise _invalid("due_at", "must be in the future")
@@ -136,6 +138,7 @@ async def create_referral(
         shared_fields=[f.value for f in body.shared_fields],
         legal_basis=basis.value,
         consent_id=body.consent_id,
+        basis_ends_at=basis_ends_at,
         due_at=due_at,
         note=await fields.seal(session, keys, principal, victim, referral_id, "note", body.note),
         emergency_reason=await fields.seal(

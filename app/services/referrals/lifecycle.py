@@ -272,10 +272,7 @@ async def act(
     if not isinstance(body, BODIES[action]):
         raise _invalid("body", f"is not the body of '{action}'")
     _check_body(referral, body, now)
-    if (
-        action in ("accept", "complete")
-        and await access_state(session, referral, now) != ReferralAccess.ACTIVE
-    ):
+    if action in ("accept", "complete") and access_state(referral, now) != ReferralAccess.ACTIVE:
         raise LegalBasisLapsed(
             "The consent this referral rests on is no longer in force; the sending agency "
             "may cancel it and refer again on a new basis."

@@ -20,9 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app import audit
-from app.models import Agency, CaseConsent, Referral
-from app.models.case_records import ConsentStatus
-from app.models.referral import LegalBasis, ReferralPurpose, ReferralStatus
+from app.models import Agency, Referral
+from app.models.referral import ReferralPurpose, ReferralStatus
 from app.schemas.referrals import ParticipantPublic
 from app.security.principal import Principal
 from app.services.cases.access import get_granted_case
@@ -35,17 +34,6 @@ _ANSWERED = (
 )
 
 
-def _lapsed_at(consent: CaseConsent | None, now: datetime) -> datetime | None:
-    """When the consent stopped being in force, if it has."""
-    if consent is None:
-        return None
-    if consent.status != ConsentStatus.ACTIVE.value:
-        return consent.withdrawn_at or now
-    if consent.expires_at is not None and consent.expires_at <= now:
-        return consent.expires_at
-    return None
-
-
 async def list_participants(
     session: AsyncSession, principal: Principal, case_id: uuid.UUID
 ) -> list[ParticipantPublic]:
@@ -54,9 +42,8 @@ async def list_participants(
     now = datetime.now(UTC)
     rows = (
         await session.execute(
-            select(Referral, col(Agency.kind), CaseConsent)
+            select(Referral, col(Agency.kind))
             .join(Agency, col(Agency.id) == col(Referral.to_agency_id))
-            .outerjoin(CaseConsent, col(CaseConsent.id) == col(Referral.consent_id))
             .where(
                 col(Referral.case_id) == case.id,
                 col(Referral.decided_at).is_not(None),
@@ -69,9 +56,7 @@ async def list_participants(
         (
             await session.execute(
                 select(col(Agency.id), col(Agency.kind)).where(
-                    col(Agency.id).in_(
-                        {case.owner_agency_id} | {r.from_agency_id for r, _, _ in rows}
-                    )
+                    col(Agency.id).in_({case.owner_agency_id} | {r.from_agency_id for r, _ in rows})
                 )
             )
         ).all()
@@ -79,7 +64,7 @@ async def list_participants(
     items: list[ParticipantPublic] = []
     lead_since: datetime | None = case.created_at
     lead_referral: uuid.UUID | None = None
-    for referral, kind, consent in rows:
+    for referral, kind in rows:
         if referral.purpose == ReferralPurpose.TRANSFER.value:
             items.append(
                 ParticipantPublic(
@@ -94,7 +79,8 @@ async def list_participants(
             )
             lead_since, lead_referral = referral.decided_at, referral.id
             continue
-        lapsed = _lapsed_at(consent, now) if referral.legal_basis == LegalBasis.CONSENT else None
+        ends = referral.basis_ends_at
+        lapsed = ends if ends is not None and ends <= now else None
         ended = referral.completed_at or referral.cancelled_at
         until = min((t for t in (ended, lapsed) if t is not None), default=None)
         items.append(

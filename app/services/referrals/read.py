@@ -115,7 +115,7 @@ async def action_public(session: AsyncSession, referral: Referral, now: datetime
     """The answer to a create or an action: metadata and codes, no shared value and no
     free text (a create's answer is stored as is for Idempotency-Key replays); GET
     the referral for them."""
-    return _public(referral, now, await access_state(session, referral, now))
+    return _public(referral, now, access_state(referral, now))
 
 
 async def _case_of(session: AsyncSession, referral: Referral) -> Case:
@@ -156,7 +156,7 @@ async def get_referral(
         )
         raise DeniedForbidden("Revealing identity needs the 'cases:reveal_identity' permission.")
     now = datetime.now(UTC)
-    access = await access_state(session, referral, now)
+    access = access_state(referral, now)
     receiver = principal.agency_id == referral.to_agency_id
     if receiver and access != ReferralAccess.ACTIVE:
         await audit.record(

@@ -13,6 +13,7 @@ from app.models import Case
 from app.security.permissions import Role
 from tests.cases.intake_helpers import open_case
 from tests.conftest import World, assert_problem
+from tests.participants.helpers import participation
 
 STATUSES = [
     "received",
@@ -100,3 +101,22 @@ async def test_commune_cannot_start_verification(world: World) -> None:
         headers={**commune.headers, "If-Match": '"1"'},
     )
     assert assert_problem(response, 409)["allowed"] == ["closed"]
+
+
+@pytest.mark.parametrize(
+    ("kind", "purpose"),
+    [("police", "identification"), ("police", "verification"), ("health", "support")],
+)
+async def test_a_participant_moves_no_status(world: World, kind: str, purpose: str) -> None:
+    """Only the lead moves the case; a participant's identification decision moves it
+    (tests/participants), never a transition of its own."""
+    p = await participation(world, kind=kind, purpose=purpose)
+    url = f"/api/v1/cases/{p.case['id']}/transitions"
+    response = await world.client.post(
+        url, json={"to": "verifying"}, headers={**p.participant.headers, "If-Match": '"1"'}
+    )
+    assert str(assert_problem(response, 403)["type"]).endswith("case-role-required")
+    lead = await world.client.post(
+        url, json={"to": "verifying"}, headers={**p.lead.headers, "If-Match": '"1"'}
+    )
+    assert lead.status_code == 200, lead.text

@@ -2,13 +2,16 @@
 search, the timeline and the access log.
 
 Rules:
-- Every query starts from the access rule: `readable_cases(principal)` through the
-  ORM, or `readable_rows()` / `readable_by_id()` bound with `reader(principal)` on the
-  driver (for a caller without `cases:read`: no rows, as `readable_cases` gives). A
-  case out of reach is 404 with a denied audit event.
+- Every query starts from the access rule (`app.services.cases.access`): one case
+  through its grant (`granted_by_id()` on the driver, `get_granted_case` through the
+  ORM), lists and search through `readable_rows()`, bound with `reader(principal)`
+  (for a caller without `cases:read`: no rows). A case out of reach is 404 with a
+  denied audit event.
 - A single case shows its persons masked. Revealing needs `cases:reveal_identity`
   and a stated purpose of use (`X-Purpose-Of-Use`, one of the codes in API.md); it is
-  audited as `case.reveal` with the fields revealed and the purpose.
+  audited as `case.reveal` with the fields revealed and the purpose. A participating
+  agency reads only its shared fields (`CaseSharedView`), the same way masked or
+  revealed, audited with those fields and its roles.
 - Lists and search answers carry the case skeleton only, no identity field, and the
   search audit names the index used, never the value searched.
 """

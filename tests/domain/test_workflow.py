@@ -7,6 +7,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from app.domain.workflow import (
+from app.domain.participation import ROLE_ACTIONS, ParticipantRole
+from app.models.referral import ReferralPurpose
     MOVES,
     CaseStatus,
     DeadlinePolicy,
@@ -72,3 +74,10 @@ def test_initial_verification_due_three_days_after_intake() -> None:
     assert policy.due_for(S.VERIFYING, received) is None
     configured = DeadlinePolicy(identification_days=30)
     assert configured.due_for(S.VERIFYING, received) == received + timedelta(days=30)
+
+
+def test_participant_roles_are_the_referral_purposes_but_transfer() -> None:
+    """A role on a case is the purpose of the referral that made it (a transfer moves
+    the lead instead): the two enumerations stay in step."""
+    assert {r.value for r in ParticipantRole} == {p.value for p in ReferralPurpose} - {"transfer"}
+    assert set(ROLE_ACTIONS) == set(ParticipantRole)

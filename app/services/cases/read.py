@@ -157,6 +157,31 @@ def reveal_purpose(principal: Principal, reveal: str | None, purpose: str | None
     return code
 
 
+async def refuse_reveal(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    action: str,
+    resource_type: str,
+    resource_id: uuid.UUID,
+    person_id: uuid.UUID,
+    purpose: str,
+) -> DeniedForbidden:
+    """Record a reveal refused for want of `cases:reveal_identity`; the 403 to raise."""
+    await audit.record(
+        session,
+        action=action,
+        resource_type=resource_type,
+        resource_id=resource_id,
+        principal=principal,
+        person_id=person_id,
+        purpose=purpose,
+        outcome="denied",
+        reason="missing_permission:cases:reveal_identity",
+    )
+    return DeniedForbidden("Revealing identity needs the 'cases:reveal_identity' permission.")
+
+
 async def read_case(
     session: AsyncSession,
     keys: KeyProvider,
@@ -174,18 +199,15 @@ async def read_case(
     )
     victim_person_id: uuid.UUID = rows[0]["victim_person_id"]
     if code is not None and not principal.can(Permission.CASES_REVEAL_IDENTITY):
-        await audit.record(
+        raise await refuse_reveal(
             session,
+            principal,
             action="case.reveal",
             resource_type="case",
             resource_id=case_id,
-            principal=principal,
             person_id=victim_person_id,
             purpose=code,
-            outcome="denied",
-            reason="missing_permission:cases:reveal_identity",
         )
-        raise DeniedForbidden("Revealing identity needs the 'cases:reveal_identity' permission.")
     if not grant.whole_case:
         return await _shared_view(session, keys, principal, rows[0], grant, code)
     case = CaseSummary.model_validate(dict(rows[0]))

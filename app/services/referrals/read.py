@@ -35,7 +35,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app import audit
-from app.errors import DeniedForbidden
 from app.models import Case, Referral
 from app.models.person import ENCRYPTED_COLUMNS
 from app.models.referral import ReferralStatus
@@ -51,7 +50,7 @@ from app.security.permissions import Permission
 from app.security.principal import Principal
 from app.services.cases import shared
 from app.services.cases.access import get_readable_case
-from app.services.cases.read import reveal_purpose
+from app.services.cases.read import refuse_reveal, reveal_purpose
 from app.services.pagination import PageParams, page_of, paginate
 from app.services.referrals import fields
 from app.services.referrals.access import (
@@ -143,18 +142,15 @@ async def get_referral(
     referral = await load_visible(session, principal, referral_id, action=action)
     case = await _case_of(session, referral)
     if code is not None and not principal.can(Permission.CASES_REVEAL_IDENTITY):
-        await audit.record(
+        raise await refuse_reveal(
             session,
+            principal,
             action=action,
             resource_type="referral",
             resource_id=referral.id,
-            principal=principal,
             person_id=case.victim_person_id,
             purpose=code,
-            outcome="denied",
-            reason="missing_permission:cases:reveal_identity",
         )
-        raise DeniedForbidden("Revealing identity needs the 'cases:reveal_identity' permission.")
     now = datetime.now(UTC)
     access = access_state(referral, now)
     receiver = principal.agency_id == referral.to_agency_id

@@ -6,9 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from app.domain.workflow import (
 from app.domain.participation import ROLE_ACTIONS, ParticipantRole
-from app.models.referral import ReferralPurpose
+from app.domain.workflow import (
     MOVES,
     CaseStatus,
     DeadlinePolicy,
@@ -16,6 +15,7 @@ from app.models.referral import ReferralPurpose
     allowed_targets,
     check_transition,
 )
+from app.models.referral import ReferralPurpose
 
 S = CaseStatus
 SOCIAL = ["receive", "verify", "verify_lead", "support", "protect", "refer", "transfer"]

@@ -71,3 +71,75 @@ def test_migration_files_are_named_by_date() -> None:
 
     names = [p.name for p in (migrate.ROOT / "migrations" / "versions").glob("*.py")]
     assert names and all(re.fullmatch(r"\d{8}_[a-z0-9_]+\.py", n) for n in names)
+
+
+_BEFORE_PARTICIPANTS = "20261203_one_case_per_victim"
+# A case received in Nghệ An (40) and transferred to Ninh Bình (37) before the
+# participants migration, and a support referral on a consent since withdrawn.
+_OLD_ROWS = """
+INSERT INTO agencies (id, code, name, kind, province_code, is_active) VALUES
+ ('a0000000-0000-4000-8000-000000000040', 'M-40', 'Sở Y tế (thử)', 'social_affairs', '40', true),
+ ('a0000000-0000-4000-8000-000000000037', 'M-37', 'Sở Y tế (thử)', 'social_affairs', '37', true);
+INSERT INTO users (id, username, password_hash, full_name, role, agency_id, is_active, version)
+ VALUES ('b0000000-0000-4000-8000-000000000001', 'm.user', 'x', 'Người thử', 'case_worker',
+         'a0000000-0000-4000-8000-000000000040', true, 1);
+INSERT INTO persons (id, kind, version)
+ VALUES ('c0000000-0000-4000-8000-000000000001', 'victim', 1);
+INSERT INTO cases (id, case_number, province_code, year, serial, status, owner_agency_id,
+  intake_source, received_at, exploitation_types, victim_person_id, is_child, is_minor,
+  currently_abroad, version, created_by, updated_at, victim_sex)
+ VALUES ('d0000000-0000-4000-8000-000000000001', '40-2026-000001', '40', 2026, 1, 'received',
+  'a0000000-0000-4000-8000-000000000037', 'other', now(), '{}',
+  'c0000000-0000-4000-8000-000000000001', false, false, false, 1,
+  'b0000000-0000-4000-8000-000000000001', now(), 'female');
+INSERT INTO case_consents (id, case_id, scope, given_by, given_at, status, withdrawn_at,
+  recorded_by)
+ VALUES ('e0000000-0000-4000-8000-000000000001', 'd0000000-0000-4000-8000-000000000001',
+  'data_sharing', 'self', now() - interval '2 days', 'withdrawn', now() - interval '1 day',
+  'b0000000-0000-4000-8000-000000000001');
+INSERT INTO referrals (id, case_id, from_agency_id, to_agency_id, purpose, services,
+  shared_fields, legal_basis, consent_id, status, due_at, decided_at, created_by,
+  created_by_type) VALUES
+ ('f0000000-0000-4000-8000-000000000001', 'd0000000-0000-4000-8000-000000000001',
+  'a0000000-0000-4000-8000-000000000040', 'a0000000-0000-4000-8000-000000000037', 'transfer',
+  '{}', '{}', 'consent', 'e0000000-0000-4000-8000-000000000001', 'accepted', now(), now(),
+  'b0000000-0000-4000-8000-000000000001', 'user'),
+ ('f0000000-0000-4000-8000-000000000002', 'd0000000-0000-4000-8000-000000000001',
+  'a0000000-0000-4000-8000-000000000037', 'a0000000-0000-4000-8000-000000000040', 'support',
+  '{}', '{}', 'consent', 'e0000000-0000-4000-8000-000000000001', 'accepted', now(), now(),
+  'b0000000-0000-4000-8000-000000000001', 'user');
+"""
+
+
+def test_participants_migration_fills_current_province_and_basis_end(scratch_url: str) -> None:
+    migrate.upgrade(scratch_url, _BEFORE_PARTICIPANTS)
+
+    async def arrange() -> None:
+        engine = make_engine(scratch_url, pool_size=1)
+        try:
+            async with engine.begin() as conn:
+                for statement in filter(str.strip, _OLD_ROWS.split(";")):
+                    await conn.execute(text(statement))
+        finally:
+            await engine.dispose()
+
+    async def read() -> tuple[object, list[object]]:
+        engine = make_engine(scratch_url, pool_size=1)
+        try:
+            async with engine.connect() as conn:
+                province = (
+                    await conn.execute(text("SELECT current_province_code FROM cases"))
+                ).scalar()
+                ends = await conn.execute(
+                    text(
+                        "SELECT r.basis_ends_at = k.withdrawn_at FROM referrals r "
+                        "JOIN case_consents k ON k.id = r.consent_id ORDER BY r.id"
+                    )
+                )
+                return province, [row[0] for row in ends]
+        finally:
+            await engine.dispose()
+
+    asyncio.run(arrange())
+    migrate.upgrade(scratch_url)
+    assert asyncio.run(read()) == ("37", [True, True])

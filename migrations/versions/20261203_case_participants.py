@@ -66,6 +66,16 @@ def upgrade() -> None:
         op.f("fk_cases_current_province_code_provinces"),
         "cases", "provinces", ["current_province_code"], ["code"],
     )  # fmt: skip
+    # A case already transferred to another province is handled there now.
+    op.execute(
+        "UPDATE cases c SET current_province_code = a.province_code "
+        "FROM (SELECT DISTINCT ON (r.case_id) r.case_id, r.to_agency_id FROM referrals r "
+        "WHERE r.purpose = 'transfer' AND r.status IN ('accepted', 'completed') "
+        "ORDER BY r.case_id, r.decided_at DESC) t "
+        "JOIN agencies a ON a.id = t.to_agency_id "
+        "WHERE c.id = t.case_id AND a.province_code IS NOT NULL "
+        "AND a.province_code <> c.province_code"
+    )
     op.add_column("support_services", sa.Column("referral_id", sa.Uuid(), nullable=True))
     op.add_column(
         "support_services", sa.Column("province_code", sa.String(length=2), nullable=True)

@@ -183,9 +183,11 @@ def _where(
 
 
 # The province a case was in at the time of timeline entry `t`: the destination of the
-# last transfer before it (detail `transfer:<from>:<to>`), else the reception province.
+# last transfer before it (detail `transfer:<from>:<to>`; entries written before
+# 2026-12 say only `transfer` and count as the reception province), else the
+# reception province.
 _PROVINCE_AT_ENTRY = (
-    "coalesce((SELECT split_part(x.detail, ':', 3) FROM case_timeline x "
+    "coalesce((SELECT nullif(split_part(x.detail, ':', 3), '') FROM case_timeline x "
     "WHERE x.case_id = t.case_id AND x.kind = 'case_transferred' "
     "AND x.occurred_at <= t.occurred_at ORDER BY x.occurred_at DESC LIMIT 1), c.province_code)"
 )

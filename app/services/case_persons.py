@@ -83,13 +83,17 @@ async def case_person_views(
     *,
     reveal: bool,
     actor: Actor = None,
+    withheld: bool = False,
 ) -> list[CasePersonView]:
-    """The views of the rows of `read_case_persons` or `with_case_persons`."""
+    """The views of the rows of `read_case_persons` or `with_case_persons`
+    (`withheld`: see `persons.person_view`)."""
     return [
         CasePersonView(
             role=row["link_role"],
             relation=row["link_relation"],
-            person=await person_view(session, keys, row, reveal=reveal, actor=actor),
+            person=await person_view(
+                session, keys, row, reveal=reveal, actor=actor, withheld=withheld
+            ),
         )
         for row in rows
         if row["link_role"] is not None

@@ -340,14 +340,19 @@ async def person_view(
     *,
     reveal: bool,
     actor: Actor,
+    withheld: bool = False,
 ) -> PersonView:
     """One person row (`PERSON_COLUMNS`, by label: a row mapping or a driver record)
-    as its reader sees it."""
+    as its reader sees it; `withheld`: no identity value at all, not even masked, and
+    nothing decrypted (integration clients)."""
     person_id: uuid.UUID = row["person_id"]
     erased = row["person_erased_at"] is not None
     identity: dict[str, Any]
     if erased:
         identity = dict.fromkeys(ENCRYPTED_COLUMNS, masking.ERASED)
+    elif withheld:
+        identity = dict.fromkeys(ENCRYPTED_COLUMNS)
+        reveal = False
     else:
         data_key = await person_key(session, keys, row, actor=actor)
         if data_key is None:

@@ -72,6 +72,19 @@ class TestScopes:
         assert all(str(e["actor_id"]) == made.client_id for e in events)
         assert all(e["actor_agency_id"] == admin.agency.id for e in events)  # type: ignore[attr-defined]
 
+    async def test_a_client_gets_no_identity_value_not_even_masked(self, world: World) -> None:
+        admin, case_id = await _agency_with_case(world)
+        made = await register(world, ("cases:read",), admin=admin)  # type: ignore[arg-type]
+        headers = await client_headers(world, made)
+        response = await world.client.get(f"/api/v1/cases/{case_id}", headers=headers)
+        assert response.status_code == 200, response.text
+        victim = response.json()["victim"]
+        assert victim["revealed"] is False
+        for field in ("full_name", "other_names", "date_of_birth", "national_id", "phone",
+                      "address", "ethnicity"):  # fmt: skip
+            assert victim[field] is None, field
+        assert victim["sex"] is not None
+
     async def test_other_agencys_case_404(self, world: World, engine: AsyncEngine) -> None:
         _, foreign_case = await _agency_with_case(world)
         made = await register(world, ("cases:read",))

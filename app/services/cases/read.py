@@ -211,8 +211,14 @@ async def read_case(
     if not grant.whole_case:
         return await _shared_view(session, keys, principal, rows[0], grant, code)
     case = CaseSummary.model_validate(dict(rows[0]))
+    # An integration client never receives an identity value, not even masked.
     linked = await case_persons.case_person_views(
-        session, keys, rows, reveal=code is not None, actor=principal
+        session,
+        keys,
+        rows,
+        reveal=code is not None,
+        actor=principal,
+        withheld=principal.actor_type == "client",
     )
     public = _with_persons(case, victim_person_id, linked)
     # Nothing was written: the audit row may commit on its own (`app.driver`).
@@ -240,9 +246,11 @@ async def _shared_view(
 ) -> CaseSharedView:
     """A participant's read: its shared fields only, a disclosure audited with them."""
     fields = sorted(grant.shared_fields)
+    shown = shared.seen_by(principal, fields)
     values = await shared.shared_values(
-        session, keys, principal, row, fields, reveal=purpose is not None
+        session, keys, principal, row, shown, reveal=purpose is not None
     )
+    values.update(dict.fromkeys(set(fields) - set(shown)))
     reads_only(session)
     await audit.record(
         session,
@@ -251,7 +259,7 @@ async def _shared_view(
         resource_id=row["id"],
         principal=principal,
         person_id=row["victim_person_id"],
-        fields=tuple(fields),
+        fields=tuple(shown),
         purpose=purpose,
         reason="participant:" + ":".join(sorted(grant.roles)),
     )

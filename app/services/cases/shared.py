@@ -78,6 +78,21 @@ async def shared_values(
     return values
 
 
+def is_identity(name: str) -> bool:
+    """An identity field (encrypted), as opposed to the plain ones such as sex."""
+    return name.startswith(VICTIM_PREFIX) and name.removeprefix(VICTIM_PREFIX) in set(
+        ENCRYPTED_COLUMNS
+    )
+
+
+def seen_by(principal: Principal, fields: Iterable[str]) -> list[str]:
+    """The fields this principal may receive: an integration client never receives an
+    identity value, not even masked (its fields come as null)."""
+    if principal.actor_type != "client":
+        return list(fields)
+    return [f for f in fields if not is_identity(f)]
+
+
 def case_mapping(case: Any) -> dict[str, Any]:
     """A case ORM row as the mapping `shared_values` reads."""
     return {column: getattr(case, column) for column in _CASE_COLUMNS}

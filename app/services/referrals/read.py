@@ -36,7 +36,6 @@ from sqlmodel import col
 
 from app import audit
 from app.models import Case, Referral
-from app.models.person import ENCRYPTED_COLUMNS
 from app.models.referral import ReferralStatus
 from app.schemas.referrals import (
     DisclosurePublic,
@@ -166,11 +165,7 @@ async def get_referral(
     shown: tuple[str, ...] = ()
     shared_values = None
     if access == ReferralAccess.ACTIVE:
-        shown = tuple(
-            f
-            for f in referral.shared_fields
-            if principal.actor_type != "client" or not _is_identity(f)
-        )
+        shown = tuple(shared.seen_by(principal, referral.shared_fields))
         shared_values = await shared.shared_values(
             session, keys, principal, shared.case_mapping(case), shown, reveal=code is not None
         )
@@ -194,12 +189,6 @@ async def get_referral(
     )
     return _public(
         referral, now, access, texts=texts, shared=shared_values, revealed=code is not None
-    )
-
-
-def _is_identity(name: str) -> bool:
-    return name.startswith(shared.VICTIM_PREFIX) and name.removeprefix(shared.VICTIM_PREFIX) in set(
-        ENCRYPTED_COLUMNS
     )
 
 

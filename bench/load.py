@@ -57,17 +57,81 @@ READ_P99_MS = 50.0
 INTAKE_P99_MS = 100.0
 RSS_LIMIT_MB = 250.0
 BASELINE_RATIO = 0.5
-READS = ("case read, masked", "case read, reveal", "case list page", "search by national ID")
+READS = (
+    "case read, masked",
+    "case read, reveal",
+    "case read, participant reveal",
+    "case list page",
+    "search by national ID",
+)
+PARTICIPANT_CASES = 200
 
 
-def login(base: str, info: SeedInfo) -> dict[str, str]:
+def login(base: str, info: SeedInfo, username: str = "", password: str = "") -> dict[str, str]:
     response = httpx.post(
         f"{base}/api/v1/auth/token",
-        data={"grant_type": "password", "username": info.username, "password": info.password},
+        data={
+            "grant_type": "password",
+            "username": username or info.username,
+            "password": password or info.password,
+        },
         timeout=30,
     )
     response.raise_for_status()
     return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+async def participant_account(url: str) -> tuple[str, str]:
+    """A new case worker of CA-40 (provincial police) with a random password: the
+    reader of the participant scenario (one per run; the password is not kept)."""
+    from app.db import make_engine, make_sessionmaker
+    from app.schemas.user import UserCreate
+    from app.security.permissions import Role
+    from app.services import users
+    from app.services.agencies import get_agency_by_code
+
+    username, password = f"bench.police.{os.urandom(4).hex()}", os.urandom(16).hex()
+    engine = make_engine(url, pool_size=1)
+    try:
+        async with make_sessionmaker(engine)() as session:
+            police = await get_agency_by_code(session, "CA-40")
+            assert police is not None
+            await users.create_user(
+                session,
+                None,
+                UserCreate(username=username, password=password, full_name="Bench Police",
+                           role=Role.CASE_WORKER, agency_id=police.id),
+            )  # fmt: skip
+            await session.commit()
+    finally:
+        await engine.dispose()
+    return username, password
+
+
+async def participations(
+    service: Service, info: SeedInfo, url: str
+) -> tuple[list[str], dict[str, str]]:
+    """The first PARTICIPANT_CASES sample cases (led by SYT-40), each referred to the
+    provincial police for identification (investigation basis) and accepted, unless an
+    earlier run did it: the cases a police user reads as a participant, and its bearer
+    header."""
+    police = login(service.base, info, *await participant_account(url))
+    lead = login(service.base, info)
+    ids = info.case_ids[:PARTICIPANT_CASES]
+    async with httpx.AsyncClient(base_url=service.base, timeout=30) as client:
+        me = (await client.get("/api/v1/auth/me", headers=police)).json()
+        for case_id in ids:
+            if (await client.get(f"/api/v1/cases/{case_id}", headers=police)).status_code == 200:
+                continue
+            body = {"case_id": case_id, "to_agency_id": me["agency_id"],
+                    "purpose": "identification",
+                    "shared_fields": ["victim.full_name", "victim.date_of_birth",
+                                      "victim.national_id"]}  # fmt: skip
+            referral = await client.post("/api/v1/referrals", json=body, headers=lead)
+            referral.raise_for_status()
+            answer = f"/api/v1/referrals/{referral.json()['id']}/accept"
+            (await client.post(answer, headers=police)).raise_for_status()
+    return ids, police
 
 
 def intake_body(n: int, fake: Faker, province: str = "40") -> bytes:
@@ -89,14 +153,32 @@ def intake_body(n: int, fake: Faker, province: str = "40") -> bytes:
     return json.dumps(body).encode()
 
 
-def scenarios(info: SeedInfo, provinces: list[str]) -> list[tuple[str, int, object]]:
+def scenarios(
+    info: SeedInfo,
+    provinces: list[str],
+    participant: tuple[list[str], dict[str, str]] | None = None,
+) -> list[tuple[str, int, object]]:
     """(name, expected status, request maker). The first intake takes every case in the
     bench user's province, so intakes queue on that province's number counter (the
-    worst case); the second spreads them over all provinces, as a national load would."""
+    worst case); the second spreads them over all provinces, as a national load would.
+    The participant read is the police reading, revealed, the shared fields of cases
+    social affairs leads (`participations`)."""
     fake = Faker("vi_VN")
     ids, nids = info.case_ids, info.national_ids
     reveal = {"X-Purpose-Of-Use": "case_management"}
     json_type = {"Content-Type": "application/json"}
+    shared: list[tuple[str, int, object]] = []
+    if participant is not None:
+        pids, police = participant
+        as_police = {**police, "X-Purpose-Of-Use": "investigation"}
+        shared.append(
+            (
+                "case read, participant reveal",
+                200,
+                lambda n: ("GET", f"/api/v1/cases/{pids[n % len(pids)]}?reveal=identity",
+                           as_police),
+            )
+        )  # fmt: skip
     return [
         ("case read, masked", 200, lambda n: ("GET", f"/api/v1/cases/{ids[n % len(ids)]}", {})),
         (
@@ -104,6 +186,7 @@ def scenarios(info: SeedInfo, provinces: list[str]) -> list[tuple[str, int, obje
             200,
             lambda n: ("GET", f"/api/v1/cases/{ids[n % len(ids)]}?reveal=identity", reveal),
         ),
+        *shared,
         ("case list page", 200, lambda n: ("GET", "/api/v1/cases?limit=50", {})),
         (
             "search by national ID",
@@ -125,11 +208,14 @@ def scenarios(info: SeedInfo, provinces: list[str]) -> list[tuple[str, int, obje
 
 
 async def drive(
-    service: Service, info: SeedInfo, provinces: list[str], args: argparse.Namespace
+    service: Service, info: SeedInfo, provinces: list[str], url: str, args: argparse.Namespace
 ) -> list[LoadResult]:
     results = []
     wanted = {s.strip() for s in args.scenarios.split(",")} if args.scenarios else None
-    plan = scenarios(info, provinces)
+    participant = None
+    if wanted is None or any("participant" in w for w in wanted):
+        participant = await participations(service, info, url)
+    plan = scenarios(info, provinces, participant)
     _, expect, make = plan[0]
     await warm_up(service, authorized(make, login(service.base, info)), expect, args)
     for name, expect, make in plan:
@@ -331,7 +417,7 @@ def main() -> int:
         )
         service.start()
         started = time.perf_counter()
-        results = asyncio.run(drive(service, info, provinces, args))
+        results = asyncio.run(drive(service, info, provinces, url, args))
         service.stop()
         baseline = None
         if not args.no_baseline:

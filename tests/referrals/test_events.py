@@ -49,6 +49,7 @@ async def test_events_of_a_transfer(
 @pytest.mark.parametrize(
     ("action", "body", "event"),
     [
+        ("waitlist", {"expected_at": "2099-01-01T00:00:00+00:00"}, "referral.waitlisted"),
         ("reject", {"reason_code": "no_capacity"}, "referral.rejected"),
         ("complete", {"outcome": "delivered"}, "referral.completed"),
     ],

@@ -7,7 +7,9 @@ Starts the embedded PostgreSQL under `--data-dir` (or uses `DATABASE_URL`, which
 be a throwaway database), migrates, seeds with bench/seed.py (or, with `--reuse`,
 keeps a folder seeded earlier with the same `--cases`), starts `vcm serve` with two
 workers and drives it with 32 concurrent keep-alive clients, one scenario at a time:
-case read masked, case read with identity reveal (decrypt + audit), case list page,
+case read masked, case read with identity reveal (decrypt + audit), a participant's
+read (a police user reading, revealed, the fields social affairs shared with it through
+referrals of 200 sample cases, which the script makes and accepts once), case list page,
 search by national ID, intake. Then it stops the service, starts bench/baseline.py
 (bare Starlette + asyncpg, the same SQL as a case read) with two workers on the same
 database, served the same way (`app.serve`), and drives it the same way.

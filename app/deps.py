@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, Header, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import bindparam, select
 from sqlmodel import col
@@ -198,3 +198,17 @@ def require(permission: Permission, *, hide: bool = False) -> Any:
         return principal
 
     return Depends(guard)
+
+
+# How a read asks for identity in clear (API.md, "Identity reveal"): both are needed.
+PurposeHeader = Annotated[
+    str | None,
+    Header(
+        alias="X-Purpose-Of-Use",
+        description="Why identity is revealed: case_management, investigation, protection, "
+        "support_delivery, legal_proceedings or emergency.",
+    ),
+]
+RevealQuery = Annotated[
+    str | None, Query(description="`identity` reveals the values (needs a purpose).")
+]

@@ -8,12 +8,12 @@ import uuid
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Query, Response
+from fastapi import APIRouter, Depends, Query, Response
 from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime
 
 from app.db import SessionDep, TransactionRoute
-from app.deps import IndexerDep, KeysDep, require
+from app.deps import IndexerDep, KeysDep, PurposeHeader, RevealQuery, require
 from app.domain.workflow import CaseStatus
 from app.etag import IfMatchHeader, etag, required_version
 from app.idempotency import IdempotencyDep
@@ -45,14 +45,6 @@ router = APIRouter(
 ReadCases = Annotated[Principal, require(Permission.CASES_READ, hide=True)]
 WriteCases = Annotated[Principal, require(Permission.CASES_WRITE, hide=True)]
 Paging = Annotated[PageParams, Depends(page_params)]
-PurposeHeader = Annotated[
-    str | None,
-    Header(
-        alias="X-Purpose-Of-Use",
-        description="Why identity is revealed: case_management, investigation, protection, "
-        "support_delivery, legal_proceedings or emergency.",
-    ),
-]
 
 
 @router.post(
@@ -146,9 +138,7 @@ async def get_case(
     principal: ReadCases,
     case_id: uuid.UUID,
     purpose: PurposeHeader = None,
-    reveal: Annotated[
-        str | None, Query(description="`identity` reveals the values (needs a purpose).")
-    ] = None,
+    reveal: RevealQuery = None,
 ) -> Response:
     """One case with its persons masked, or revealed with `?reveal=identity` and a
     purpose of use. ETag is the version. A participating agency (an accepted referral)

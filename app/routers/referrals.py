@@ -9,11 +9,11 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Query
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
 
 from app.db import SessionDep, TransactionRoute
-from app.deps import KeysDep, require
+from app.deps import KeysDep, PurposeHeader, RevealQuery, require
 from app.idempotency import IdempotencyDep
 from app.models.referral import ReferralStatus
 from app.schemas.common import Page, problem_responses
@@ -44,10 +44,6 @@ ReadReferrals = Annotated[Principal, require(Permission.REFERRALS_READ, hide=Tru
 WriteReferrals = Annotated[Principal, require(Permission.REFERRALS_WRITE, hide=True)]
 ReadAccessLog = Annotated[Principal, require(Permission.CASES_ACCESS_LOG, hide=True)]
 ReadCases = Annotated[Principal, require(Permission.CASES_READ, hide=True)]
-PurposeHeader = Annotated[
-    str | None,
-    Header(alias="X-Purpose-Of-Use", description="Why identity is revealed (see cases)."),
-]
 Pages = Annotated[PageParams, Depends(page_params)]
 _ACTION = "/api/v1/referrals/{referral_id}/"
 _ACTION_ERRORS = problem_responses(403, 409, 422)
@@ -115,9 +111,7 @@ async def get_referral(
     principal: ReadReferrals,
     referral_id: uuid.UUID,
     purpose: PurposeHeader = None,
-    reveal: Annotated[
-        str | None, Query(description="`identity` reveals the values (needs a purpose).")
-    ] = None,
+    reveal: RevealQuery = None,
 ) -> ReferralPublic:
     """Metadata, and exactly the shared fields while the receiver's access is active,
     masked unless revealed with a purpose; status and codes only once it has ended."""

@@ -18,6 +18,7 @@ from sqlalchemy import Uuid, bindparam, null, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.driver import DriverStatement
+from app.models import Case
 from app.models.person import ENCRYPTED_COLUMNS
 from app.security.keyring import KeyProvider
 from app.security.principal import Principal
@@ -93,21 +94,9 @@ def seen_by(principal: Principal, fields: Iterable[str]) -> list[str]:
     return [f for f in fields if not is_identity(f)]
 
 
-def case_mapping(case: Any) -> dict[str, Any]:
-    """A case ORM row as the mapping `shared_values` reads."""
-    return {column: getattr(case, column) for column in _CASE_COLUMNS}
+def case_mapping(case: Case) -> dict[str, Any]:
+    """A case ORM row as the mapping of its columns that `shared_values` reads."""
+    return {column.name: getattr(case, column.name) for column in _CASE_COLUMNS}
 
 
-_CASE_COLUMNS = (
-    "victim_person_id",
-    "province_code",
-    "received_commune_code",
-    "exploitation_types",
-    "case_number",
-    "status",
-    "intake_source",
-    "received_at",
-    "destination_country",
-    "is_child",
-    "is_minor",
-)
+_CASE_COLUMNS = Case.metadata.tables[Case.__tablename__].c

@@ -11,14 +11,12 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col
 
 from app import audit
 from app.domain.workflow import CaseStatus, DeadlinePolicy, IllegalTransition, check_transition
 from app.errors import Conflict
-from app.models import AgencyKind, Case
+from app.models import Case
 from app.security.keyring import KeyProvider
 from app.security.principal import Principal
 from app.services.cases import case_text, timeline
@@ -32,15 +30,6 @@ class TransitionRefused(Conflict):
     title_en, title_vi = "This status change is not allowed", "Không được chuyển trạng thái này"
 
 
-async def agency_functions(session: AsyncSession, principal: Principal) -> list[str]:
-    functions = (
-        await session.execute(
-            select(col(AgencyKind.functions)).where(col(AgencyKind.code) == principal.agency_kind)
-        )
-    ).scalar_one_or_none()
-    return list(functions or [])
-
-
 async def apply_transition(
     session: AsyncSession,
     keys: KeyProvider,
@@ -49,23 +38,21 @@ async def apply_transition(
     target: CaseStatus,
     *,
     reason: str | None,
+    functions: frozenset[str],
     by_decision: bool = False,
-    functions: frozenset[str] | None = None,
     deadlines: DeadlinePolicy | None = None,
     ref_type: str | None = None,
     ref_id: uuid.UUID | None = None,
 ) -> Case:
     """Move `case` (already loaded through the access statement, preferably locked)
     to `target`, or raise `TransitionRefused` (409) naming the allowed targets.
-    `functions` are the acting agency's (from its grant), else looked up."""
+    `functions` are the acting agency's, from its grant on the case."""
     source = CaseStatus(case.status)
     try:
         check_transition(
             source,
             target,
-            agency_functions=(
-                functions if functions is not None else await agency_functions(session, principal)
-            ),
+            agency_functions=functions,
             reason=reason,
             by_decision=by_decision,
         )

@@ -182,4 +182,4 @@ async def create_referral(
         agency_ids=[referral.to_agency_id],
         data={"referral_id": str(referral.id), "case_id": str(case.id)},
     )
-    return await action_public(session, referral, now)
+    return action_public(referral, now)

@@ -316,7 +316,7 @@ async def act(
         await emit(session, event_type="participant.removed", agency_ids=both, data=membership)
     if action == "accept" and transfer:
         await _transfer(session, principal, referral, case, now)
-    return await action_public(session, referral, now)
+    return action_public(referral, now)
 
 
 async def expire_due(session: AsyncSession, now: datetime, *, batch_size: int = 500) -> int:

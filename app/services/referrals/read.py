@@ -109,7 +109,7 @@ def _public(
     )
 
 
-async def action_public(session: AsyncSession, referral: Referral, now: datetime) -> ReferralPublic:
+def action_public(referral: Referral, now: datetime) -> ReferralPublic:
     """The answer to a create or an action: metadata and codes, no shared value and no
     free text (a create's answer is stored as is for Idempotency-Key replays); GET
     the referral for them."""

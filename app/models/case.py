@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import (
     CheckConstraint,
@@ -27,10 +28,20 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlmodel import Field, SQLModel
 
+from app.domain.age import AgeBasis
+from app.domain.first_days import FirstNeed, RiskLevel
 from app.domain.workflow import CaseStatus
 from app.models.base import created_at_column, empty_list, timestamp_column, utcnow, uuid_pk
 
-_STATUSES = ", ".join(f"'{s.value}'" for s in CaseStatus)
+
+def _values(enum: type[StrEnum]) -> str:
+    return ", ".join(f"'{member.value}'" for member in enum)
+
+
+_STATUSES = _values(CaseStatus)
+_AGE_BASES = _values(AgeBasis)
+_RISK_LEVELS = _values(RiskLevel)
+_FIRST_NEEDS = _values(FirstNeed)
 
 
 class Case(SQLModel, table=True):
@@ -44,6 +55,10 @@ class Case(SQLModel, table=True):
         CheckConstraint(
             "victim_ethnicity_group IN ('kinh', 'minority')", name="victim_ethnicity_group"
         ),
+        CheckConstraint(f"age_basis IN ({_AGE_BASES})", name="age_basis"),
+        CheckConstraint("age_estimate BETWEEN 0 AND 120", name="age_estimate"),
+        CheckConstraint(f"risk_level IN ({_RISK_LEVELS})", name="risk_level"),
+        CheckConstraint(f"first_needs <@ ARRAY[{_FIRST_NEEDS}]::varchar[]", name="first_needs"),
         # The case list's order (newest first, then id), walked backwards until a
         # page of readable cases is found (bench/load.py, "case list page").
         Index("ix_cases_created_id", "created_at", "id"),
@@ -75,10 +90,24 @@ class Case(SQLModel, table=True):
     destination_country: str | None = Field(default=None, max_length=2)
     # One case per victim person: the person (its key, its erasure) is the case's own.
     victim_person_id: uuid.UUID = Field(foreign_key="persons.id", index=True, unique=True)
-    # Derived from the date of birth at intake (Law on Children: under 16 is a child;
-    # under 18 a minor, for whom trafficking needs no proof of force or deception).
+    # From the date of birth, else the estimate, else presumed a minor (app.domain.age:
+    # under 16 is a child; under 18 a minor, for whom trafficking needs no proof of
+    # force or deception). `age_basis` says which; `age_estimate` is whole years, as
+    # coarse as the birth year every reader sees.
     is_child: bool = Field(default=False)
-    is_minor: bool = Field(default=False)
+    is_minor: bool = Field(default=True)
+    age_basis: str = Field(default=AgeBasis.PRESUMED_MINOR.value, max_length=16)
+    age_estimate: int | None = Field(default=None, sa_column=Column(SmallInteger))
+    # What the person needed first (codes) and the risk they face, recorded at intake.
+    first_needs: list[str] = Field(
+        default_factory=empty_list,
+        sa_column=Column(ARRAY(String(24)), nullable=False, server_default="{}"),
+    )
+    risk_level: str | None = Field(default=None, max_length=8)
+    # A receiving body other than the commune brings the person to the commune at
+    # once: which commune, and when.
+    brought_to_commune_code: str | None = Field(default=None, max_length=10)
+    brought_to_commune_at: datetime | None = timestamp_column()
     # Reporting columns (app/services/cases/stats.py): coarse values copied from the
     # victim's encrypted identity so reports never decrypt. Sex is `unknown` when not
     # known; the others are NULL when not recorded.

@@ -67,6 +67,9 @@ class LegalBasis(StrEnum):
     CONSENT = "consent"
     INVESTIGATION = "investigation"
     EMERGENCY = "emergency"
+    # A notification the law requires (a child's case to child protection, a commune's
+    # reception to social affairs): made by the service itself at intake.
+    LEGAL_OBLIGATION = "legal_obligation"
 
 
 class SharedField(StrEnum):

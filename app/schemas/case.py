@@ -11,6 +11,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, Field, StringConstraints, model_validator
 
+from app.domain.age import MAX_AGE, AgeBasis
+from app.domain.first_days import FirstNeed, RiskLevel
 from app.domain.workflow import CaseStatus
 from app.models.person import Sex
 from app.schemas.common import StrictInput
@@ -43,6 +45,23 @@ class ExploitationType(StrEnum):
     OTHER = "other"
 
 
+AgeEstimate = Annotated[
+    int,
+    Field(
+        ge=0,
+        le=MAX_AGE,
+        description="Whole years, when the date of birth is unknown (a date of birth wins).",
+    ),
+]
+
+
+class CommuneArrival(StrictInput):
+    """A receiving body other than the commune brings the person to the commune at once."""
+
+    commune_code: str = Field(min_length=1, max_length=10)
+    brought_at: AwareDatetime
+
+
 class ReceivedLocation(StrictInput):
     province_code: str = Field(min_length=2, max_length=2)
     commune_code: str | None = Field(default=None, max_length=10)
@@ -62,6 +81,7 @@ class VictimInput(StrictInput):
     phone: str | None = Field(default=None, max_length=20)
     address: str | None = Field(default=None, max_length=500)
     hometown_province_code: str | None = Field(default=None, max_length=2)
+    age_estimate: AgeEstimate | None = None
 
     @model_validator(mode="after")
     def _named_or_numbered(self) -> VictimInput:
@@ -86,6 +106,13 @@ class CaseCreate(StrictInput):
     destination_country: CountryCode | None = None
     hotline_report_id: uuid.UUID | None = None
     currently_abroad: bool = False
+    first_needs: list[FirstNeed] = Field(default_factory=list, max_length=len(FirstNeed))
+    risk_level: RiskLevel | None = None
+    brought_to_commune: CommuneArrival | None = Field(
+        default=None,
+        description="Which commune the person was brought to, and when (an intake by any "
+        "body other than the commune).",
+    )
 
 
 class VictimPatch(StrictInput):
@@ -102,6 +129,16 @@ class VictimPatch(StrictInput):
     phone: str | None = Field(default=None, max_length=20)
     address: str | None = Field(default=None, max_length=500)
     hometown_province_code: str | None = Field(default=None, max_length=2)
+    age_estimate: AgeEstimate | None = None
+
+
+class AgeCorrection(StrictInput):
+    """A supervisor's correction of what the age flags rest on: keep the presumption
+    of minority over an estimate, or end it in favour of the estimate."""
+
+    basis: Literal[AgeBasis.ESTIMATE, AgeBasis.PRESUMED_MINOR]
+    age_estimate: AgeEstimate | None = None
+    reason: str = Field(min_length=1, max_length=2000)
 
 
 class CaseUpdate(StrictInput):
@@ -110,6 +147,12 @@ class CaseUpdate(StrictInput):
     destination_country: CountryCode | None = None
     currently_abroad: bool | None = None
     victim: VictimPatch | None = None
+    first_needs: list[FirstNeed] | None = Field(default=None, max_length=len(FirstNeed))
+    risk_level: RiskLevel | None = None
+    brought_to_commune: CommuneArrival | None = None
+    age: AgeCorrection | None = Field(
+        default=None, description="Supervisors only (cases:approve), with a reason."
+    )
 
 
 class TransitionCreate(StrictInput):
@@ -161,8 +204,14 @@ class CaseSummary(BaseModel):
     exploitation_types: list[str]
     destination_country: str | None
     currently_abroad: bool
-    is_child: bool
-    is_minor: bool
+    is_child: bool = Field(description="Under 16 (Law on Children).")
+    is_minor: bool = Field(description="Under 18, or presumed so while the age is unknown.")
+    age_basis: AgeBasis
+    age_estimate: int | None
+    first_needs: list[FirstNeed]
+    risk_level: RiskLevel | None
+    brought_to_commune_code: str | None
+    brought_to_commune_at: datetime | None
     hotline_report_id: uuid.UUID | None
     next_due_at: datetime | None
     closed_at: datetime | None

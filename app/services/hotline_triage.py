@@ -198,6 +198,8 @@ async def _open_case(
                     "full_name": str(first.full_name),
                     "sex": first.sex or Sex.UNKNOWN.value,
                     "nationality": first.nationality or DEFAULT_NATIONALITY,
+                    # The caller's approximate age carries over as the estimate.
+                    "age_estimate": victims[0].approximate_age,
                 },
                 "hotline_report_id": report.id,
             }

@@ -94,7 +94,9 @@ class TestIntake:
         turned_18 = await open_case(world, worker, intake_body(date_of_birth=years_ago(18, 2)))
         assert (turned_18["is_child"], turned_18["is_minor"]) == (False, False)
         unknown = await open_case(world, worker, intake_body(date_of_birth=None))
-        assert (unknown["is_child"], unknown["is_minor"]) == (False, False)
+        # An unknown age is presumed a minor's until established.
+        assert (unknown["is_child"], unknown["is_minor"]) == (False, True)
+        assert unknown["age_basis"] == "presumed_minor"
 
     async def test_concurrent_intakes_get_serials_without_gaps(self, world: World) -> None:
         worker = await world.user(Role.CASE_WORKER)

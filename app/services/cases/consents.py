@@ -6,8 +6,11 @@ Rules:
   own consent is needed too (age at `given_at`, from the victim's date of birth):
   under 7, `legal_representative` or `both`; 7 to 15, only `both`; 16 and over, any.
   The date of birth is decrypted inside this service to apply the rule and never
-  leaves it. Unknown date of birth on a case flagged `is_child`: the legal
-  representative must take part (`legal_representative` or `both`).
+  leaves it.
+- Without a date of birth the age is not established (`app.domain.age`): a person
+  who is, or is presumed, a minor (by the estimate, or while the age is unknown) is
+  treated as a child: the legal representative takes part, and from an estimated 7
+  the person too (`both`).
 - A withdrawal takes effect at once (status `withdrawn`, `withdrawn_at`), is audited
   and is kept on record; a withdrawn consent cannot be withdrawn again (409).
 - `active_consent` answers whether a consent is in force for a scope at a moment
@@ -24,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app import audit
+from app.domain.age import CHILD_AGE, OWN_CONSENT_AGE
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.models import Case, CaseConsent, Referral
 from app.models.case_records import ConsentGiver, ConsentScope, ConsentStatus
@@ -33,17 +37,23 @@ from app.security.principal import Principal
 from app.services import persons
 from app.services.cases import timeline
 from app.services.cases.access import get_readable_case
-from app.services.cases.stats import CHILD_AGE, age_on
+from app.services.cases.stats import age_on
 from app.services.pagination import PageParams, page_of, paginate
 
-OWN_CONSENT_AGE = 7  # from 7 the child's own consent is needed too
 _REPRESENTED = {ConsentGiver.LEGAL_REPRESENTATIVE, ConsentGiver.BOTH}
 
 
-def allowed_givers(age: int | None, *, is_child: bool) -> set[ConsentGiver]:
-    """Who may give consent for a person of `age` (None: unknown date of birth)."""
+def allowed_givers(
+    age: int | None, *, is_minor: bool, estimate: int | None = None
+) -> set[ConsentGiver]:
+    """Who may give consent for a person of `age` (None: no date of birth; then
+    `is_minor` and the `estimate` decide)."""
     if age is None:
-        return set(_REPRESENTED) if is_child else set(ConsentGiver)
+        if not is_minor:
+            return set(ConsentGiver)
+        if estimate is not None and estimate >= OWN_CONSENT_AGE:
+            return {ConsentGiver.BOTH}
+        return set(_REPRESENTED)
     if age < OWN_CONSENT_AGE:
         return set(_REPRESENTED)
     if age < CHILD_AGE:
@@ -101,7 +111,7 @@ async def create_consent(
     case = await get_readable_case(session, principal, case_id, action="consent.create")
     birth = await _victim_birth_date(session, keys, principal, case)
     age = age_on(birth, body.given_at.date()) if birth else None
-    allowed = allowed_givers(age, is_child=case.is_child)
+    allowed = allowed_givers(age, is_minor=case.is_minor, estimate=case.age_estimate)
     if body.given_by not in allowed:
         # Says which givers are valid, never the age or the date of birth.
         raise ValidationFailed(

@@ -8,7 +8,11 @@ Rules:
   this transaction (no gaps, no duplicates: `numbering`). The year is the Vietnamese
   calendar year of `received_at` (UTC+7).
 - Status `received`; initial verification is due 3 days after reception.
-- `is_child` (under 16) and `is_minor` (under 18) are the age at reception.
+- `is_child` (under 16) and `is_minor` (under 18) are the age at reception, from the
+  date of birth, else the estimate, else presumed a minor (`app.domain.age`).
+- A minor's case is notified at once to the province's child protection, and a case a
+  commune receives to the province's social-affairs lead (`first_days`); an intake by
+  any other body records the commune the person was brought to, and when.
 - Possible duplicates (same national ID, phone, or full name with date of birth) are
   reported, never merged, and only among cases the caller may read: a match in a case
   out of reach is not revealed, not even by its number.
@@ -17,7 +21,7 @@ Rules:
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
@@ -35,14 +39,12 @@ from app.security.keyring import KeyProvider
 from app.security.principal import Principal
 from app.services import case_persons, persons, persons_search
 from app.services.case_persons import CasePersonView
-from app.services.cases import numbering, stats, timeline
+from app.services.cases import first_days, numbering, stats, timeline
 from app.services.cases.access import readable_cases
 from app.services.cases.deadlines import deadline_policy
 from app.services.person_fields import PersonFields
 
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
-# A clock a little ahead of ours must not make a just-received case "in the future".
-_CLOCK_SKEW = timedelta(minutes=5)
 
 
 def _victim_fields(data: CaseCreate) -> PersonFields:
@@ -76,11 +78,12 @@ async def _check(session: AsyncSession, principal: Principal, data: CaseCreate) 
         errors.append(
             {"field": "received_location.province_code", "message": "unknown province code"}
         )
-    if data.received_at > datetime.now(UTC) + _CLOCK_SKEW:
+    if data.received_at > datetime.now(UTC) + first_days.CLOCK_SKEW:
         errors.append({"field": "received_at", "message": "must not be in the future"})
     born = data.victim.date_of_birth
     if born is not None and born > data.received_at.astimezone(VIETNAM).date():
         errors.append({"field": "victim.date_of_birth", "message": "is after received_at"})
+    errors.extend(first_days.arrival_errors(principal, data.received_at, data.brought_to_commune))
     if errors:
         raise ValidationFailed(errors)
 
@@ -215,6 +218,8 @@ async def intake_case(
         victim_person_id=victim.id,
         currently_abroad=data.currently_abroad,
         hotline_report_id=data.hotline_report_id,
+        first_needs=sorted({n.value for n in data.first_needs}),
+        risk_level=data.risk_level.value if data.risk_level else None,
         next_due_at=deadline_policy().due_for(CaseStatus.RECEIVED, data.received_at),
         created_by=principal.actor_id,
         created_at=now,
@@ -223,4 +228,5 @@ async def intake_case(
     stats.apply_victim_stats(case, received_day, data.victim.model_dump())
     session.add(case)
     await session.flush()
+    await first_days.after_intake(session, keys, principal, case, data.brought_to_commune)
     return Intake(case, duplicates, linked)

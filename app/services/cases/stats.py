@@ -14,11 +14,10 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
+from app.domain.age import Age, AgeBasis, assess
 from app.models import Case
 from app.security.normalize import name_folded
 
-CHILD_AGE = 16  # Law on Children: under 16 is a child
-MINOR_AGE = 18  # under 18 is a minor
 # The majority group; every other recorded ethnicity counts as a minority.
 _KINH = {"kinh", "viet", "nguoi kinh", "dan toc kinh"}
 
@@ -45,11 +44,32 @@ def apply_victim_stats(case: Case, received_day: date, changes: Mapping[str, Any
         case.victim_ethnicity_group = ethnicity_group(changes["ethnicity"])
     if "hometown_province_code" in changes:
         case.victim_hometown_province_code = changes["hometown_province_code"]
+    apply_age(case, received_day, changes)
+
+
+def apply_age(case: Case, received_day: date, changes: Mapping[str, Any]) -> None:
+    """The age flags and basis from the date of birth or the estimate in `changes`
+    (the other one as stored), by `app.domain.age.assess`. A presumption of minority
+    a supervisor kept over an estimate stays until a date of birth is recorded."""
+    if "date_of_birth" not in changes and "age_estimate" not in changes:
+        return
+    kept = case.age_basis == AgeBasis.PRESUMED_MINOR.value and case.age_estimate is not None
+    if "age_estimate" in changes:
+        case.age_estimate = changes["age_estimate"]
     if "date_of_birth" in changes:
         born = changes["date_of_birth"]
         if isinstance(born, str):
             born = date.fromisoformat(born)
-        age = age_on(born, received_day) if born else None
-        case.victim_age_at_intake = age
-        case.is_child = age is not None and age < CHILD_AGE
-        case.is_minor = age is not None and age < MINOR_AGE
+        from_birth = age_on(born, received_day) if born else None
+    elif case.age_basis == AgeBasis.DATE_OF_BIRTH.value:
+        from_birth = case.victim_age_at_intake
+    else:
+        from_birth = None
+    set_age(case, assess(from_birth, case.age_estimate, keep_presumption=kept))
+
+
+def set_age(case: Case, age: Age) -> None:
+    case.age_basis = age.basis.value
+    case.victim_age_at_intake = age.years
+    case.is_child = age.is_child
+    case.is_minor = age.is_minor

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -23,9 +24,11 @@ async def append(
     detail: str | None = None,
     note: bytes | None = None,
     entry_id: uuid.UUID | None = None,
+    occurred_at: datetime | None = None,
 ) -> CaseTimelineEntry:
     """`detail` is a code written by the program; `note` is ciphertext (see the
-    model). Pass `entry_id` when the note was encrypted for that id."""
+    model). Pass `entry_id` when the note was encrypted for that id, and `occurred_at`
+    when the step happened before now (recorded after the fact)."""
     entry = CaseTimelineEntry(
         id=entry_id or uuid.uuid4(),
         case_id=case_id,
@@ -39,6 +42,8 @@ async def append(
         detail=detail,
         note=note,
     )
+    if occurred_at is not None:
+        entry.occurred_at = occurred_at
     session.add(entry)
     await session.flush()
     return entry

@@ -32,7 +32,7 @@ from sqlmodel import col
 from app import audit
 from app.config import get_settings
 from app.errors import DeniedForbidden, ValidationFailed
-from app.models import Agency, AgencyKind, Referral
+from app.models import Agency, AgencyKind, Case, Referral
 from app.models.referral import LegalBasis, ReferralPurpose
 from app.schemas.referrals import ReferralCreate, ReferralPublic
 from app.security.keyring import KeyProvider
@@ -126,29 +126,63 @@ async def create_referral(
     due_at = body.due_at or now + timedelta(days=get_settings().referral_due_days)
     if due_at <= now:
         raise _invalid("due_at", "must be in the future")
+    referral = await record_referral(
+        session,
+        keys,
+        principal,
+        case,
+        to_agency_id=body.to_agency_id,
+        purpose=body.purpose,
+        services=[s.value for s in body.services],
+        shared_fields=[f.value for f in body.shared_fields],
+        basis=basis,
+        consent_id=body.consent_id,
+        basis_ends_at=basis_ends_at,
+        due_at=due_at,
+        note=body.note,
+        emergency_reason=body.emergency_reason,
+        now=now,
+    )
+    return action_public(referral, now)
+
+
+async def record_referral(
+    session: AsyncSession,
+    keys: KeyProvider,
+    principal: Principal,
+    case: Case,
+    *,
+    to_agency_id: uuid.UUID,
+    purpose: ReferralPurpose,
+    services: list[str],
+    shared_fields: list[str],
+    basis: LegalBasis,
+    due_at: datetime,
+    now: datetime,
+    consent_id: uuid.UUID | None = None,
+    basis_ends_at: datetime | None = None,
+    note: str | None = None,
+    emergency_reason: str | None = None,
+) -> Referral:
+    """Write a checked referral of `case` from the caller's agency: the row (its texts
+    sealed), the timeline, the audit event and the receiver's webhook event."""
     referral_id = uuid.uuid4()
     victim = case.victim_person_id
     referral = Referral(
         id=referral_id,
         case_id=case.id,
         from_agency_id=principal.agency_id,
-        to_agency_id=body.to_agency_id,
-        purpose=body.purpose.value,
-        services=[s.value for s in body.services],
-        shared_fields=[f.value for f in body.shared_fields],
+        to_agency_id=to_agency_id,
+        purpose=purpose.value,
+        services=services,
+        shared_fields=shared_fields,
         legal_basis=basis.value,
-        consent_id=body.consent_id,
+        consent_id=consent_id,
         basis_ends_at=basis_ends_at,
         due_at=due_at,
-        note=await fields.seal(session, keys, principal, victim, referral_id, "note", body.note),
+        note=await fields.seal(session, keys, principal, victim, referral_id, "note", note),
         emergency_reason=await fields.seal(
-            session,
-            keys,
-            principal,
-            victim,
-            referral_id,
-            "emergency_reason",
-            body.emergency_reason,
+            session, keys, principal, victim, referral_id, "emergency_reason", emergency_reason
         ),
         created_by=principal.actor_id,
         created_by_type=principal.actor_type,
@@ -182,4 +216,4 @@ async def create_referral(
         agency_ids=[referral.to_agency_id],
         data={"referral_id": str(referral.id), "case_id": str(case.id)},
     )
-    return action_public(referral, now)
+    return referral

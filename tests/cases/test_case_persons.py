@@ -17,6 +17,7 @@ from app.services.cases.intake import VIETNAM
 from tests.audit.helpers import events_after, last_event_id
 from tests.cases.intake_helpers import open_case, years_ago
 from tests.conftest import Actor, World, assert_problem, fake
+from tests.integration_clients.helpers import client_headers, register
 from tests.participants.helpers import participation
 from tests.support.factories import make_case
 from tests.support.helpers import add_rate
@@ -356,6 +357,34 @@ class TestReadPersons:
         )
         assert all("persons.full_name" in e["fields"] for e in reveals)
         assert not any(b["full_name"] in str(events) for b in bodies)
+
+    async def test_an_integration_client_gets_no_identity_and_cannot_reveal(
+        self, world: World, engine: AsyncEngine
+    ) -> None:
+        owner, case = await lead_case(world)
+        added = await add(world, owner, case["id"], person_body("witness"))
+        admin = await world.user(Role.AGENCY_ADMIN, owner.agency)
+        headers = await client_headers(world, await register(world, ("cases:read",), admin=admin))
+        url = persons_url(case["id"])
+        listed = await world.client.get(url, headers=headers)
+        assert listed.status_code == 200, listed.text
+        (item,) = listed.json()["items"]
+        assert item["id"] == added["id"] and item["kind"] == "witness"
+        for name in ("full_name", "national_id", "phone", "address"):
+            assert item[name] is None, name
+        mark = await last_event_id(engine)
+        revealed = await world.client.get(
+            url,
+            params={"reveal": "identity"},
+            headers={**headers, "X-Purpose-Of-Use": "protection"},
+        )
+        assert_problem(revealed, 403)
+        (event,) = await events_after(engine, mark)
+        assert (event["action"], event["outcome"], event["actor_type"]) == (
+            "case_person.reveal",
+            "denied",
+            "client",
+        )
 
     async def test_the_victim_and_strangers_are_not_persons_of_the_list(self, world: World) -> None:
         owner, case = await lead_case(world)

@@ -174,7 +174,7 @@ async def list_persons(
             action="case_person.reveal",
             resource_type="case",
             resource_id=case.id,
-            person_id=person_id or case.victim_person_id,
+            person_id=person_id,
             purpose=code,
         )
     views, cursor = await case_persons.persons_page(

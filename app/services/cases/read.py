@@ -187,7 +187,7 @@ async def refuse_reveal(
     action: str,
     resource_type: str,
     resource_id: uuid.UUID,
-    person_id: uuid.UUID,
+    person_id: uuid.UUID | None,
     purpose: str,
 ) -> DeniedForbidden:
     """Record a reveal refused for want of `cases:reveal_identity`; the 403 to raise."""

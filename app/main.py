@@ -16,6 +16,7 @@ from app.db import TransactionRoute, make_engine, make_sessionmaker
 from app.keys import check_production, load_keyring
 from app.middleware import RequestContextMiddleware
 from app.routers import agencies, audit, auth, cases, hotline, ops, persons, users
+from app.routers import case_persons as case_persons_routes
 from app.routers import case_records as case_records_routes
 from app.routers import exports as exports_routes
 from app.routers import integration_clients as integration_clients_routes
@@ -95,6 +96,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     routers = [
         cases.router,
         case_records_routes.router,
+        case_persons_routes.router,
         ops.router,
         auth.router,
         agencies.router,

@@ -15,7 +15,9 @@ first year's health-insurance contribution for a person who has none.
 
 Interpretation (kept here, in one place, so a legal review changes one table): an
 under-18 travelling with a person who is still under verification gets that person's
-standing; a person decided `not_victim` is entitled to nothing further.
+standing; a person decided `not_victim` is entitled to nothing further. The victim's
+relatives, people who help them and witnesses are protected, not supported: the table
+names no support for them (`SUPPORTED_ROLES`).
 """
 
 from __future__ import annotations
@@ -98,6 +100,20 @@ ENTITLEMENTS: dict[Standing, frozenset[SupportType]] = {
         }
     ),
 }
+
+# The roles in a case (`case_persons.role`) the table gives supports to: the victim (or
+# person under verification) and an under-18 accompanying them.
+SUPPORTED_ROLES = frozenset({"victim", "minor"})
+
+
+def no_support_reason(role: str) -> str:
+    """Why a person in `role` (not in `SUPPORTED_ROLES`) gets no support."""
+    return (
+        f"a person with role '{role}' is entitled to no support: supports are for the "
+        "victim or person under verification and an under-18 accompanying them; "
+        "relatives, people who help and witnesses are protected, not supported"
+    )
+
 
 # Accommodation and essential needs: at most 120 days unless the facility or the
 # provincial health department extends it, with a reason (DOMAIN.md).

@@ -47,6 +47,9 @@ READS = frozenset(
         "identification.list",
         "protection_measure.list",
         "support_service.list",
+        "case_person.list",
+        "case_person.read",
+        "case_person.reveal",
     }
 )
 

@@ -1,9 +1,10 @@
 """Cases (hồ sơ vụ việc): one trafficked person's path through the agencies.
 
 A case holds no identity value itself: its persons (the victim, accompanying minors,
-relatives) are rows of `persons` with their own data keys, linked by `case_persons`.
-Everything here is the non-identifying skeleton that stays after an erasure and feeds
-the reports: dates, status, places by code, exploitation types, flags.
+relatives, people who help, witnesses) are rows of `persons` with their own data
+keys, linked by `case_persons`. Everything here is the non-identifying skeleton that
+stays after an erasure and feeds the reports: dates, status, places by code,
+exploitation types, flags.
 """
 
 from __future__ import annotations
@@ -148,13 +149,28 @@ def _case_reference() -> Column[uuid.UUID]:
     )
 
 
+# The roles a person has in a case: the victim, an accompanying minor (under 18,
+# travelling with the victim), a relative, a person who helps, a witness. The law
+# protects all of them; only the victim and an accompanying minor get supports.
+CASE_PERSON_ROLES = ("victim", "minor", "relative", "helper", "witness")
+# What a person's minor flag rests on: the date of birth, an estimate of the age, or
+# the presumption that a person who may be under 18 is a minor until established.
+AGE_BASES = ("date_of_birth", "estimate", "presumed_minor")
+
+
+def _listed(values: tuple[str, ...]) -> str:
+    return ", ".join(f"'{v}'" for v in values)
+
+
 class CasePerson(SQLModel, table=True):
-    """A person of a case and their role in it (victim, accompanying minor, relative)."""
+    """A person of a case and their role in it (`CASE_PERSON_ROLES`)."""
 
     __tablename__ = "case_persons"
     __table_args__ = (
         PrimaryKeyConstraint("case_id", "person_id", name="pk_case_persons"),
-        CheckConstraint("role IN ('victim', 'minor', 'relative')", name="role"),
+        CheckConstraint(f"role IN ({_listed(CASE_PERSON_ROLES)})", name="role"),
+        CheckConstraint("age_estimate BETWEEN 0 AND 120", name="age_estimate"),
+        CheckConstraint(f"age_basis IN ({_listed(AGE_BASES)})", name="age_basis"),
     )
 
     case_id: uuid.UUID = Field(sa_column=_case_reference())
@@ -162,6 +178,13 @@ class CasePerson(SQLModel, table=True):
     role: str = Field(max_length=16)
     # e.g. "daughter", "mother": a relation word, not an identity value.
     relation: str | None = Field(default=None, max_length=40)
+    # A person added after intake (`app.services.cases.persons`): the age estimated in
+    # whole years when the date of birth is unknown, and whether they were under 18
+    # when added, with what that rests on; NULL when nothing says (an adult relative
+    # of unknown age).
+    age_estimate: int | None = Field(default=None, sa_column=Column(SmallInteger))
+    is_minor: bool | None = Field(default=None)
+    age_basis: str | None = Field(default=None, max_length=16)
     created_at: datetime = created_at_column()
 
 

@@ -52,9 +52,15 @@ class ProtectionMeasureKind(StrEnum):
 
 
 class ProtectedPerson(StrEnum):
+    """Whom a measure protects: the law protects the victim (or the person under
+    verification), an under-18 travelling with them, their relatives and people who
+    help; witnesses too. The values are the roles of `case_persons`."""
+
     VICTIM = "victim"
     MINOR = "minor"
     RELATIVE = "relative"
+    HELPER = "helper"
+    WITNESS = "witness"
 
 
 class ProtectionStatus(StrEnum):
@@ -137,8 +143,8 @@ class IdentificationDecision(SQLModel, table=True):
 
 
 class ProtectionMeasure(SQLModel, table=True):
-    """A protection measure (biện pháp bảo vệ) for the victim, an accompanying minor or a
-    relative; the person may refuse it in writing (status `refused`, with a reason)."""
+    """A protection measure (biện pháp bảo vệ) for a person of the case (`ProtectedPerson`);
+    the person may refuse it in writing (status `refused`, with a reason)."""
 
     __tablename__ = "protection_measures"
     __table_args__ = (

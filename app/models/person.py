@@ -1,11 +1,11 @@
 """Persons and their identity vault: encrypted fields, data keys, blind indexes.
 
 A person is anyone whose identity the service holds: a victim, an accompanying
-minor, a relative, a hotline caller, a person named in a hotline report. Identity
-columns hold AES-256-GCM ciphertext made by `app.services.persons` with the person's
-own data key (DEK); the DEK lives in `person_keys`, wrapped by the key ring's KEK.
-Deleting the `person_keys` row is the erasure (crypto-shredding). Photos and scans
-are in `app.models.document`.
+minor, a relative, a person who helps, a witness, a hotline caller, a person named
+in a hotline report. Identity columns hold AES-256-GCM ciphertext made by
+`app.services.persons` with the person's own data key (DEK); the DEK lives in
+`person_keys`, wrapped by the key ring's KEK. Deleting the `person_keys` row is the
+erasure (crypto-shredding). Photos and scans are in `app.models.document`.
 
 Plain columns are the statistics the reports need (sex, nationality, birth year,
 Kinh or minority, home province). Each is low-entropy and, alone, shared by many
@@ -40,6 +40,8 @@ class PersonKind(StrEnum):
     VICTIM = "victim"
     MINOR = "minor"  # an accompanying minor (trẻ em đi cùng)
     RELATIVE = "relative"
+    HELPER = "helper"  # a person who helps the victim (người giúp đỡ)
+    WITNESS = "witness"
     HOTLINE_CALLER = "hotline_caller"
     REPORTED_PERSON = "reported_person"  # a suspected victim named in a hotline report
 

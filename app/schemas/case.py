@@ -67,15 +67,13 @@ class ReceivedLocation(StrictInput):
     commune_code: str | None = Field(default=None, max_length=10)
 
 
-class VictimInput(StrictInput):
-    """Many victims arrive without papers: a name or a national ID is enough, with sex
-    and nationality."""
+class IdentityInput(StrictInput):
+    """The identity fields of a person of a case (the victim's, and those of a person
+    added later: `app.schemas.case_persons`); a name or a national ID is enough."""
 
     full_name: str | None = Field(default=None, max_length=200)
     other_names: str | None = Field(default=None, max_length=500)
     date_of_birth: date | None = None
-    sex: Sex
-    nationality: CountryCode
     ethnicity: str | None = Field(default=None, max_length=100)
     national_id: str | None = Field(default=None, max_length=20)
     phone: str | None = Field(default=None, max_length=20)
@@ -84,10 +82,18 @@ class VictimInput(StrictInput):
     age_estimate: AgeEstimate | None = None
 
     @model_validator(mode="after")
-    def _named_or_numbered(self) -> VictimInput:
+    def _named_or_numbered(self) -> IdentityInput:
         if not (self.full_name or self.national_id):
             raise ValueError("give full_name or national_id")
         return self
+
+
+class VictimInput(IdentityInput):
+    """Many victims arrive without papers: a name or a national ID is enough, with sex
+    and nationality."""
+
+    sex: Sex
+    nationality: CountryCode
 
 
 class MinorInput(StrictInput):
@@ -184,6 +190,29 @@ class MinorPublic(BaseModel):
     relation: str | None
 
 
+class CasePersonKind(StrEnum):
+    """A person of a case other than the victim (`app.schemas.case_persons`)."""
+
+    RELATIVE = "relative"
+    ACCOMPANYING_MINOR = "accompanying_minor"
+    HELPER = "helper"
+    WITNESS = "witness"
+
+
+class CasePersonPublic(PersonPublic):
+    """A person of the case other than the victim, identity masked unless `revealed`."""
+
+    kind: CasePersonKind
+    relation: str | None
+    age_estimate: int | None
+    is_minor: bool | None = Field(
+        description="Under 18 when added; null when nothing says (an adult of unknown age)."
+    )
+    age_basis: Literal["date_of_birth", "estimate", "presumed_minor"] | None
+    added_at: datetime
+    version: int = Field(description="The person record's version (its ETag).")
+
+
 class CaseSummary(BaseModel):
     """The case skeleton: no identity field, not even masked."""
 
@@ -226,6 +255,9 @@ class CasePublic(CaseSummary):
     view: Literal["whole"] = "whole"
     victim: PersonPublic
     accompanying_minors: list[MinorPublic]
+    persons: list[CasePersonPublic] = Field(
+        description="Every person of the case but the victim (as GET …/persons lists them)."
+    )
 
 
 class CaseSharedView(BaseModel):

@@ -1,13 +1,15 @@
-"""The persons of a case (victim, accompanying minors, relatives) as their reader sees
-them, with their role in the case: read in one statement with their wrapped keys, or
-joined to a statement that selects the case itself (the case read), so a case and its
-persons cost one round trip. Decrypting and masking are `app.services.persons`'."""
+"""The persons of a case (victim, accompanying minors, relatives, people who help,
+witnesses) as their reader sees them, with their role in the case: read in one
+statement with their wrapped keys, or joined to a statement that selects the case
+itself (the case read), so a case and its persons cost one round trip. Decrypting and
+masking are `app.services.persons`'."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, and_, bindparam, select
@@ -15,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import CasePerson
 from app.security.keyring import KeyProvider
+from app.services.pagination import PageParams, page_of, paginate
 from app.services.persons import (
     PERSON_COLUMNS,
     PERSON_TABLE,
@@ -31,6 +34,10 @@ _LINKED_COLUMNS = (
     *PERSON_COLUMNS,
     _CASE_LINKS.c.role.label("link_role"),
     _CASE_LINKS.c.relation.label("link_relation"),
+    _CASE_LINKS.c.age_estimate.label("link_age_estimate"),
+    _CASE_LINKS.c.is_minor.label("link_is_minor"),
+    _CASE_LINKS.c.age_basis.label("link_age_basis"),
+    _CASE_LINKS.c.created_at.label("link_created_at"),
 )
 _LINK_ORDER = (_CASE_LINKS.c.created_at, _CASE_LINKS.c.person_id)
 
@@ -42,11 +49,32 @@ _CASE_PERSON_ROWS = (
 )
 
 
+# The persons of a case but its victim, newest first, for the pages of
+# GET /cases/{id}/persons (`persons_page`).
+_OTHER_PERSON_ROWS = (
+    select(*_LINKED_COLUMNS)
+    .select_from(_LINKED_PERSONS)
+    .where(_CASE_LINKS.c.case_id == bindparam("case_id"), _CASE_LINKS.c.role != "victim")
+)
+
+
 @dataclass(frozen=True)
 class CasePersonView:
     role: str
     relation: str | None
     person: PersonView
+    age_estimate: int | None
+    is_minor: bool | None
+    age_basis: str | None
+    added_at: datetime
+
+    @property
+    def minor(self) -> tuple[bool | None, str | None]:
+        """Whether the person was under 18 when added, and on what basis. An accompanying
+        minor recorded at intake, with nothing stored, is one by presumption."""
+        if self.age_basis is None and self.role == "minor":
+            return True, "presumed_minor"
+        return self.is_minor, self.age_basis
 
 
 def with_case_persons(statement: Select[Any], case_id: Any, when: Any = None) -> Select[Any]:
@@ -76,6 +104,31 @@ async def read_case_persons(
     return await case_person_views(session, keys, rows, reveal=reveal, actor=actor)
 
 
+async def persons_page(
+    session: AsyncSession,
+    keys: KeyProvider,
+    case_id: uuid.UUID,
+    params: PageParams,
+    *,
+    reveal: bool,
+    actor: Actor = None,
+    withheld: bool = False,
+    person_id: uuid.UUID | None = None,
+) -> tuple[list[CasePersonView], str | None]:
+    """One page of the persons of a case but its victim, newest first (or only
+    `person_id`, when given); the access check on the case is the caller's."""
+    statement = _OTHER_PERSON_ROWS
+    if person_id is not None:
+        statement = statement.where(_CASE_LINKS.c.person_id == person_id)
+    statement = paginate(statement, params, _CASE_LINKS.c.created_at, _CASE_LINKS.c.person_id)
+    rows = (await session.execute(statement, {"case_id": case_id})).mappings().all()
+    kept, cursor = page_of(list(rows), params, lambda r: (r["link_created_at"], r["person_id"]))
+    views = await case_person_views(
+        session, keys, kept, reveal=reveal, actor=actor, withheld=withheld
+    )
+    return views, cursor
+
+
 async def case_person_views(
     session: AsyncSession,
     keys: KeyProvider,
@@ -94,6 +147,10 @@ async def case_person_views(
             person=await person_view(
                 session, keys, row, reveal=reveal, actor=actor, withheld=withheld
             ),
+            age_estimate=row["link_age_estimate"],
+            is_minor=row["link_is_minor"],
+            age_basis=row["link_age_basis"],
+            added_at=row["link_created_at"],
         )
         for row in rows
         if row["link_role"] is not None

@@ -39,6 +39,7 @@ BODIES: dict[str, dict[str, object]] = {
         "responsible_agency_id": str(uuid.uuid4()),
     },
     "/consents": {"scope": "services", "given_by": "self", "given_at": NOW},
+    "/persons": {"kind": "relative", "relation": "mẹ", "full_name": "Lò Thị Test"},
 }  # fmt: skip
 
 

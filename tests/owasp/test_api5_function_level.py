@@ -47,6 +47,10 @@ ADMIN_ROUTES: dict[tuple[str, str], tuple[Permission, int]] = {
         P.INTEGRATION_CLIENTS_MANAGE, 403,
     ),
     ("GET", "/api/v1/cases/{case_id}/access-log"): (P.CASES_ACCESS_LOG, 404),
+    # Persons of a case are case data: hidden (404) from roles that may not see cases.
+    ("GET", "/api/v1/cases/{case_id}/persons"): (P.CASES_READ, 404),
+    ("POST", "/api/v1/cases/{case_id}/persons"): (P.CASES_WRITE, 404),
+    ("GET", "/api/v1/cases/{case_id}/persons/{person_id}"): (P.CASES_READ, 404),
 }  # fmt: skip
 SERVED = api_routes(create_app(Settings(VCM_ENV="dev")))  # type: ignore[call-arg]
 # Path words of administrative functions: a served route with one needs a row above.

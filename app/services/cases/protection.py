@@ -1,9 +1,10 @@
-"""Protection measures (biện pháp bảo vệ) for the victim, an accompanying minor or a
-relative (DOMAIN.md, "Protection").
+"""Protection measures (biện pháp bảo vệ) for the victim, an accompanying minor, a
+relative, a person who helps or a witness (DOMAIN.md, "Protection").
 
 Rules:
 - The responsible agency must exist; a named protected person must be a person of
-  this case in the role given (`victim`, `minor`, `relative`).
+  this case in the role given (`victim`, `minor`, `relative`, `helper`, `witness`;
+  persons are added with `app.services.cases.persons`).
 - `end` is not before `start`.
 - The person may refuse a measure in writing: status `refused` needs a
   `refusal_reason` (sealed under the victim's data key); a reason is refused on any

@@ -7,11 +7,13 @@ Rules:
   ORM), lists and search through `readable_rows()`, bound with `reader(principal)`
   (for a caller without `cases:read`: no rows). A case out of reach is 404 with a
   denied audit event.
-- A single case shows its persons masked. Revealing needs `cases:reveal_identity`
-  and a stated purpose of use (`X-Purpose-Of-Use`, one of the codes in API.md); it is
-  audited as `case.reveal` with the fields revealed and the purpose. A participating
-  agency reads only its shared fields (`CaseSharedView`), the same way masked or
-  revealed, audited with those fields and its roles.
+- A single case shows its persons masked (the victim, and every other person under
+  `persons`; accompanying minors under `accompanying_minors` too). Revealing needs
+  `cases:reveal_identity` and a stated purpose of use (`X-Purpose-Of-Use`, one of
+  the codes in API.md); it is audited as `case.reveal` with the fields revealed and
+  the purpose. A participating agency reads only its shared fields
+  (`CaseSharedView`), the same way masked or revealed, audited with those fields and
+  its roles.
 - Lists and search answers carry the case skeleton only, no identity field, and the
   search audit names the index used, never the value searched.
 """
@@ -36,6 +38,8 @@ from app.errors import DeniedForbidden, ValidationFailed
 from app.models import Case, CasePerson, CaseTimelineEntry
 from app.models.person import ENCRYPTED_COLUMNS, PersonKind
 from app.schemas.case import (
+    CasePersonKind,
+    CasePersonPublic,
     CasePublic,
     CaseSharedView,
     CaseSummary,
@@ -91,6 +95,24 @@ def person_public(view: PersonView) -> PersonPublic:
     )
 
 
+# A person's role in `case_persons` as the API names the kind of a person of a case.
+KIND_OF_ROLE = {"minor": CasePersonKind.ACCOMPANYING_MINOR.value}
+
+
+def case_person_public(link: case_persons.CasePersonView) -> CasePersonPublic:
+    is_minor, age_basis = link.minor
+    return CasePersonPublic(
+        **person_public(link.person).model_dump(),
+        kind=CasePersonKind(KIND_OF_ROLE.get(link.role, link.role)),
+        relation=link.relation,
+        age_estimate=link.age_estimate,
+        is_minor=is_minor,
+        age_basis=age_basis,
+        added_at=link.added_at,
+        version=link.person.version,
+    )
+
+
 async def case_public(
     session: AsyncSession,
     keys: KeyProvider,
@@ -125,6 +147,7 @@ def _with_persons(
         **skeleton.model_dump(),
         victim=person_public(victim),
         accompanying_minors=minors,
+        persons=[case_person_public(link) for link in linked if link.role != "victim"],
     )
 
 
@@ -164,7 +187,7 @@ async def refuse_reveal(
     action: str,
     resource_type: str,
     resource_id: uuid.UUID,
-    person_id: uuid.UUID,
+    person_id: uuid.UUID | None,
     purpose: str,
 ) -> DeniedForbidden:
     """Record a reveal refused for want of `cases:reveal_identity`; the 403 to raise."""

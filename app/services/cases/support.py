@@ -9,7 +9,9 @@ Rules:
   count as Vietnamese or stateless resident; so does a nationality not yet recorded,
   because almost every case is a Vietnamese victim and an unrecorded field must not
   cut a person off from supports (the foreign list is a subset for the early ones).
-  Any other code counts as foreign. A relative of the victim is entitled to nothing.
+  Any other code counts as foreign. Relatives, people who help and witnesses are
+  protected (`app.services.cases.protection`) but entitled to no support: 422 naming
+  the rule (`entitlements.SUPPORTED_ROLES`).
 - Essential needs: at most 120 days per person per case, counting the requested,
   approved and delivered rows (a month counts 30 days). More needs a supervisor
   (`cases:approve`) giving `extension_reason`; without one it is 422.
@@ -46,9 +48,11 @@ from app import audit
 from app.domain.entitlements import (
     CAPPED_TYPES,
     ESSENTIAL_NEEDS_MAX_DAYS,
+    SUPPORTED_ROLES,
     PersonSituation,
     SupportType,
     entitlement,
+    no_support_reason,
 )
 from app.domain.participation import service_refusal
 from app.errors import Conflict, DeniedForbidden, NotFound, ValidationFailed
@@ -118,7 +122,7 @@ async def _situation(
     if row is None:
         raise _unprocessable("person_id", "is not a person of this case")
     role, nationality = row
-    if role not in ("victim", "minor"):
+    if role not in SUPPORTED_ROLES:
         return None, role
     situation = PersonSituation(
         is_accompanying_minor=role == "minor",
@@ -182,7 +186,7 @@ async def create_service(
     person_id = data.person_id or case.victim_person_id
     situation, role = await _situation(session, case, person_id)
     if situation is None:
-        raise _unprocessable("person_id", f"a person with role '{role}' is entitled to no support")
+        raise _unprocessable("person_id", no_support_reason(role))
     decision = entitlement(situation, SupportType(data.type))
     if not decision.allowed:
         raise _unprocessable("type", decision.reason or "not entitled")

@@ -3,7 +3,7 @@ case roles and protected persons; the age estimate of a person of a case and whe
 they were under 18 when added, with what that rests on
 
 Revision ID: 20261203_case_persons_kinds
-Revises: 20261203_case_participants
+Revises: 20261203_first_days
 Create Date: 2026-12-03 18:00:00
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "20261203_case_persons_kinds"
-down_revision: str | None = "20261203_case_participants"
+down_revision: str | None = "20261203_first_days"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -29,6 +29,7 @@ from datetime import UTC, date, datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import audit
+from app.domain.age import assess
 from app.errors import NotFound, ValidationFailed
 from app.models import CasePerson
 from app.models.person import ENCRYPTED_COLUMNS, PersonKind
@@ -44,7 +45,7 @@ from app.services.cases import timeline
 from app.services.cases.access import get_granted_case
 from app.services.cases.intake import VIETNAM
 from app.services.cases.read import case_person_public, refuse_reveal, reveal_purpose
-from app.services.cases.stats import MINOR_AGE, age_on
+from app.services.cases.stats import age_on
 from app.services.pagination import PageParams
 from app.services.person_fields import PersonFields
 
@@ -62,16 +63,16 @@ _ONE = PageParams(limit=1, cursor=None)
 
 
 def minor_on(body: CasePersonCreate, day: date) -> tuple[bool | None, str | None]:
-    """Whether the person is under 18 on `day`, and what says so (module rules)."""
-    if body.date_of_birth is not None:
-        if body.date_of_birth > day:
-            raise ValidationFailed([{"field": "date_of_birth", "message": "is in the future"}])
-        return age_on(body.date_of_birth, day) < MINOR_AGE, "date_of_birth"
-    if body.age_estimate is not None:
-        return body.age_estimate < MINOR_AGE, "estimate"
-    if body.kind is K.ACCOMPANYING_MINOR:
-        return True, "presumed_minor"
-    return None, None
+    """Whether the person is under 18 on `day`, and what says so (`app.domain.age`;
+    only an accompanying minor is presumed one while the age is unknown)."""
+    born = body.date_of_birth
+    if born is not None and born > day:
+        raise ValidationFailed([{"field": "date_of_birth", "message": "is in the future"}])
+    from_birth = age_on(born, day) if born is not None else None
+    if from_birth is None and body.age_estimate is None and body.kind is not K.ACCOMPANYING_MINOR:
+        return None, None
+    age = assess(from_birth, body.age_estimate)
+    return age.is_minor, age.basis.value
 
 
 def _fields(body: CasePersonCreate) -> PersonFields:

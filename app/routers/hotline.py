@@ -125,8 +125,8 @@ async def triage_hotline_report(
     """Open cases from the report, forward it, or close it with a reason. For
     `open_case`, `victim_indexes` names the suspected victims (one case each, all or
     none; the first one if unset) and the answer carries `case_ids` (and the first as
-    `case_id`). Needs If-Match (the report's
-    ETag); a report already triaged answers 409 with the actions still allowed."""
+    `case_id`). Needs If-Match (the report's ETag); a report already triaged answers
+    409 with the actions still allowed."""
     version = required_version(if_match)
     result = await hotline_triage.triage_report(
         session, keys, indexer, principal, report_id, body, expected_version=version

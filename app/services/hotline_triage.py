@@ -201,7 +201,7 @@ async def _chosen(
     principal: Principal,
     report: HotlineReport,
     indexes: list[int] | None,
-) -> list[tuple[int, HotlineSuspectedVictim, PersonView]]:
+) -> list[tuple[HotlineSuspectedVictim, PersonView]]:
     """The suspected victims `indexes` names (the first one if None), each with its
     person revealed; 422 naming every bad position (a 409 if none was named and the
     report has no named first victim, as before positions could be named)."""
@@ -224,7 +224,7 @@ async def _chosen(
         if view is None or view.erased or not view.full_name:
             errors.append({"field": f"victim_indexes.{n}", "message": "has no name to open a case"})
         else:
-            picked.append((index, victims[index], view))
+            picked.append((victims[index], view))
     if errors and indexes is None:
         raise Conflict("A case needs a named suspected victim; record the intake directly.")
     if errors:
@@ -233,10 +233,11 @@ async def _chosen(
 
 
 def _intake_data(
-    report: HotlineReport, index: int, victim: HotlineSuspectedVictim, person: PersonView
+    report: HotlineReport, victim: HotlineSuspectedVictim, person: PersonView
 ) -> CaseCreate:
-    """The intake of one suspected victim's case. Its `approximate_age` is the
-    report's own for this person (`victim.approximate_age`)."""
+    """The intake of the case of one suspected victim (`victim`, its row in the report,
+    which also holds the report's approximate age for this person; `person`, its
+    identity revealed)."""
     try:
         return CaseCreate.model_validate(
             {
@@ -254,7 +255,12 @@ def _intake_data(
     except ValidationError:
         # Values were validated when the report was recorded; name the field only.
         raise ValidationFailed(
-            [{"field": f"suspected_victims.{index}", "message": "cannot become a case victim"}]
+            [
+                {
+                    "field": f"suspected_victims.{victim.position}",
+                    "message": "cannot become a case victim",
+                }
+            ]
         ) from None
 
 
@@ -269,7 +275,7 @@ async def _open_cases(
     """One case per chosen suspected victim (module rules); every intake is built and
     checked before the first case is written."""
     picked = await _chosen(session, keys, principal, report, indexes)
-    intakes = [_intake_data(report, index, victim, view) for index, victim, view in picked]
+    intakes = [_intake_data(report, victim, view) for victim, view in picked]
     opened = []
     for data in intakes:
         opened.append((await intake_case(session, keys, indexer, principal, data)).case.id)

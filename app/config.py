@@ -71,6 +71,12 @@ class Settings(BaseSettings):
         default=None, alias="VCM_DEADLINE_SUPPORT_PLAN_DAYS", ge=1
     )
     referral_due_days: int = Field(default=7, alias="VCM_REFERRAL_DUE_DAYS", ge=1, le=365)
+    # A hotline report in immediate danger must be answered (triaged, forwarded or
+    # closed) this many minutes after it was received, or it is listed as overdue. The
+    # law sets no such deadline: this is the centre's own service level.
+    hotline_immediate_danger_response_minutes: int = Field(
+        default=60, alias="VCM_HOTLINE_IMMEDIATE_DANGER_RESPONSE_MINUTES", ge=1, le=7 * 24 * 60
+    )
     # The audit sealer chains committed events this often (0 turns the background
     # sealer off; verification still seals on demand) and signs a checkpoint of the
     # chain's head at most this often.

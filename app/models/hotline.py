@@ -27,6 +27,7 @@ from sqlalchemy import (
     LargeBinary,
     PrimaryKeyConstraint,
     SmallInteger,
+    text,
 )
 from sqlmodel import Field, SQLModel
 
@@ -64,6 +65,14 @@ class HotlineReport(SQLModel, table=True):
         CheckConstraint(f"urgency IN ({_one_of(HotlineUrgency)})", name="urgency"),
         CheckConstraint(f"status IN ({_one_of(HotlineStatus)})", name="status"),
         Index("ix_hotline_reports_owner_created", "owner_agency_id", "created_at"),
+        # The overdue list: reports with a deadline still waiting for an answer. Only
+        # the owner's are ever unanswered (a forward is an answer).
+        Index(
+            "ix_hotline_reports_awaiting_response",
+            "owner_agency_id",
+            "respond_by",
+            postgresql_where=text("respond_by IS NOT NULL AND responded_at IS NULL"),
+        ),
     )
 
     id: uuid.UUID = uuid_pk()
@@ -88,6 +97,12 @@ class HotlineReport(SQLModel, table=True):
     case_id: uuid.UUID | None = Field(default=None, foreign_key="cases.id")
     triaged_at: datetime | None = timestamp_column()
     triaged_by: uuid.UUID | None = Field(default=None, foreign_key="users.id")
+    # A report in immediate danger must be answered by then (`app.services.hotline_queue`);
+    # None for the other urgencies.
+    respond_by: datetime | None = timestamp_column()
+    # The first answer: triaged into a case, forwarded or closed (a forward target's
+    # later triage does not move it).
+    responded_at: datetime | None = timestamp_column()
     version: int = Field(default=1)
     created_at: datetime = created_at_column()
     updated_at: datetime = Field(

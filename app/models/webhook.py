@@ -44,6 +44,7 @@ class WebhookEventType(StrEnum):
     CASE_TRANSFERRED = "case.transferred"
     PARTICIPANT_ADDED = "participant.added"
     PARTICIPANT_REMOVED = "participant.removed"
+    HOTLINE_REPORT_CREATED = "hotline_report.created"
 
 
 class DeliveryStatus(StrEnum):

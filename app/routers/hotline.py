@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -27,7 +28,7 @@ from app.schemas.hotline import (
 from app.security.permissions import Permission
 from app.security.principal import Principal
 from app.services import hotline as service
-from app.services import hotline_triage
+from app.services import hotline_queue, hotline_triage
 from app.services.pagination import PageParams, page_params
 
 router = APIRouter(
@@ -44,7 +45,7 @@ ReadReports = Annotated[Principal, require(Permission.HOTLINE_REPORTS_READ, hide
 
 
 def _summary(report: HotlineReport) -> HotlineReportSummary:
-    return HotlineReportSummary.model_validate(report, from_attributes=True)
+    return hotline_queue.summary(report, datetime.now(UTC))
 
 
 @router.post("", status_code=201, response_model=HotlineReportSummary)
@@ -71,13 +72,19 @@ async def list_hotline_reports(
     principal: ReadReports,
     params: Annotated[PageParams, Depends(page_params)],
     status: Annotated[HotlineStatus | None, Query()] = None,
+    overdue: Annotated[
+        bool | None,
+        Query(description="true: past `respond_by` and not answered; false: the others."),
+    ] = None,
 ) -> Page[HotlineReportSummary]:
-    """Reports of the caller's centre and those forwarded to the caller's agency,
-    newest first; no identity values."""
+    """Reports of the caller's centre and those forwarded to the caller's agency:
+    reports in immediate danger still waiting for an answer first, then newest first;
+    no identity values."""
+    now = datetime.now(UTC)
     items, cursor = await service.list_reports(
-        session, principal, params, status=status.value if status else None
+        session, principal, params, now, status=status.value if status else None, overdue=overdue
     )
-    return Page(items=[_summary(r) for r in items], next_cursor=cursor)
+    return Page(items=[hotline_queue.summary(r, now) for r in items], next_cursor=cursor)
 
 
 @router.get("/{report_id}", response_model=HotlineReportPublic)
@@ -115,9 +122,11 @@ async def triage_hotline_report(
     response: Response,
     if_match: IfMatchHeader = None,
 ) -> HotlineTriagePublic:
-    """Open a case from the report, forward it, or close it with a reason; for
-    `open_case` the answer carries the new `case_id`. Needs If-Match (the report's
-    ETag); a report already triaged answers 409 with the actions still allowed."""
+    """Open cases from the report, forward it, or close it with a reason. For
+    `open_case`, `victim_indexes` names the suspected victims (one case each, all or
+    none; the first one if unset) and the answer carries `case_ids` (and the first as
+    `case_id`). Needs If-Match (the report's ETag); a report already triaged answers
+    409 with the actions still allowed."""
     version = required_version(if_match)
     result = await hotline_triage.triage_report(
         session, keys, indexer, principal, report_id, body, expected_version=version

@@ -64,6 +64,14 @@ class HotlineTriageCreate(StrictInput):
     reason: str | None = Field(
         default=None, min_length=1, max_length=2000, description="Required to close."
     )
+    victim_indexes: list[Annotated[int, Field(ge=0)]] | None = Field(
+        default=None,
+        max_length=20,
+        description=(
+            "For `open_case` only: positions (from 0) in the report's `suspected_victims`;"
+            " one case is opened for each, all or none. Unset: the first one."
+        ),
+    )
 
 
 class HotlineReportSummary(BaseModel):
@@ -76,6 +84,13 @@ class HotlineReportSummary(BaseModel):
     urgency: HotlineUrgency
     status: HotlineStatus
     created_by: uuid.UUID
+    respond_by: datetime | None = Field(
+        description="For `immediate_danger`: answer (triage) by then. Null otherwise."
+    )
+    responded_at: datetime | None = Field(
+        description="When the report was first triaged (a case, a forward or a closure)."
+    )
+    overdue: bool = Field(description="Past `respond_by` and not answered.")
 
 
 class CallerPublic(BaseModel):
@@ -103,7 +118,8 @@ class HotlineReportPublic(HotlineReportSummary):
     summary: str | None
     suspected_victims: list[SuspectedVictimPublic]
     forwarded_to_agency_id: uuid.UUID | None
-    case_id: uuid.UUID | None
+    case_id: uuid.UUID | None = Field(description="The first case opened from the report.")
+    case_ids: list[uuid.UUID] = Field(description="Every case linked to the report, oldest first.")
     close_reason: str | None
     triaged_at: datetime | None
     triaged_by: uuid.UUID | None
@@ -115,6 +131,9 @@ class HotlineTriagePublic(BaseModel):
     id: uuid.UUID
     status: HotlineStatus
     forwarded_to_agency_id: uuid.UUID | None
-    case_id: uuid.UUID | None
+    case_id: uuid.UUID | None = Field(description="For `open_case`: the first case opened.")
+    case_ids: list[uuid.UUID] = Field(
+        description="For `open_case`: every case opened, in the order of `victim_indexes`."
+    )
     triaged_at: datetime
     version: int

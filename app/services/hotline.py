@@ -30,7 +30,7 @@ from sqlmodel import col
 
 from app import audit
 from app.errors import DeniedForbidden, ValidationFailed
-from app.models import HotlineReport, HotlineSuspectedVictim, Province
+from app.models import Case, HotlineReport, HotlineSuspectedVictim, Province
 from app.models.person import PersonKind
 from app.schemas.hotline import (
     CallerPublic,
@@ -43,8 +43,8 @@ from app.security.crypto import FieldContext
 from app.security.keyring import KeyProvider
 from app.security.permissions import Permission
 from app.security.principal import Principal
-from app.services import persons, vault
-from app.services.pagination import PageParams, page_of, paginate
+from app.services import hotline_queue, persons, vault
+from app.services.pagination import PageParams
 from app.services.person_fields import PersonFields
 from app.services.reach import load_readable
 
@@ -162,6 +162,7 @@ async def create_report(
         channel=data.channel.value,
         province_code=data.province_code,
         urgency=data.urgency.value,
+        respond_by=hotline_queue.respond_by(data.urgency.value, data.received_at),
         owner_agency_id=principal.agency_id,
         created_by=principal.actor_id,
         caller_person_id=caller_id,
@@ -209,6 +210,7 @@ async def create_report(
         person_id=caller_id,
         fields=given,
     )
+    await hotline_queue.announce_created(session, report)
     return report
 
 
@@ -222,19 +224,23 @@ async def list_reports(
     session: AsyncSession,
     principal: Principal,
     params: PageParams,
+    now: datetime,
     *,
     status: str | None = None,
+    overdue: bool | None = None,
 ) -> tuple[list[HotlineReport], str | None]:
-    """Readable reports, newest first; audited as one `hotline_report.list` event."""
+    """Readable reports in the queue's order (`hotline_queue`: those in immediate
+    danger waiting for an answer first, then newest first), filtered by status and
+    `overdue`; audited as one `hotline_report.list` event."""
     statement = readable_reports(principal)
     if status is not None:
         statement = statement.where(col(HotlineReport.status) == status)
-    statement = paginate(statement, params, col(HotlineReport.created_at), col(HotlineReport.id))
+    statement = hotline_queue.in_queue_order(statement, params, now, overdue=overdue)
     rows = list((await session.execute(statement)).scalars().all())
     await audit.record(
         session, action="hotline_report.list", resource_type="hotline_report", principal=principal
     )
-    return page_of(rows, params, lambda r: (r.created_at, r.id))
+    return hotline_queue.page_of(rows, params)
 
 
 def may_reveal(principal: Principal) -> bool:
@@ -252,6 +258,16 @@ async def suspected_victims(
         .order_by(col(HotlineSuspectedVictim.position))
     )
     return rows.scalars().all()
+
+
+async def linked_case_ids(session: AsyncSession, report_id: uuid.UUID) -> list[uuid.UUID]:
+    """The cases opened from the report (`cases.hotline_report_id`), oldest first."""
+    rows = await session.execute(
+        select(col(Case.id))
+        .where(col(Case.hotline_report_id) == report_id)
+        .order_by(col(Case.created_at), col(Case.id))
+    )
+    return list(rows.scalars().all())
 
 
 async def read_report(
@@ -282,6 +298,7 @@ async def read_report(
         )
         raise DeniedForbidden("Revealing a hotline report's identities needs a reveal permission.")
     victims = await suspected_victims(session, report.id)
+    case_ids = await linked_case_ids(session, report.id)
     views = await persons.read_persons(
         session,
         keys,
@@ -327,9 +344,13 @@ async def read_report(
         ],
         forwarded_to_agency_id=report.forwarded_to_agency_id,
         case_id=report.case_id,
+        case_ids=case_ids,
         close_reason=await text(REPORTS, "close_reason", caller_id, report.close_reason),
         triaged_at=report.triaged_at,
         triaged_by=report.triaged_by,
+        respond_by=report.respond_by,
+        responded_at=report.responded_at,
+        overdue=hotline_queue.is_overdue(report, datetime.now(UTC)),
         created_at=report.created_at,
         version=report.version,
     )

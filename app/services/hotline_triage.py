@@ -9,10 +9,16 @@ Rules:
   not hold `cases:write`, so this is how most hotline cases begin.
 - Any other state, or a report already triaged by this side, answers 409 with the
   actions still `allowed`. A triage is final; it is not undone.
-- Opening a case goes through the cases intake (`intake_case`): the first suspected
-  victim becomes the case's victim (a new `victim` person: name, sex, nationality,
-  which defaults to VN for a report to the national line), intake source `hotline`,
-  received where and when the report was. The report keeps the new case's id.
+- Opening cases goes through the cases intake (`intake_case`), one case for each
+  suspected victim named in `victim_indexes` (positions in the report; the first one
+  when unset). Each chosen suspected victim becomes that case's victim (a new
+  `victim` person: name, sex, nationality, which defaults to VN for a report to the
+  national line), intake source `hotline`, received where and when the report was,
+  linked to the report (`cases.hotline_report_id`). The positions must exist, be
+  distinct and name someone with a name (422 naming each bad one). All the cases
+  open in the request's transaction, so if one fails none is opened. The report keeps
+  the first case's id as `case_id`; the answer lists them all.
+- Any first triage is the report's answer (`responded_at`, see `hotline_queue`).
 - A closing reason is sealed under the caller's key, like the rest of the account.
 - Each triage is audited as `hotline_report.triage` with the action as the reason
   code and field names only; a missing permission is recorded and answered 403.
@@ -28,7 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import audit
 from app.errors import Conflict, DeniedForbidden, PreconditionFailed, ValidationFailed
-from app.models import Agency, HotlineReport
+from app.models import Agency, HotlineReport, HotlineSuspectedVictim
 from app.models.hotline import HotlineStatus
 from app.models.person import Sex
 from app.schemas.case import CaseCreate, IntakeSource
@@ -37,7 +43,7 @@ from app.security.blind_index import BlindIndexer
 from app.security.keyring import KeyProvider
 from app.security.permissions import Permission
 from app.security.principal import Principal
-from app.services import persons, vault
+from app.services import hotline_queue, persons, vault
 from app.services.cases.intake import intake_case
 from app.services.hotline import (
     REPORTS,
@@ -45,6 +51,7 @@ from app.services.hotline import (
     suspected_victims,
     text_context,
 )
+from app.services.persons import PersonView
 
 DEFAULT_NATIONALITY = "VN"
 
@@ -77,6 +84,17 @@ def _check_body(data: HotlineTriageCreate) -> None:
         errors.append({"field": "to_agency_id", "message": "is only for forward"})
     if data.action == TriageAction.CLOSE and not data.reason:
         errors.append({"field": "reason", "message": "is required to close"})
+    indexes = data.victim_indexes
+    if indexes is not None and data.action != TriageAction.OPEN_CASE:
+        errors.append({"field": "victim_indexes", "message": "is only for open_case"})
+    elif indexes is not None and not indexes:
+        errors.append({"field": "victim_indexes", "message": "must name at least one victim"})
+    elif indexes is not None:
+        errors += [
+            {"field": f"victim_indexes.{n}", "message": "is repeated"}
+            for n, index in enumerate(indexes)
+            if index in indexes[:n]
+        ]
     if errors:
         raise ValidationFailed(errors)
 
@@ -120,6 +138,7 @@ async def triage_report(
         )
         raise DeniedForbidden(f"This action needs the '{needed.value}' permission.")
     fields: tuple[str, ...] = ()
+    case_ids: list[uuid.UUID] = []
     if data.action == TriageAction.FORWARD:
         assert data.to_agency_id is not None
         await _check_target(session, report, data.to_agency_id)
@@ -134,10 +153,12 @@ async def triage_report(
         report.status = HotlineStatus.CLOSED.value
         fields = ("close_reason",)
     else:
-        report.case_id = await _open_case(session, keys, indexer, principal, report)
+        case_ids = await _open_cases(session, keys, indexer, principal, report, data.victim_indexes)
+        report.case_id = case_ids[0]
         report.status = HotlineStatus.CASE_OPENED.value
         fields = ("suspected_victims.name",)
     now = datetime.now(UTC)
+    hotline_queue.mark_responded(report, now)
     report.triaged_at = now
     report.triaged_by = principal.actor_id
     report.updated_at = now
@@ -158,6 +179,7 @@ async def triage_report(
         status=HotlineStatus(report.status),
         forwarded_to_agency_id=report.forwarded_to_agency_id,
         case_id=report.case_id,
+        case_ids=case_ids,
         triaged_at=now,
         version=report.version,
     )
@@ -173,33 +195,62 @@ async def _check_target(session: AsyncSession, report: HotlineReport, agency_id:
         )
 
 
-async def _open_case(
+async def _chosen(
     session: AsyncSession,
     keys: KeyProvider,
-    indexer: BlindIndexer,
     principal: Principal,
     report: HotlineReport,
-) -> uuid.UUID:
+    indexes: list[int] | None,
+) -> list[tuple[HotlineSuspectedVictim, PersonView]]:
+    """The suspected victims `indexes` names (the first one if None), each with its
+    person revealed; 422 naming every bad position (a 409 if none was named and the
+    report has no named first victim, as before positions could be named)."""
     victims = await suspected_victims(session, report.id)
-    first = None
-    if victims:
-        first = await persons.read_person(
-            session, keys, victims[0].person_id, reveal=True, actor=principal
-        )
-    if first is None or first.erased or not first.full_name:
+    chosen = [0] if indexes is None else indexes
+    errors = [
+        {"field": f"victim_indexes.{n}", "message": f"must be below {len(victims)}"}
+        for n, index in enumerate(chosen)
+        if index >= len(victims)
+    ]
+    rows = [victims[i] for i in chosen if i < len(victims)]
+    views = await persons.read_persons(
+        session, keys, [row.person_id for row in rows], reveal=True, actor=principal
+    )
+    picked = []
+    for n, index in enumerate(chosen):
+        if index >= len(victims):
+            continue
+        view = views.get(victims[index].person_id)
+        if view is None or view.erased or not view.full_name:
+            errors.append({"field": f"victim_indexes.{n}", "message": "has no name to open a case"})
+        else:
+            picked.append((victims[index], view))
+    if errors and indexes is None:
         raise Conflict("A case needs a named suspected victim; record the intake directly.")
+    if errors:
+        raise ValidationFailed(errors)
+    return picked
+
+
+def _intake_data(
+    report: HotlineReport, victim: HotlineSuspectedVictim, person: PersonView
+) -> CaseCreate:
+    """The intake of the case of one suspected victim (`victim`, its row in the report,
+    which also holds the report's approximate age for this person; `person`, its
+    identity revealed)."""
     try:
-        data = CaseCreate.model_validate(
+        return CaseCreate.model_validate(
             {
                 "intake_source": IntakeSource.HOTLINE,
                 "received_at": report.received_at,
                 "received_location": {"province_code": report.province_code},
                 "victim": {
-                    "full_name": str(first.full_name),
-                    "sex": first.sex or Sex.UNKNOWN.value,
-                    "nationality": first.nationality or DEFAULT_NATIONALITY,
-                    # The caller's approximate age carries over as the estimate.
-                    "age_estimate": victims[0].approximate_age,
+                    "full_name": str(person.full_name),
+                    "sex": person.sex or Sex.UNKNOWN.value,
+                    "nationality": person.nationality or DEFAULT_NATIONALITY,
+                    # The caller's approximate age of this person carries over as the
+                    # estimate.
+                    "age_estimate": victim.approximate_age,
                 },
                 "hotline_report_id": report.id,
             }
@@ -207,7 +258,28 @@ async def _open_case(
     except ValidationError:
         # Values were validated when the report was recorded; name the field only.
         raise ValidationFailed(
-            [{"field": "suspected_victims.0", "message": "cannot become a case victim"}]
+            [
+                {
+                    "field": f"suspected_victims.{victim.position}",
+                    "message": "cannot become a case victim",
+                }
+            ]
         ) from None
-    opened = await intake_case(session, keys, indexer, principal, data)
-    return opened.case.id
+
+
+async def _open_cases(
+    session: AsyncSession,
+    keys: KeyProvider,
+    indexer: BlindIndexer,
+    principal: Principal,
+    report: HotlineReport,
+    indexes: list[int] | None,
+) -> list[uuid.UUID]:
+    """One case per chosen suspected victim (module rules); every intake is built and
+    checked before the first case is written."""
+    picked = await _chosen(session, keys, principal, report, indexes)
+    intakes = [_intake_data(report, victim, view) for victim, view in picked]
+    opened = []
+    for data in intakes:
+        opened.append((await intake_case(session, keys, indexer, principal, data)).case.id)
+    return opened

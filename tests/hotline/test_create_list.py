@@ -61,6 +61,9 @@ class TestCreateReport:
             "urgency",
             "status",
             "created_by",
+            "respond_by",
+            "responded_at",
+            "overdue",
         }
         assert created["status"] == "open"
         assert created["created_by"] == str(actor.id)
@@ -166,6 +169,9 @@ class TestListReports:
             "urgency",
             "status",
             "created_by",
+            "respond_by",
+            "responded_at",
+            "overdue",
         }
         assert body["caller"]["name"] not in response.text
         events = await events_after(engine, mark)

@@ -39,6 +39,10 @@ BODIES: dict[str, dict[str, object]] = {
         "responsible_agency_id": str(uuid.uuid4()),
     },
     "/consents": {"scope": "services", "given_by": "self", "given_at": NOW},
+    "/verification": {
+        "outcome": "grounds_found", "completed_at": NOW, "agency_ids": [str(uuid.uuid4())],
+        "note": "xác minh cùng công an tỉnh",
+    },
 }  # fmt: skip
 
 

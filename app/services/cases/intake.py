@@ -215,7 +215,9 @@ async def intake_case(
         victim_person_id=victim.id,
         currently_abroad=data.currently_abroad,
         hotline_report_id=data.hotline_report_id,
-        next_due_at=deadline_policy().due_for(CaseStatus.RECEIVED, data.received_at),
+        next_due_at=deadline_policy().due_for(
+            CaseStatus.RECEIVED, data.received_at, verified=False
+        ),
         created_by=principal.actor_id,
         created_at=now,
         updated_at=now,

@@ -133,8 +133,8 @@ SELECT gen_random_uuid(), id, received_at + interval '20 days', 'status_changed'
 FROM cases WHERE status IN ('identified', 'supporting', 'reintegrating', 'closed');
 INSERT INTO case_verifications (id, case_id, outcome, completed_at, agency_ids, recorded_by,
     agency_id, created_at)
-SELECT gen_random_uuid(), id, 'grounds_found', received_at + interval '2 days', ARRAY[CAST(:agency AS uuid)],
-       :user, :agency, now()
+SELECT gen_random_uuid(), id, 'grounds_found', received_at + interval '2 days',
+       ARRAY[CAST(:agency AS uuid)], :user, :agency, now()
 FROM cases WHERE status <> 'received';
 UPDATE cases SET verified_at = received_at + interval '2 days' WHERE status <> 'received';
 INSERT INTO identification_decisions (id, case_id, decision, decided_at, legal_basis,

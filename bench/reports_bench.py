@@ -16,8 +16,8 @@ the provinces and 2020–2026 with varied reporting values, each with its own vi
 (intake creates a new person row per reception); a placeholder person row per
 victim (kind, sex, nationality only: no name, no ciphertext, nobody real or made
 up); about 1.5 supports per case (80% delivered); the status history
-(`verifying`, `identified`) of the cases that got that far; a `victim`
-identification decision for the identified ones; 200,000 hotline reports; 50,000
+(`verifying`, `identified`) of the cases that got that far, with their verification
+record; a `victim` identification decision for the identified ones; 200,000 hotline reports; 50,000
 referrals. Then ANALYZE.
 
 Measured (median and max of `--runs` runs, each in its own session and transaction,
@@ -131,6 +131,12 @@ INSERT INTO case_timeline (id, case_id, occurred_at, kind, from_status, to_statu
 SELECT gen_random_uuid(), id, received_at + interval '20 days', 'status_changed', 'verifying',
        'identified'
 FROM cases WHERE status IN ('identified', 'supporting', 'reintegrating', 'closed');
+INSERT INTO case_verifications (id, case_id, outcome, completed_at, agency_ids, recorded_by,
+    agency_id, created_at)
+SELECT gen_random_uuid(), id, 'grounds_found', received_at + interval '2 days',
+       ARRAY[CAST(:agency AS uuid)], :user, :agency, now()
+FROM cases WHERE status <> 'received';
+UPDATE cases SET verified_at = received_at + interval '2 days' WHERE status <> 'received';
 INSERT INTO identification_decisions (id, case_id, decision, decided_at, legal_basis,
     evidence_ids, decided_by, agency_id, created_at)
 SELECT gen_random_uuid(), id, 'victim', received_at + interval '20 days', '\\x00'::bytea,
@@ -164,6 +170,7 @@ TABLES = (
     "support_services",
     "case_timeline",
     "identification_decisions",
+    "case_verifications",
     "hotline_reports",
     "referrals",
 )

@@ -4,9 +4,11 @@ run down and up again."""
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 
 import pytest
 from alembic import command
+from alembic.script import ScriptDirectory
 from sqlalchemy import text
 
 from app import migrate
@@ -143,3 +145,63 @@ def test_participants_migration_fills_current_province_and_basis_end(scratch_url
     asyncio.run(arrange())
     migrate.upgrade(scratch_url)
     assert asyncio.run(read()) == ("37", [True, True])
+
+
+_VERIFICATION = "20261203_verification"
+# A case moved to `verifying` before the verification migration, when
+# the move cleared its deadline; and one still `received`.
+_UNVERIFIED_ROWS = """
+INSERT INTO agencies (id, code, name, kind, province_code, is_active) VALUES
+ ('a1000000-0000-4000-8000-000000000040', 'V-40', 'Sở Y tế (thử)', 'social_affairs', '40', true);
+INSERT INTO users (id, username, password_hash, full_name, role, agency_id, is_active, version)
+ VALUES ('b1000000-0000-4000-8000-000000000001', 'v.user', 'x', 'Người thử', 'case_worker',
+         'a1000000-0000-4000-8000-000000000040', true, 1);
+INSERT INTO persons (id, kind, version) VALUES
+ ('c1000000-0000-4000-8000-000000000001', 'victim', 1),
+ ('c1000000-0000-4000-8000-000000000002', 'victim', 1);
+INSERT INTO cases (id, case_number, province_code, year, serial, status, owner_agency_id,
+  intake_source, received_at, next_due_at, exploitation_types, victim_person_id, is_child,
+  is_minor, currently_abroad, version, created_by, updated_at, victim_sex) VALUES
+ ('d1000000-0000-4000-8000-000000000001', '40-2026-000101', '40', 2026, 101, 'verifying',
+  'a1000000-0000-4000-8000-000000000040', 'other', '2026-03-01 08:00+07', NULL, '{}',
+  'c1000000-0000-4000-8000-000000000001', false, false, false, 2,
+  'b1000000-0000-4000-8000-000000000001', now(), 'female'),
+ ('d1000000-0000-4000-8000-000000000002', '40-2026-000102', '40', 2026, 102, 'received',
+  'a1000000-0000-4000-8000-000000000040', 'other', '2026-03-02 08:00+07',
+  '2026-03-05 08:00+07', '{}', 'c1000000-0000-4000-8000-000000000002', false, false, false, 1,
+  'b1000000-0000-4000-8000-000000000001', now(), 'female');
+"""
+
+
+def test_verification_migration_makes_unverified_cases_due_again(scratch_url: str) -> None:
+    """Before it, moving to `verifying` cleared the 3-day deadline; after it, only the
+    record meets it, so a case in `verifying` without one is due three days after
+    intake again (and overdue, as this one is)."""
+    script = ScriptDirectory.from_config(migrate.alembic_config(scratch_url))
+    before = script.get_revision(_VERIFICATION).down_revision
+    assert isinstance(before, str)
+    migrate.upgrade(scratch_url, before)
+
+    async def run(statements: str) -> list[tuple[object, ...]]:
+        engine = make_engine(scratch_url, pool_size=1)
+        try:
+            async with engine.begin() as conn:
+                rows: list[tuple[object, ...]] = []
+                for statement in filter(str.strip, statements.split(";")):
+                    result = await conn.execute(text(statement))
+                    if result.returns_rows:
+                        rows = [tuple(r) for r in result]
+                return rows
+        finally:
+            await engine.dispose()
+
+    asyncio.run(run(_UNVERIFIED_ROWS))
+    migrate.upgrade(scratch_url, _VERIFICATION)
+    due = (
+        "SELECT serial, next_due_at - received_at, verified_at FROM cases "
+        "WHERE serial IN (101, 102) ORDER BY serial"
+    )
+    three_days = timedelta(days=3)
+    assert asyncio.run(run(due)) == [(101, three_days, None), (102, three_days, None)]
+    migrate.downgrade(scratch_url, before)
+    assert asyncio.run(run("SELECT count(*) FROM cases WHERE serial IN (101, 102)")) == [(2,)]

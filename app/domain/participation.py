@@ -50,12 +50,13 @@ READS = frozenset(
         "case_person.list",
         "case_person.read",
         "case_person.reveal",
+        "verification.list",
     }
 )
 
 _SEE = frozenset({"case.read", "case.reveal"})
 _IDENTIFY = _SEE | {"evidence.create", "evidence.list", "case.identification"}
-_IDENTIFY |= {"identification.list"}
+_IDENTIFY |= {"identification.list", "verification.list"}
 _SUPPORT = _SEE | {
     "support_service.create",
     "support_service.list",
@@ -64,7 +65,8 @@ _SUPPORT = _SEE | {
 }
 R = ParticipantRole
 ROLE_ACTIONS: dict[ParticipantRole, frozenset[str]] = {
-    R.VERIFICATION: _SEE | {"evidence.create", "evidence.list"},
+    R.VERIFICATION: _SEE
+    | {"evidence.create", "evidence.list", "verification.create", "verification.list"},
     R.IDENTIFICATION: _IDENTIFY,
     R.INVESTIGATION: _IDENTIFY,
     R.SUPPORT: _SUPPORT,
@@ -77,6 +79,7 @@ ROLE_ACTIONS: dict[ParticipantRole, frozenset[str]] = {
 # The agency function (agency_kinds.functions) an action needs, whoever acts.
 ACTION_FUNCTIONS: dict[str, str] = {
     "evidence.create": "verify",
+    "verification.create": "verify",
     "case.identification": "identify",
 }
 # What a participant needs beyond them: protecting is the protect function's.

@@ -112,18 +112,29 @@ def check_transition(
 @dataclass(frozen=True)
 class DeadlinePolicy:
     """Legal deadlines. Initial verification is due 3 days after intake (Law
-    53/2024); later steps are UNCONFIRMED in the law and therefore settings."""
+    53/2024); later steps are UNCONFIRMED in the law and therefore settings.
+
+    The initial verification is met by its record (the case's `verified_at`), not by a
+    status: a case `received` or `verifying` without the record keeps that deadline.
+    A case's next deadline is the earliest of those still pending."""
 
     initial_verification_days: int = 3
     identification_days: int | None = None
     support_plan_days: int | None = None
 
-    def due_for(self, status: CaseStatus, received_at: datetime) -> datetime | None:
-        """When the step that must follow `status` is due, if the law sets a date."""
-        if status is CaseStatus.RECEIVED:
-            return received_at + timedelta(days=self.initial_verification_days)
-        if status is CaseStatus.VERIFYING and self.identification_days is not None:
-            return received_at + timedelta(days=self.identification_days)
+    def due_for(
+        self, status: CaseStatus, received_at: datetime, *, verified: bool
+    ) -> datetime | None:
+        """When the next step of a case in `status` is due, if the law sets a date;
+        `verified`: the case has its verification record."""
+        pending: list[int] = []
+        if status in (CaseStatus.RECEIVED, CaseStatus.VERIFYING):
+            if not verified:
+                pending.append(self.initial_verification_days)
+            if self.identification_days is not None and (
+                verified or status is CaseStatus.VERIFYING
+            ):
+                pending.append(self.identification_days)
         if status is CaseStatus.IDENTIFIED and self.support_plan_days is not None:
-            return received_at + timedelta(days=self.support_plan_days)
-        return None
+            pending.append(self.support_plan_days)
+        return received_at + timedelta(days=min(pending)) if pending else None

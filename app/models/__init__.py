@@ -19,6 +19,7 @@ from app.models.reference import AgencyKind, Province
 from app.models.referral import Referral
 from app.models.support import SupportRate, SupportService
 from app.models.user import User
+from app.models.verification import CaseVerification
 from app.models.webhook import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
 
 __all__ = [
@@ -34,6 +35,7 @@ __all__ = [
     "CaseNumberCounter",
     "CasePerson",
     "CaseTimelineEntry",
+    "CaseVerification",
     "HotlineReport",
     "HotlineSuspectedVictim",
     "IdempotencyRecord",

@@ -127,8 +127,13 @@ class Case(SQLModel, table=True):
     # Entitlements differ for a person still abroad (DOMAIN.md).
     currently_abroad: bool = Field(default=False)
     hotline_report_id: uuid.UUID | None = Field(default=None, index=True)
-    # The next legal deadline of the current step; NULL when none applies.
+    # The next legal deadline of the current step; NULL when none applies. Until the
+    # case has its verification record (`verified_at`), the initial-verification
+    # deadline stays among them, whatever the status says (app/domain/workflow.py).
     next_due_at: datetime | None = timestamp_column()
+    # When the initial verification was completed: set by its record
+    # (app/services/cases/verification.py), NULL until then.
+    verified_at: datetime | None = timestamp_column()
     closed_at: datetime | None = timestamp_column()
     version: int = Field(default=1)
     created_by: uuid.UUID = Field(foreign_key="users.id")

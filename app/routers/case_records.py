@@ -1,5 +1,5 @@
-"""A case's records: evidence, identification decisions, protection measures and
-consents (`/api/v1/cases/{id}/...`)."""
+"""A case's records: evidence, the verification, identification decisions,
+protection measures and consents (`/api/v1/cases/{id}/...`)."""
 
 from __future__ import annotations
 
@@ -25,9 +25,10 @@ from app.schemas.case_records import (
     ProtectionMeasureUpdate,
 )
 from app.schemas.common import Page, problem_responses
+from app.schemas.verification import VerificationCreate, VerificationPublic
 from app.security.permissions import Permission
 from app.security.principal import Principal
-from app.services.cases import consents, evidence, identification, protection
+from app.services.cases import consents, evidence, identification, protection, verification
 from app.services.pagination import PageParams, page_params
 
 router = APIRouter(
@@ -72,6 +73,40 @@ async def list_evidence(
 ) -> Page[EvidencePublic]:
     items, cursor = await evidence.list_evidence(session, keys, principal, case_id, params)
     return Page(items=items, next_cursor=cursor)
+
+
+@router.post(
+    "/verification",
+    status_code=201,
+    response_model=VerificationPublic,
+    responses=problem_responses(403, 409),
+)
+async def record_verification(
+    session: SessionDep,
+    keys: KeysDep,
+    principal: WriteCases,
+    case_id: uuid.UUID,
+    body: VerificationCreate,
+    idempotency: IdempotencyDep,
+) -> JSONResponse:
+    """Record the case's initial verification, once (agencies with the `verify`
+    function: the lead or a participant in the verification role). Only this record
+    meets the initial-verification deadline; the note is stored encrypted."""
+
+    async def create() -> VerificationPublic:
+        return await verification.record_verification(session, keys, principal, case_id, body)
+
+    answer = await idempotency.run(create, resource_type="verification")
+    answer.headers["Location"] = f"/api/v1/cases/{case_id}/verification"
+    return answer
+
+
+@router.get("/verification", response_model=list[VerificationPublic])
+async def list_verification(
+    session: SessionDep, keys: KeysDep, principal: ReadCases, case_id: uuid.UUID
+) -> list[VerificationPublic]:
+    """The case's verification record: an empty list until it is recorded, then one."""
+    return await verification.list_verifications(session, keys, principal, case_id)
 
 
 @router.post(

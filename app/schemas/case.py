@@ -242,7 +242,15 @@ class CaseSummary(BaseModel):
     brought_to_commune_code: str | None
     brought_to_commune_at: datetime | None
     hotline_report_id: uuid.UUID | None
-    next_due_at: datetime | None
+    next_due_at: datetime | None = Field(
+        description="The next legal deadline; until the verification is recorded, the "
+        "initial-verification deadline (3 days from intake)."
+    )
+    verified_at: datetime | None = Field(
+        default=None,
+        description="When the initial verification was completed, from its record "
+        "(POST …/verification); null until recorded.",
+    )
     closed_at: datetime | None
     version: int
     created_at: datetime

@@ -105,6 +105,9 @@ class PeriodicReport(BaseModel):
     hotline_received: int
     hotline_resolved: int
     persons_received: int
-    persons_verified: int
+    persons_verified: int = Field(
+        description="Cases whose initial verification record was completed in the period "
+        "(not cases moved to `verifying`)."
+    )
     persons_identified: int
     breakdowns: list[PeriodicBreakdown]

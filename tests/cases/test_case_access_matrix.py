@@ -40,6 +40,10 @@ BODIES: dict[str, dict[str, object]] = {
     },
     "/consents": {"scope": "services", "given_by": "self", "given_at": NOW},
     "/persons": {"kind": "relative", "relation": "mẹ", "full_name": "Lò Thị Test"},
+    "/verification": {
+        "outcome": "grounds_found", "completed_at": NOW, "agency_ids": [str(uuid.uuid4())],
+        "note": "xác minh cùng công an tỉnh",
+    },
 }  # fmt: skip
 
 

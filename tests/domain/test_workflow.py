@@ -70,10 +70,28 @@ def test_allowed_targets_hide_decision_moves() -> None:
 def test_initial_verification_due_three_days_after_intake() -> None:
     received = datetime(2026, 3, 1, 8, tzinfo=UTC)
     policy = DeadlinePolicy()
-    assert policy.due_for(S.RECEIVED, received) == received + timedelta(days=3)
-    assert policy.due_for(S.VERIFYING, received) is None
+    assert policy.due_for(S.RECEIVED, received, verified=False) == received + timedelta(days=3)
+    assert policy.due_for(S.VERIFYING, received, verified=True) is None
     configured = DeadlinePolicy(identification_days=30)
-    assert configured.due_for(S.VERIFYING, received) == received + timedelta(days=30)
+    assert configured.due_for(S.VERIFYING, received, verified=True) == received + timedelta(days=30)
+
+
+def test_only_the_verification_record_meets_the_initial_deadline() -> None:
+    """Moving to `verifying` is not verifying: without the record the 3-day deadline
+    stays the case's next one, and with it the next step's deadline follows."""
+    received = datetime(2026, 3, 1, 8, tzinfo=UTC)
+    three_days = received + timedelta(days=3)
+    assert DeadlinePolicy().due_for(S.VERIFYING, received, verified=False) == three_days
+    configured = DeadlinePolicy(identification_days=30, support_plan_days=60)
+    assert configured.due_for(S.VERIFYING, received, verified=False) == three_days
+    assert configured.due_for(S.RECEIVED, received, verified=False) == three_days
+    assert configured.due_for(S.RECEIVED, received, verified=True) == received + timedelta(days=30)
+    assert DeadlinePolicy().due_for(S.RECEIVED, received, verified=True) is None
+    # After the identification decision the verification step is over.
+    assert configured.due_for(S.IDENTIFIED, received, verified=False) == received + timedelta(
+        days=60
+    )
+    assert DeadlinePolicy().due_for(S.CLOSED, received, verified=False) is None
 
 
 def test_participant_roles_are_the_referral_purposes_but_transfer() -> None:

@@ -56,6 +56,8 @@ ALLOWED: dict[tuple[str, str], set[str]] = {
     ("POST", S + "/support-services/{service_id}/cancel"): _SUPPORT,
     ("POST", S + "/support-services/{service_id}/approve"): set(),
     ("POST", S + "/support-services/{service_id}/reject"): set(),
+    ("GET", S + "/verification"): _EVIDENCE,
+    ("POST", S + "/verification"): {"verification"},
 }
 # The agency kind that has the functions each role needs (police verify, identify and
 # protect; social affairs supports).

@@ -47,6 +47,13 @@ async def test_transfer_moves_the_province_its_rates_and_its_returns(world: Worl
         headers={**p.receiver.headers, "If-Match": f'"{case["version"]}"'},
     )  # fmt: skip
     assert verifying.status_code == 200, verifying.text
+    verified = await world.client.post(
+        f"{case_url}/verification",
+        json={"outcome": "grounds_found", "completed_at": datetime.now(UTC).isoformat(),
+              "agency_ids": [str(p.receiver.agency.id)]},
+        headers=p.receiver.headers,
+    )  # fmt: skip
+    assert verified.status_code == 201, verified.text
     await world.session.execute(
         update(Case).where(Case.id == p.case["id"]).values(status="identified")  # type: ignore[arg-type]
     )

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import insert, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.models import Case, CaseTimelineEntry, HotlineReport, SupportService
+from app.models import Case, CaseTimelineEntry, CaseVerification, HotlineReport, SupportService
 from app.security.permissions import Role
 from tests.conftest import Actor, World
 
@@ -149,6 +149,26 @@ async def moved(
         for case_id in case_ids
     ]
     await world.session.execute(insert(CaseTimelineEntry), rows)
+    await world.session.commit()
+
+
+async def verified(
+    world: World, owner: Actor, case_ids: list[uuid.UUID], at: datetime = MARCH
+) -> None:
+    """The initial verification record of each case, completed at `at` by `owner`."""
+    rows = [
+        {
+            "id": uuid.uuid4(),
+            "case_id": case_id,
+            "outcome": "grounds_found",
+            "completed_at": at,
+            "agency_ids": [owner.agency.id],
+            "recorded_by": owner.id,
+            "agency_id": owner.agency.id,
+        }
+        for case_id in case_ids
+    ]
+    await world.session.execute(insert(CaseVerification), rows)
     await world.session.commit()
 
 

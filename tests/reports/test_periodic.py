@@ -19,6 +19,7 @@ from tests.conftest import Actor, World, assert_problem
 from tests.reports import report_seed as seed
 
 URL = "/api/v1/reports/periodic"
+AUGUST = datetime(2026, 8, 10, 3, 0, tzinfo=UTC)
 
 
 async def _get(world: World, who: Actor, **params: Any) -> dict[str, Any]:
@@ -64,7 +65,11 @@ async def _province(world: World, owner: Actor) -> None:
         exploitation_types=["sexual", "forced_marriage"],
     )
     await seed.cases(world, owner, 1, destination_country="VN", victim_age_at_intake=9)
+    # Ten cases moved to `verifying`, eight of them verified (the record) in the half
+    # year and one in the next: only the records count, each in its own period.
     await seed.moved(world, women + men, "verifying")
+    await seed.verified(world, owner, women + men[:2])
+    await seed.verified(world, owner, men[2:3], at=AUGUST)
     await seed.moved(world, women, "identified")
     await seed.services(world, owner, women, type="essential_needs", amount_vnd=150_000)
     await seed.services(world, owner, men[:2], type="medical", amount_vnd=1_000_000)
@@ -135,7 +140,7 @@ class TestPeriodic:
             report["persons_received"],
             report["persons_verified"],
             report["persons_identified"],
-        ) == (13, 10, 6)
+        ) == (13, 8, 6)
         assert _parts(report, "sex") == {"female": 7, "male": 4, "other": 0, "unknown": 2}
         assert _parts(report, "age_hotline") == {
             "0-9": 1,
@@ -177,6 +182,22 @@ class TestPeriodic:
             "format:json",
             None,
         )
+
+    async def test_verified_counts_the_records_not_the_status_clicks(self, world: World) -> None:
+        owner = await seed.owner(world)
+        clicked = await seed.cases(world, owner, 3, status="verifying")
+        await seed.moved(world, clicked, "verifying")
+        recorded = await seed.cases(world, owner, 2)
+        await seed.verified(world, owner, recorded)
+        late = await seed.cases(world, owner, 1)
+        await seed.verified(world, owner, late, at=AUGUST)
+        analyst = await seed.analyst(world)
+        first = await _get(world, analyst, period="2026-H1")
+        year = await _get(world, analyst, period="2026")
+        assert (first["persons_received"], first["persons_verified"]) == (6, 2)
+        assert year["persons_verified"] == 3
+        other = await _get(world, await seed.analyst(world, "37"), period="2026")
+        assert other["persons_verified"] == 0
 
     async def test_every_breakdown_adds_up_to_its_total(self, world: World) -> None:
         await _province(world, await seed.owner(world, "40"))

@@ -220,7 +220,9 @@ async def intake_case(
         hotline_report_id=data.hotline_report_id,
         first_needs=sorted({n.value for n in data.first_needs}),
         risk_level=data.risk_level.value if data.risk_level else None,
-        next_due_at=deadline_policy().due_for(CaseStatus.RECEIVED, data.received_at),
+        next_due_at=deadline_policy().due_for(
+            CaseStatus.RECEIVED, data.received_at, verified=False
+        ),
         created_by=principal.actor_id,
         created_at=now,
         updated_at=now,

@@ -74,7 +74,9 @@ async def apply_transition(
         )
     case.status = target.value
     policy = deadlines or deadline_policy()
-    case.next_due_at = policy.due_for(target, case.received_at)
+    case.next_due_at = policy.due_for(
+        target, case.received_at, verified=case.verified_at is not None
+    )
     case.closed_at = now if target is CaseStatus.CLOSED else None
     case.version += 1
     case.updated_at = now

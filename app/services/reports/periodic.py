@@ -13,17 +13,20 @@ Rules:
   is the one with suppression.
 - Sections: hotline reports received in the period and how they stand (resolved =
   no longer open); persons received (cases received in the period: one reception of
-  one victim each, as the provinces count receptions), verified and identified
-  (cases whose status history moved to `verifying` / `identified` in the period);
+  one victim each, as the provinces count receptions), verified (cases whose
+  initial verification record, `case_verifications`, was completed in the period:
+  moving a case to `verifying` is not verifying it) and identified (cases whose
+  status history moved to `identified` in the period);
   the persons received by sex, hotline age band, CTDC age band, ethnic group,
   province of reception, destination and form of exploitation; supports delivered
   in the period by type (count and VND); referrals sent in the period by the kind
   of agency they went to (cancelled ones left out).
 - Which province counts what, when a transfer moved a case to another province
   (`cases.current_province_code`): the reception and its breakdowns stay with the
-  province of reception; a verification or identification counts for the province
-  the case was in when its status moved (the last `case_transferred` entry before
-  it, else the reception province); a support for the province where it was
+  province of reception; a verification counts for the province the case was in
+  when it was completed, an identification for the one it was in when its status
+  moved (the last `case_transferred` entry before it, else the reception province);
+  a support for the province where it was
   delivered (`support_services.province_code`, which also priced it); a referral
   for the province of the agency that sent it.
 - Every breakdown's parts add up to its total: each case is in exactly one part
@@ -32,6 +35,7 @@ Rules:
   `exploitation_forms`, counts each form a case names, and its total is the number
   of mentions; it says `multi_valued: true`.
 - Only non-identifying columns are read (`cases`, `case_timeline` status codes,
+  the outcome and date of `case_verifications`,
   `hotline_reports` status, `support_services` type and amount, `referrals` and the
   destination agency's kind); never `persons`, never a key, nothing is decrypted.
 - Each section is one SQL aggregate (FILTER clauses, GROUP BY); no per-row Python.
@@ -182,15 +186,20 @@ def _where(
     return " AND ".join(conditions)
 
 
-# The province a case was in at the time of timeline entry `t`: the destination of the
-# last transfer before it (detail `transfer:<from>:<to>`; entries written before
-# 2026-12 say only `transfer` and count as the reception province), else the
-# reception province.
-_PROVINCE_AT_ENTRY = (
-    "coalesce((SELECT nullif(split_part(x.detail, ':', 3), '') FROM case_timeline x "
-    "WHERE x.case_id = t.case_id AND x.kind = 'case_transferred' "
-    "AND x.occurred_at <= t.occurred_at ORDER BY x.occurred_at DESC LIMIT 1), c.province_code)"
-)
+def _province_at(case_id: str, at: str) -> str:
+    """The province case `case_id` was in at time `at` (SQL expressions over `c`):
+    the destination of the last transfer before it (detail `transfer:<from>:<to>`;
+    entries written before 2026-12 say only `transfer` and count as the reception
+    province), else the reception province."""
+    return (
+        "coalesce((SELECT nullif(split_part(x.detail, ':', 3), '') FROM case_timeline x "  # noqa: S608
+        f"WHERE x.case_id = {case_id} AND x.kind = 'case_transferred' "
+        f"AND x.occurred_at <= {at} ORDER BY x.occurred_at DESC LIMIT 1), c.province_code)"
+    )
+
+
+# The province a case was in at the time of timeline entry `t`.
+_PROVINCE_AT_ENTRY = _province_at("t.case_id", "t.occurred_at")
 
 
 async def _cases(
@@ -275,7 +284,8 @@ async def periodic_report(
             for s in HotlineStatus
         ],
     )
-    verified, identified = await _status_history(session, scope.province_code, params)
+    verified = await _verified(session, scope.province_code, params)
+    identified = await _identified(session, scope.province_code, params)
     breakdowns = [outcome, *breakdowns, await _supports(session, scope.province_code, params)]
     breakdowns.append(await _referrals(session, scope.province_code, params))
     await audit.record(
@@ -302,22 +312,28 @@ async def periodic_report(
     )
 
 
-async def _status_history(
-    session: AsyncSession, province: str | None, params: dict[str, Any]
-) -> tuple[int, int]:
-    """Cases whose status moved to `verifying` / `identified` within the period."""
+async def _verified(session: AsyncSession, province: str | None, params: dict[str, Any]) -> int:
+    """Cases whose initial verification (its record; one per case) was completed
+    within the period."""
+    where = _where(
+        province, "v.completed_at", dict(params), _province_at("v.case_id", "v.completed_at")
+    )
+    # The join to cases is only needed to place a case in a province.
+    join = "JOIN cases c ON c.id = v.case_id" if province is not None else ""
+    sql = f"SELECT count(*) FROM case_verifications v {join} WHERE {where}"  # noqa: S608
+    return int((await session.execute(text(sql), params)).scalar_one())
+
+
+async def _identified(session: AsyncSession, province: str | None, params: dict[str, Any]) -> int:
+    """Cases whose status moved to `identified` within the period."""
     where = _where(province, "t.occurred_at", dict(params), _PROVINCE_AT_ENTRY)
     # The join to cases is only needed to place a case in a province.
     join = "JOIN cases c ON c.id = t.case_id" if province is not None else ""
     sql = (
-        "SELECT count(DISTINCT t.case_id) FILTER (WHERE t.to_status = 'verifying'), "  # noqa: S608
-        "count(DISTINCT t.case_id) FILTER (WHERE t.to_status = 'identified') "
-        f"FROM case_timeline t {join} "
-        "WHERE t.kind = 'status_changed' AND t.to_status IN ('verifying', 'identified') "
-        f"AND {where}"
+        f"SELECT count(DISTINCT t.case_id) FROM case_timeline t {join} "  # noqa: S608
+        f"WHERE t.kind = 'status_changed' AND t.to_status = 'identified' AND {where}"
     )
-    verified, identified = (await session.execute(text(sql), params)).one()
-    return int(verified), int(identified)
+    return int((await session.execute(text(sql), params)).scalar_one())
 
 
 async def _supports(

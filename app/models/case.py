@@ -97,7 +97,11 @@ class Case(SQLModel, table=True):
     # coarse as the birth year every reader sees.
     is_child: bool = Field(default=False)
     is_minor: bool = Field(default=True)
-    age_basis: str = Field(default=AgeBasis.PRESUMED_MINOR.value, max_length=16)
+    age_basis: str = Field(
+        default=AgeBasis.PRESUMED_MINOR.value,
+        max_length=16,
+        sa_column_kwargs={"server_default": AgeBasis.PRESUMED_MINOR.value},
+    )
     age_estimate: int | None = Field(default=None, sa_column=Column(SmallInteger))
     # What the person needed first (codes) and the risk they face, recorded at intake.
     first_needs: list[str] = Field(

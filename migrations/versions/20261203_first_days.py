@@ -42,7 +42,7 @@ def upgrade() -> None:
         "THEN 'presumed_minor' ELSE 'date_of_birth' END, "
         "is_minor = is_minor OR victim_age_at_intake IS NULL"
     )
-    op.alter_column("cases", "age_basis", nullable=False)
+    op.alter_column("cases", "age_basis", nullable=False, server_default="presumed_minor")
     op.add_column(
         "cases",
         sa.Column(

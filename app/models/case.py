@@ -27,16 +27,21 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlmodel import Field, SQLModel
 
-from app.domain.workflow import CaseStatus
+from app.domain.workflow import CaseStatus, ClosureCode
 from app.models.base import created_at_column, empty_list, timestamp_column, utcnow, uuid_pk
 
 _STATUSES = ", ".join(f"'{s.value}'" for s in CaseStatus)
+_CLOSURE_CODES = ", ".join(f"'{c.value}'" for c in ClosureCode)
 
 
 class Case(SQLModel, table=True):
     __tablename__ = "cases"
     __table_args__ = (
         CheckConstraint(f"status IN ({_STATUSES})", name="status"),
+        CheckConstraint(
+            f"closure_code IS NULL OR (closure_code IN ({_CLOSURE_CODES}) AND status = 'closed')",
+            name="closure_code",
+        ),
         UniqueConstraint("province_code", "year", "serial", name="uq_cases_number_parts"),
         Index("ix_cases_owner_received", "owner_agency_id", "received_at"),
         Index("ix_cases_status_due", "status", "next_due_at"),
@@ -100,6 +105,8 @@ class Case(SQLModel, table=True):
     # The next legal deadline of the current step; NULL when none applies.
     next_due_at: datetime | None = timestamp_column()
     closed_at: datetime | None = timestamp_column()
+    # Why the case closed, where the law names the ending (`ClosureCode`).
+    closure_code: str | None = Field(default=None, max_length=32)
     version: int = Field(default=1)
     created_by: uuid.UUID = Field(foreign_key="users.id")
     created_at: datetime = created_at_column()

@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, Field, StringConstraints, model_validator
 
-from app.domain.workflow import CaseStatus
+from app.domain.workflow import CaseStatus, ClosureCode
 from app.models.person import Sex
 from app.schemas.common import StrictInput
 
@@ -115,6 +115,11 @@ class CaseUpdate(StrictInput):
 class TransitionCreate(StrictInput):
     to: CaseStatus
     reason: str | None = Field(default=None, max_length=2000)
+    closure_code: ClosureCode | None = Field(
+        default=None,
+        description="With `to: closed`: `handed_back` (trao trả), a victim who is not "
+        "Vietnamese handed back to their country.",
+    )
 
 
 class PersonPublic(BaseModel):
@@ -166,6 +171,7 @@ class CaseSummary(BaseModel):
     hotline_report_id: uuid.UUID | None
     next_due_at: datetime | None
     closed_at: datetime | None
+    closure_code: ClosureCode | None = None
     version: int
     created_at: datetime
     updated_at: datetime

@@ -166,11 +166,13 @@ def refusal(
     )
 
 
-def _missing_function(function: str) -> Refusal:
+def _missing_function(*functions: str) -> Refusal:
+    """Any one of `functions` would do (the audit code lists them, `:`-separated)."""
+    named = " or ".join(functions)
     return Refusal(
-        f"missing_function:{function}",
-        f"This needs an agency with the '{function}' function.",
-        function=function,
+        "missing_function:" + ":".join(functions),
+        f"This needs an agency with the '{named}' function.",
+        function=named,
     )
 
 
@@ -193,5 +195,4 @@ def service_function_refusal(service_type: str, functions: Iterable[str]) -> Ref
     able = SERVICE_FUNCTIONS[SupportType(service_type)]
     if able & set(functions):
         return None
-    needed = sorted(able)[0] if len(able) == 1 else " or ".join(sorted(able))
-    return _missing_function(needed)
+    return _missing_function(*sorted(able))

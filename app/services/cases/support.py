@@ -218,9 +218,11 @@ async def create_service(
         provider = await session.get(Agency, data.provider_agency_id)
         if provider is None:
             raise _unprocessable("provider_agency_id", "unknown agency")
-        unable = service_function_refusal(
-            data.type.value, await agency_functions(session, provider.id)
-        )
+        # The caller's own agency was checked above, as lead or as participant.
+        unable = None
+        if provider.id != principal.agency_id:
+            functions = await agency_functions(session, provider.id)
+            unable = service_function_refusal(data.type.value, functions)
         if unable is not None:
             raise _unprocessable(
                 "provider_agency_id",

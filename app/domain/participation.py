@@ -76,23 +76,23 @@ ROLE_ACTIONS: dict[ParticipantRole, frozenset[str]] = {
     R.NOTIFICATION: _SEE,
 }
 
-# The agency function (agency_kinds.functions) an action needs, whoever acts.
+# The agency function (agency_kinds.functions) an action needs, whoever acts (the
+# lead too): recording and changing protection measures is the protect function's.
 ACTION_FUNCTIONS: dict[str, str] = {
     "evidence.create": "verify",
     "verification.create": "verify",
     "case.identification": "identify",
-}
-# What a participant needs beyond them: protecting is the protect function's.
-PARTICIPANT_ACTION_FUNCTIONS: dict[str, str] = {
-    **ACTION_FUNCTIONS,
     "protection_measure.create": "protect",
     "protection_measure.update": "protect",
 }
+# What a participant needs beyond them.
+PARTICIPANT_ACTION_FUNCTIONS: dict[str, str] = {**ACTION_FUNCTIONS}
 
 T = SupportType
-# The functions any one of which lets a participating agency deliver a support type
-# (DOMAIN.md: health facilities give medical support, legal-aid centres legal aid,
-# the Bank for Social Policies loans; social affairs and NGOs the rest).
+# The functions any one of which lets an agency deliver a support type (DOMAIN.md:
+# health facilities give medical support, legal-aid centres legal aid, the Bank for
+# Social Policies loans; social affairs and NGOs the rest): a participating provider,
+# the lead that requests, approves or delivers it, and a provider the lead names.
 SERVICE_FUNCTIONS: dict[SupportType, frozenset[str]] = {
     T.ESSENTIAL_NEEDS: frozenset({"support", "first_support"}),
     T.MEDICAL: frozenset({"medical_support", "support"}),
@@ -172,11 +172,13 @@ def refusal(
     )
 
 
-def _missing_function(function: str) -> Refusal:
+def _missing_function(*functions: str) -> Refusal:
+    """Any one of `functions` would do (the audit code lists them, `:`-separated)."""
+    named = " or ".join(functions)
     return Refusal(
-        f"missing_function:{function}",
-        f"This needs an agency with the '{function}' function.",
-        function=function,
+        "missing_function:" + ":".join(functions),
+        f"This needs an agency with the '{named}' function.",
+        function=named,
     )
 
 
@@ -190,8 +192,13 @@ def service_refusal(
             "service_not_referred",
             f"No referral to your agency names the service '{service_type}'.",
         )
+    return service_function_refusal(service_type, functions)
+
+
+def service_function_refusal(service_type: str, functions: Iterable[str]) -> Refusal | None:
+    """None when an agency with `functions` may deliver `service_type`
+    (`SERVICE_FUNCTIONS`), else the missing function."""
     able = SERVICE_FUNCTIONS[SupportType(service_type)]
     if able & set(functions):
         return None
-    needed = sorted(able)[0] if len(able) == 1 else " or ".join(sorted(able))
-    return _missing_function(needed)
+    return _missing_function(*sorted(able))

@@ -61,6 +61,38 @@ MOVES: tuple[Move, ...] = (
 _BY_PAIR = {(m.source, m.target): m for m in MOVES}
 
 
+class ClosureCode(StrEnum):
+    """Why a case closed, where the law names the ending (optional on a closing move)."""
+
+    # Trao trả: a foreign victim handed back to their country.
+    HANDED_BACK = "handed_back"
+
+
+@dataclass(frozen=True)
+class Closure:
+    # Only for a victim who is not Vietnamese (nor a stateless resident of Vietnam).
+    foreign_victim_only: bool = False
+    # Functions that may make this closure besides the move's own: the border guard
+    # hands a foreign victim over at the border, a mission repatriates.
+    functions: frozenset[str] = frozenset()
+
+
+CLOSURES: dict[ClosureCode, Closure] = {
+    ClosureCode.HANDED_BACK: Closure(
+        foreign_victim_only=True, functions=frozenset({"hand_over", "repatriate"})
+    ),
+}
+
+
+def closure_refusal(code: ClosureCode, target: CaseStatus, *, foreign_victim: bool) -> str | None:
+    """None when `code` may close this case, else why not."""
+    if target is not CaseStatus.CLOSED:
+        return "is only given when closing a case"
+    if CLOSURES[code].foreign_victim_only and not foreign_victim:
+        return f"'{code.value}' is only for a victim who is not Vietnamese"
+    return None
+
+
 class IllegalTransition(Exception):
     """The move is not allowed; `allowed` lists the targets that are, from here."""
 
@@ -89,8 +121,11 @@ def check_transition(
     agency_functions: Iterable[str],
     reason: str | None,
     by_decision: bool = False,
+    closure: ClosureCode | None = None,
 ) -> Move:
-    """Return the move if this agency may make it now, else raise IllegalTransition."""
+    """Return the move if this agency may make it now, else raise IllegalTransition.
+    A closure code may let other functions close (`CLOSURES`); its other rules are
+    `closure_refusal`'s."""
     functions = set(agency_functions)
     allowed = allowed_targets(source, functions, by_decision=by_decision)
     move = _BY_PAIR.get((source, target))
@@ -100,7 +135,8 @@ def check_transition(
         raise IllegalTransition(
             f"'{target.value}' follows only from an identification decision", allowed
         )
-    if move.function not in functions:
+    closing_functions = CLOSURES[closure].functions if closure is not None else frozenset()
+    if move.function not in functions and not closing_functions & functions:
         raise IllegalTransition(
             f"moving to '{target.value}' needs an agency that may '{move.function}'", allowed
         )

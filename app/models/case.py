@@ -31,7 +31,7 @@ from sqlmodel import Field, SQLModel
 
 from app.domain.age import AgeBasis
 from app.domain.first_days import FirstNeed, RiskLevel
-from app.domain.workflow import CaseStatus
+from app.domain.workflow import CaseStatus, ClosureCode
 from app.models.base import created_at_column, empty_list, timestamp_column, utcnow, uuid_pk
 
 
@@ -40,6 +40,7 @@ def _values(enum: type[StrEnum]) -> str:
 
 
 _STATUSES = _values(CaseStatus)
+_CLOSURE_CODES = _values(ClosureCode)
 _AGE_BASES = _values(AgeBasis)
 _RISK_LEVELS = _values(RiskLevel)
 _FIRST_NEEDS = _values(FirstNeed)
@@ -49,6 +50,10 @@ class Case(SQLModel, table=True):
     __tablename__ = "cases"
     __table_args__ = (
         CheckConstraint(f"status IN ({_STATUSES})", name="status"),
+        CheckConstraint(
+            f"closure_code IS NULL OR (closure_code IN ({_CLOSURE_CODES}) AND status = 'closed')",
+            name="closure_code",
+        ),
         UniqueConstraint("province_code", "year", "serial", name="uq_cases_number_parts"),
         Index("ix_cases_owner_received", "owner_agency_id", "received_at"),
         Index("ix_cases_status_due", "status", "next_due_at"),
@@ -139,6 +144,8 @@ class Case(SQLModel, table=True):
     # (app/services/cases/verification.py), NULL until then.
     verified_at: datetime | None = timestamp_column()
     closed_at: datetime | None = timestamp_column()
+    # Why the case closed, where the law names the ending (`ClosureCode`).
+    closure_code: str | None = Field(default=None, max_length=32)
     version: int = Field(default=1)
     created_by: uuid.UUID = Field(foreign_key="users.id")
     created_at: datetime = created_at_column()

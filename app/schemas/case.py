@@ -13,7 +13,7 @@ from pydantic import AwareDatetime, BaseModel, Field, StringConstraints, model_v
 
 from app.domain.age import MAX_AGE, AgeBasis
 from app.domain.first_days import FirstNeed, RiskLevel
-from app.domain.workflow import CaseStatus
+from app.domain.workflow import CaseStatus, ClosureCode
 from app.models.person import Sex
 from app.schemas.common import StrictInput
 
@@ -164,6 +164,11 @@ class CaseUpdate(StrictInput):
 class TransitionCreate(StrictInput):
     to: CaseStatus
     reason: str | None = Field(default=None, max_length=2000)
+    closure_code: ClosureCode | None = Field(
+        default=None,
+        description="With `to: closed`: `handed_back` (trao trả), a victim who is not "
+        "Vietnamese handed back to their country.",
+    )
 
 
 class PersonPublic(BaseModel):
@@ -252,6 +257,7 @@ class CaseSummary(BaseModel):
         "(POST …/verification); null until recorded.",
     )
     closed_at: datetime | None
+    closure_code: ClosureCode | None = None
     version: int
     created_at: datetime
     updated_at: datetime

@@ -9,6 +9,9 @@ Rules:
   not hold `cases:write`, so this is how most hotline cases begin.
 - Any other state, or a report already triaged by this side, answers 409 with the
   actions still `allowed`. A triage is final; it is not undone.
+- Opening cases needs an agency that receives cases (`receive`: not the hotline
+  centre itself), else 403 `agency-function-required`; a forward target must receive
+  reports (`receive`: police, border guard, coast guard, the commune, ...), else 422.
 - Opening cases goes through the cases intake (`intake_case`), one case for each
   suspected victim named in `victim_indexes` (positions in the report; the first one
   when unset). Each chosen suspected victim becomes that case's victim (a new
@@ -33,6 +36,7 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import audit
+from app.domain.agency_functions import FORWARD_TARGET, OPEN_CASE
 from app.errors import Conflict, DeniedForbidden, PreconditionFailed, ValidationFailed
 from app.models import Agency, HotlineReport, HotlineSuspectedVictim
 from app.models.hotline import HotlineStatus
@@ -44,6 +48,7 @@ from app.security.keyring import KeyProvider
 from app.security.permissions import Permission
 from app.security.principal import Principal
 from app.services import hotline_queue, persons, vault
+from app.services.agency_functions import require_named, require_own
 from app.services.cases.intake import intake_case
 from app.services.hotline import (
     REPORTS,
@@ -137,6 +142,15 @@ async def triage_report(
             reason=f"missing_permission:{needed.value}",
         )
         raise DeniedForbidden(f"This action needs the '{needed.value}' permission.")
+    if data.action == TriageAction.OPEN_CASE:
+        await require_own(
+            session,
+            principal,
+            OPEN_CASE,
+            action=action_code,
+            resource_type="hotline_report",
+            resource_id=report.id,
+        )
     fields: tuple[str, ...] = ()
     case_ids: list[uuid.UUID] = []
     if data.action == TriageAction.FORWARD:
@@ -193,6 +207,7 @@ async def _check_target(session: AsyncSession, report: HotlineReport, agency_id:
         raise ValidationFailed(
             [{"field": "to_agency_id", "message": "must be another agency than the owner"}]
         )
+    await require_named(session, agency_id, FORWARD_TARGET, field="to_agency_id")
 
 
 async def _chosen(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -147,9 +148,32 @@ class TestTriage:
             ("hotline_report.triage", "denied", "missing_permission:cases:write")
         ]
 
-    async def test_centre_supervisor_opens_a_case_from_an_open_report(self, world: World) -> None:
+    async def test_the_centre_may_not_open_a_case_itself(
+        self, world: World, engine: AsyncEngine
+    ) -> None:
+        # The hotline records and forwards reports; it does not receive cases.
         actor = await operator(world)
         supervisor = await world.user(Role.SUPERVISOR, actor.agency)
+        report_id, _ = await record_report(world, actor)
+        mark = await last_event_id(engine)
+        problem = assert_problem(
+            await triage(world, supervisor, report_id, action="open_case"), 403
+        )
+        assert str(problem["type"]).endswith("agency-function-required")
+        assert "'receive'" in str(problem["detail"])
+        events = await events_after(engine, mark)
+        assert [(e["action"], e["outcome"], e["reason"]) for e in events] == [
+            ("hotline_report.triage", "denied", "missing_function:receive")
+        ]
+        shown = await world.client.get(f"{BASE}/{report_id}", headers=actor.headers)
+        assert (shown.json()["status"], shown.json()["case_id"]) == ("open", None)
+
+    async def test_an_owner_that_receives_opens_a_case_from_an_open_report(
+        self, world: World
+    ) -> None:
+        police = await world.agency("police")
+        actor = await world.user(Role.HOTLINE_OPERATOR, police)
+        supervisor = await world.user(Role.SUPERVISOR, police)
         report_id, _ = await record_report(world, actor)
         response = await triage(world, supervisor, report_id, action="open_case")
         assert response.status_code == 200, response.text
@@ -157,9 +181,24 @@ class TestTriage:
 
     async def test_open_case_needs_a_named_victim(self, world: World) -> None:
         actor = await operator(world)
-        supervisor = await world.user(Role.SUPERVISOR, actor.agency)
+        police = await world.agency("police")
+        supervisor = await world.user(Role.SUPERVISOR, police)
         report_id, _ = await record_report(world, actor, suspected_victims=[])
-        assert_problem(await triage(world, supervisor, report_id, action="open_case"), 409)
+        await forward(world, actor, report_id, police.id)
+        assert_problem(
+            await triage(world, supervisor, report_id, action="open_case", if_match='"2"'), 409
+        )
+
+    @pytest.mark.parametrize("kind", ["bank", "health", "legal_aid", "national", "hotline"])
+    async def test_a_forward_target_must_receive_reports(self, world: World, kind: str) -> None:
+        actor = await operator(world)
+        target = await world.agency(kind)
+        report_id, _ = await record_report(world, actor)
+        response = await triage(
+            world, actor, report_id, action="forward", to_agency_id=str(target.id)
+        )
+        problem = assert_problem(response, 422)
+        assert "'receive'" in str(problem["errors"])
 
     async def test_invalid_triage_bodies_are_422(self, world: World) -> None:
         actor = await operator(world)

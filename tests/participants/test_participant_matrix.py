@@ -60,9 +60,11 @@ ALLOWED: dict[tuple[str, str], set[str]] = {
     ("POST", S + "/verification"): {"verification"},
 }
 # The agency kind that has the functions each role needs (police verify, identify and
-# protect; social affairs supports).
+# protect; social affairs supports; a mission repatriates), and the service its
+# referral names (one its kind may deliver: a mission pays the travel home).
 KIND = {role: "police" for role in _ALL} | {"support": "social_affairs",
-                                            "repatriation": "social_affairs"}  # fmt: skip
+                                            "repatriation": "diplomatic_mission"}  # fmt: skip
+SERVICE = {role: "medical" for role in _ALL} | {"repatriation": "travel"}
 ROUTES = _routes_of_a_case()
 
 
@@ -75,18 +77,19 @@ def _url(path: str, case_id: str) -> str:
     return re.sub(r"\{[^}]+\}", lambda _: str(uuid.uuid4()), url)
 
 
-def _body(path: str) -> dict[str, object] | None:
-    return next((b for suffix, b in BODIES.items() if path.endswith(suffix)), {})
+def _body(path: str, service: str = "medical") -> dict[str, object] | None:
+    body = next((b for suffix, b in BODIES.items() if path.endswith(suffix)), {})
+    return {**body, "type": service} if path.endswith("/support-services") else body
 
 
 @pytest.mark.parametrize("role", sorted(_ALL))
 async def test_each_role_on_every_case_route(world: World, role: str) -> None:
     p = await participation(
-        world, kind=KIND[role], purpose=role, services=["medical"], role=Role.SUPERVISOR
+        world, kind=KIND[role], purpose=role, services=[SERVICE[role]], role=Role.SUPERVISOR
     )
     headers = {**p.participant.headers, "If-Match": '"1"', "X-Purpose-Of-Use": "protection"}
     for method, path in ROUTES:
-        body = _body(path) if method != "GET" else None
+        body = _body(path, SERVICE[role]) if method != "GET" else None
         response = await world.client.request(
             method, _url(path, p.case["id"]), headers=headers, json=body
         )

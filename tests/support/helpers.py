@@ -35,9 +35,15 @@ async def add_rate(
     return rate
 
 
-async def team(world: World) -> tuple[Actor, Actor]:
-    """A case worker and a supervisor of one social-affairs agency in Nghệ An."""
-    agency = await world.agency("social_affairs", "40")
+# The agency kind that may give a support as the lead of its case: social affairs for
+# all but the loan (the Bank for Social Policies) and legal aid (a legal-aid centre).
+LEAD_KIND = {"loan": "bank", "legal_aid": "legal_aid"}
+
+
+async def team(world: World, kind: str = "social_affairs") -> tuple[Actor, Actor]:
+    """A case worker and a supervisor of one agency of `kind` (social affairs by
+    default) in Nghệ An."""
+    agency = await world.agency(kind, "40")
     return await world.user(Role.CASE_WORKER, agency), await world.user(Role.SUPERVISOR, agency)
 
 

@@ -16,7 +16,7 @@ from app.security.permissions import Role
 from tests.audit.helpers import events_after, last_event_id
 from tests.conftest import World, assert_problem, fake
 from tests.support.factories import make_case
-from tests.support.helpers import add_rate, team
+from tests.support.helpers import LEAD_KIND, add_rate, team
 
 
 def url(case_id: uuid.UUID) -> str:
@@ -201,7 +201,7 @@ class TestCreateService:
     async def test_not_entitled_422_with_reason(
         self, world: World, situation: dict[str, Any], support: str
     ) -> None:
-        worker, _ = await team(world)
+        worker, _ = await team(world, LEAD_KIND.get(support, "social_affairs"))
         case = await make_case(world, worker, **situation)
         await add_rate(world, support, 100_000)
         body = service_body(type=support)
@@ -222,7 +222,7 @@ class TestCreateService:
         ],
     )
     async def test_entitled(self, world: World, situation: dict[str, Any], support: str) -> None:
-        worker, _ = await team(world)
+        worker, _ = await team(world, LEAD_KIND.get(support, "social_affairs"))
         case = await make_case(world, worker, **situation)
         await add_rate(world, support, 100_000)
         body = service_body(type=support, quantity=1)
@@ -233,7 +233,7 @@ class TestCreateService:
         worker, _ = await team(world)
         case = await make_case(world, worker, minors=1, relatives=1)
         (minor,) = case.minor_ids
-        for support in ("schooling", "vocational", "loan"):
+        for support in ("schooling", "vocational", "initial_allowance"):
             await add_rate(world, support, 100_000)
 
         async def ask(support: str, person: uuid.UUID) -> int:
@@ -244,7 +244,7 @@ class TestCreateService:
 
         assert await ask("schooling", minor) == 201
         assert await ask("vocational", minor) == 422
-        assert await ask("loan", minor) == 422
+        assert await ask("initial_allowance", minor) == 422
         assert await ask("vocational", case.victim_id) == 201
         assert await ask("schooling", case.relative_ids[0]) == 422
         assert await ask("schooling", uuid.uuid4()) == 422  # not a person of the case

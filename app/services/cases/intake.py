@@ -8,6 +8,8 @@ Rules:
   this transaction (no gaps, no duplicates: `numbering`). The year is the Vietnamese
   calendar year of `received_at` (UTC+7).
 - Status `received`; initial verification is due 3 days after reception.
+- Only an agency whose kind receives cases (`receive`) opens one: else 403
+  `agency-function-required` (a bank, a hospital, the hotline centre, ...).
 - `is_child` (under 16) and `is_minor` (under 18) are the age at reception, from the
   date of birth, else the estimate, else presumed a minor (`app.domain.age`).
 - A minor's case is notified at once to the province's child protection, and a case a
@@ -29,6 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app import audit
+from app.domain.agency_functions import OPEN_CASE
 from app.domain.workflow import CaseStatus
 from app.errors import ValidationFailed
 from app.models import Case, CasePerson, HotlineReport, Province
@@ -38,6 +41,7 @@ from app.security.blind_index import BlindIndexer
 from app.security.keyring import KeyProvider
 from app.security.principal import Principal
 from app.services import case_persons, persons, persons_search
+from app.services.agency_functions import require_own
 from app.services.case_persons import CasePersonView
 from app.services.cases import first_days, numbering, stats, timeline
 from app.services.cases.access import readable_cases
@@ -154,6 +158,7 @@ async def intake_case(
     commit, and intakes of one province queue there, so everything else runs before
     it. The rows that point to the case (its persons, its timeline) are written before
     the case itself; their foreign keys are checked at commit (deferred)."""
+    await require_own(session, principal, OPEN_CASE, action="case.create", resource_type="case")
     await _check(session, principal, data)
     victim_fields = _victim_fields(data)
     victim = await persons.create_person(session, keys, indexer, PersonKind.VICTIM, victim_fields)

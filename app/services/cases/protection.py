@@ -2,9 +2,12 @@
 relative, a person who helps or a witness (DOMAIN.md, "Protection").
 
 Rules:
-- The responsible agency must exist; a named protected person must be a person of
-  this case in the role given (`victim`, `minor`, `relative`, `helper`, `witness`;
+- The responsible agency must exist and protect (agency function `protect`: a bank
+  or a hospital guards nobody), else 422; a named protected person must be a person
+  of this case in the role given (`victim`, `minor`, `relative`, `helper`, `witness`;
   persons are added with `app.services.cases.persons`).
+- Recording or changing a measure needs the `protect` function, the lead's too
+  (`app.domain.participation.ACTION_FUNCTIONS`): else 403.
 - `end` is not before `start`.
 - The person may refuse a measure in writing: status `refused` needs a
   `refusal_reason` (sealed under the victim's data key); a reason is refused on any
@@ -29,6 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app import audit
+from app.domain.agency_functions import MEASURE_RESPONSIBLE
 from app.errors import NotFound, PreconditionFailed, ValidationFailed
 from app.etag import required_version
 from app.models import Agency, Case, CasePerson, ProtectionMeasure
@@ -40,6 +44,7 @@ from app.schemas.case_records import (
 )
 from app.security.keyring import KeyProvider
 from app.security.principal import Principal
+from app.services.agency_functions import require_named
 from app.services.cases import case_text, timeline
 from app.services.cases.access import GrantedCase, get_granted_case
 from app.services.pagination import PageParams, page_of, paginate
@@ -91,6 +96,7 @@ async def _public(
 async def _check_agency(session: AsyncSession, agency_id: uuid.UUID) -> None:
     if await session.get(Agency, agency_id) is None:
         raise ValidationFailed([{"field": "responsible_agency_id", "message": "no such agency"}])
+    await require_named(session, agency_id, MEASURE_RESPONSIBLE, field="responsible_agency_id")
 
 
 async def _check_person(

@@ -25,6 +25,13 @@ Rules:
   referral naming the service is the lead's approval (status `approved`, `referral_id`
   set), it cannot set amounts or extend the cap, and it sees, delivers and cancels
   only the services it provides (others are 404 to it).
+- The lead requests, approves and delivers only the types its agency kind may
+  deliver (`app.domain.participation.SERVICE_FUNCTIONS`: a loan needs `loans`, legal
+  aid `legal_aid`, medical care `medical_support` or `support`, essential needs and
+  travel `support` or `first_support`, the rest `support`), else 403
+  `agency-function-required`; other types go to a provider by a referral. A provider
+  the lead names must be able to deliver the type, else 422. Rejecting and
+  cancelling need no function.
 - Amounts use the rates of the province where the service is delivered: the
   provider agency's province, else the case's current province (it moves with a
   transfer); the service keeps that province for the returns.
@@ -54,7 +61,7 @@ from app.domain.entitlements import (
     entitlement,
     no_support_reason,
 )
-from app.domain.participation import service_refusal
+from app.domain.participation import service_function_refusal, service_refusal
 from app.errors import Conflict, DeniedForbidden, NotFound, ValidationFailed
 from app.models import Agency, Case, CasePerson, Person
 from app.models.support import SupportService, SupportStatus, SupportUnit
@@ -62,6 +69,7 @@ from app.schemas.support import SupportServiceCreate
 from app.security.keyring import KeyProvider
 from app.security.permissions import Permission
 from app.security.principal import Principal
+from app.services.agency_functions import agency_functions
 from app.services.cases import timeline
 from app.services.cases.access import get_granted_case, refuse
 from app.services.cases.case_text import seal_text
@@ -83,6 +91,8 @@ MOVES: dict[str, tuple[frozenset[str], SupportStatus]] = {
     "cancel": (frozenset(_OPEN), S.CANCELLED),
 }
 _DECISIONS = frozenset({"approve", "reject"})
+# The steps by which the lead gives a support, which need a function that may give it.
+_LEAD_DOES = frozenset({"approve", "deliver"})
 
 
 def _unprocessable(field: str, message: str) -> ValidationFailed:
@@ -163,7 +173,11 @@ async def create_service(
     )
     case, grant = granted.case, granted.grant
     participation = None
-    if not grant.lead:
+    if grant.lead:
+        why = service_function_refusal(data.type.value, grant.functions)
+        if why is not None:
+            raise await refuse(session, principal, case.id, "support_service.create", why)
+    else:
         why = service_refusal(data.type.value, grant.participations, grant.functions)
         if why is not None:
             raise await refuse(session, principal, case.id, "support_service.create", why)
@@ -208,6 +222,16 @@ async def create_service(
         provider = await session.get(Agency, data.provider_agency_id)
         if provider is None:
             raise _unprocessable("provider_agency_id", "unknown agency")
+        # The caller's own agency was checked above, as lead or as participant.
+        unable = None
+        if provider.id != principal.agency_id:
+            functions = await agency_functions(session, provider.id)
+            unable = service_function_refusal(data.type.value, functions)
+        if unable is not None:
+            raise _unprocessable(
+                "provider_agency_id",
+                f"must be an agency with the '{unable.function}' function",
+            )
         province = provider.province_code or province
     rate = None
     if data.amount_vnd is not None:
@@ -361,6 +385,10 @@ async def act_on_service(
             ("support_service", service.id),
             "Only a supervisor of the agency owning the case may approve or reject support.",
         )
+    if granted.grant.lead and action in _LEAD_DOES:
+        why = service_function_refusal(service.type, granted.grant.functions)
+        if why is not None:
+            raise await refuse(session, principal, case.id, f"support_service.{action}", why)
     if action == "reject" and not reason:
         raise _unprocessable("reason", "a rejection needs a reason")
     if service.status not in sources:

@@ -4,6 +4,12 @@ Every change checks `app.domain.workflow.check_transition` against the acting ag
 functions, records the reason (encrypted, see `case_text`), appends the timeline,
 writes the audit event, moves the case's next legal deadline, and bumps its version.
 Identification decisions call this with `by_decision=True`.
+
+A closing move may carry a closure code (`app.domain.workflow.CLOSURES`), kept on the
+case and the timeline: `handed_back` (trao trả) only for a victim whose recorded
+nationality is foreign (not VN, nor XX, a stateless resident: as for entitlements),
+else 422; the border guard (`hand_over`) or a mission (`repatriate`) may close with it
+besides the move's own function.
 """
 
 from __future__ import annotations
@@ -14,13 +20,21 @@ from datetime import UTC, datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import audit
-from app.domain.workflow import CaseStatus, DeadlinePolicy, IllegalTransition, check_transition
-from app.errors import Conflict
+from app.domain.workflow import (
+    CaseStatus,
+    ClosureCode,
+    DeadlinePolicy,
+    IllegalTransition,
+    check_transition,
+    closure_refusal,
+)
+from app.errors import Conflict, ValidationFailed
 from app.models import Case
 from app.security.keyring import KeyProvider
 from app.security.principal import Principal
 from app.services.cases import case_text, timeline
 from app.services.cases.deadlines import deadline_policy
+from app.services.cases.support import RESIDENT_NATIONALITIES
 
 
 class TransitionRefused(Conflict):
@@ -43,11 +57,17 @@ async def apply_transition(
     deadlines: DeadlinePolicy | None = None,
     ref_type: str | None = None,
     ref_id: uuid.UUID | None = None,
+    closure: ClosureCode | None = None,
 ) -> Case:
     """Move `case` (already loaded through the access statement, preferably locked)
     to `target`, or raise `TransitionRefused` (409) naming the allowed targets.
     `functions` are the acting agency's, from its grant on the case."""
     source = CaseStatus(case.status)
+    if closure is not None:
+        foreign = case.victim_nationality not in (None, *RESIDENT_NATIONALITIES)
+        why = closure_refusal(closure, target, foreign_victim=foreign)
+        if why is not None:
+            raise ValidationFailed([{"field": "closure_code", "message": why}], detail=why)
     try:
         check_transition(
             source,
@@ -55,6 +75,7 @@ async def apply_transition(
             agency_functions=functions,
             reason=reason,
             by_decision=by_decision,
+            closure=closure,
         )
     except IllegalTransition as exc:
         raise TransitionRefused(str(exc), extra={"allowed": exc.allowed}) from exc
@@ -78,6 +99,7 @@ async def apply_transition(
         target, case.received_at, verified=case.verified_at is not None
     )
     case.closed_at = now if target is CaseStatus.CLOSED else None
+    case.closure_code = closure.value if closure is not None else None
     case.version += 1
     case.updated_at = now
     await timeline.append(
@@ -91,6 +113,7 @@ async def apply_transition(
         ref_id=ref_id,
         note=note,
         entry_id=entry_id,
+        detail=closure.value if closure is not None else None,
     )
     await audit.record(
         session,
@@ -100,6 +123,6 @@ async def apply_transition(
         principal=principal,
         person_id=case.victim_person_id,
         fields=("status",),
-        reason=f"{source.value}:{target.value}",
+        reason=":".join(x.value for x in (source, target, closure) if x is not None),
     )
     return case

@@ -214,4 +214,5 @@ async def transition_case(
         CaseStatus(data.to),
         reason=data.reason,
         functions=granted.grant.functions,
+        closure=data.closure_code,
     )

@@ -4,7 +4,10 @@ Rules:
 - Only the case's owning agency refers it (a case worker or supervisor with
   `referrals:write` who reaches the case); a case out of reach is 404, a case the
   caller reaches without owning it is 403.
-- The receiving agency exists, is active and is not the sender (else 422).
+- The receiving agency exists, is active and is not the sender (else 422), and its
+  kind has what the purpose needs (`app.domain.agency_functions.REFERRAL_RECEIVER`:
+  repatriation `repatriate` or `hand_over`, i.e. a diplomatic mission or the border
+  guard; transfer `receive`; protection `protect`), else 422.
 - The legal basis is `consent` when `consent_id` names a `data_sharing` consent of
   this case in force now (else 422); without one, `investigation` when the purpose is
   identification or investigation and the receiving agency's kind has the
@@ -31,6 +34,7 @@ from sqlmodel import col
 
 from app import audit
 from app.config import get_settings
+from app.domain.agency_functions import REFERRAL_RECEIVER, lacking
 from app.errors import DeniedForbidden, ValidationFailed
 from app.models import Agency, AgencyKind, Case, Referral
 from app.models.referral import LegalBasis, ReferralPurpose
@@ -121,6 +125,13 @@ async def create_referral(
         )
         raise DeniedForbidden("Only the agency that owns the case may refer it.")
     receiver_functions = await _receiver_functions(session, principal, body.to_agency_id)
+    needed = REFERRAL_RECEIVER.get(body.purpose.value)
+    missing = None if needed is None else lacking(needed, receiver_functions)
+    if missing is not None:
+        raise _invalid(
+            "to_agency_id",
+            f"a {body.purpose.value} referral goes to an agency with the '{missing}' function",
+        )
     now = datetime.now(UTC)
     basis, basis_ends_at = await _legal_basis(session, body, case.id, receiver_functions, now)
     due_at = body.due_at or now + timedelta(days=get_settings().referral_due_days)

@@ -74,6 +74,23 @@ async def _forwarded_twice(world: World) -> Call:
     return Call("POST", f"{BASE}/{report_id}/triage", headers, json=body)
 
 
+async def _opened_by_forward_target(world: World) -> Call:
+    owner = await operator(world)
+    police = await world.agency("police")
+    supervisor = await world.user(Role.SUPERVISOR, police)
+    report_id, _ = await record_report(world, owner)
+    body = {"action": "forward", "to_agency_id": str(police.id)}
+    headers = {**owner.headers, **IF_MATCH}
+    first = await world.client.post(f"{BASE}/{report_id}/triage", json=body, headers=headers)
+    assert first.status_code == 200, first.text
+    return Call(
+        "POST",
+        f"{BASE}/{report_id}/triage",
+        {**supervisor.headers, "If-Match": '"2"'},
+        json={"action": "open_case"},
+    )
+
+
 REVEAL = {"X-Purpose-Of-Use": "protection"}
 IF_MATCH = {"If-Match": '"1"'}
 CLOSE = {"action": "close", "reason": "Người gọi báo nhầm (test)"}
@@ -139,11 +156,17 @@ ROUTES: dict[tuple[str, str], list[Case] | str] = {
         ),
         Case(
             "open a case",
+            _opened_by_forward_target,
+            200,
+            (("case.create", "success"), ("hotline_report.triage", "success", "open_case")),
+        ),
+        Case(
+            "the centre may not open a case",
             on_report(
                 "POST", TRIAGE, headers=IF_MATCH, who="supervisor", json={"action": "open_case"}
             ),
-            200,
-            (("case.create", "success"), ("hotline_report.triage", "success", "open_case")),
+            403,
+            (("hotline_report.triage", "denied", "missing_function:receive"),),
         ),
         Case(
             "operator may not open a case",

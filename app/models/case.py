@@ -42,7 +42,8 @@ class Case(SQLModel, table=True):
         Index("ix_cases_status_due", "status", "next_due_at"),
         CheckConstraint("victim_sex IN ('female', 'male', 'other', 'unknown')", name="victim_sex"),
         CheckConstraint(
-            "victim_ethnicity_group IN ('kinh', 'minority')", name="victim_ethnicity_group"
+            "victim_ethnicity_group IN ('kinh', 'minority', 'foreign', 'unknown')",
+            name="victim_ethnicity_group",
         ),
         # The case list's order (newest first, then id), walked backwards until a
         # page of readable cases is found (bench/load.py, "case list page").

@@ -7,19 +7,28 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, Field, StringConstraints, model_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from app.domain.workflow import CaseStatus
 from app.models.person import Sex
+from app.schemas.codes import (
+    CommuneCode,
+    CountryCode,
+    EthnicityCode,
+    HometownProvinceCode,
+    ProvinceCode,
+    commune_of,
+)
 from app.schemas.common import StrictInput
-
-CountryCode = Annotated[
-    str,
-    StringConstraints(pattern=r"^[A-Za-z]{2}$", to_upper=True),
-    Field(description="ISO 3166 alpha-2"),
-]
 
 
 class IntakeSource(StrEnum):
@@ -44,8 +53,13 @@ class ExploitationType(StrEnum):
 
 
 class ReceivedLocation(StrictInput):
-    province_code: str = Field(min_length=2, max_length=2)
-    commune_code: str | None = Field(default=None, max_length=10)
+    province_code: ProvinceCode
+    commune_code: CommuneCode | None = None
+
+    @field_validator("commune_code")
+    @classmethod
+    def _in_the_province(cls, value: str | None, info: ValidationInfo) -> str | None:
+        return commune_of(value, info.data.get("province_code"))
 
 
 class VictimInput(StrictInput):
@@ -57,11 +71,11 @@ class VictimInput(StrictInput):
     date_of_birth: date | None = None
     sex: Sex
     nationality: CountryCode
-    ethnicity: str | None = Field(default=None, max_length=100)
+    ethnicity: EthnicityCode | None = None
     national_id: str | None = Field(default=None, max_length=20)
     phone: str | None = Field(default=None, max_length=20)
     address: str | None = Field(default=None, max_length=500)
-    hometown_province_code: str | None = Field(default=None, max_length=2)
+    hometown_province_code: HometownProvinceCode | None = None
 
     @model_validator(mode="after")
     def _named_or_numbered(self) -> VictimInput:
@@ -97,11 +111,11 @@ class VictimPatch(StrictInput):
     date_of_birth: date | None = None
     sex: Sex | None = None
     nationality: CountryCode | None = None
-    ethnicity: str | None = Field(default=None, max_length=100)
+    ethnicity: EthnicityCode | None = None
     national_id: str | None = Field(default=None, max_length=20)
     phone: str | None = Field(default=None, max_length=20)
     address: str | None = Field(default=None, max_length=500)
-    hometown_province_code: str | None = Field(default=None, max_length=2)
+    hometown_province_code: HometownProvinceCode | None = None
 
 
 class CaseUpdate(StrictInput):
@@ -134,6 +148,11 @@ class PersonPublic(BaseModel):
     nationality: str | None
     birth_year: int | None
     hometown_province_code: str | None
+    hometown_former_province_code: str | None = Field(
+        default=None,
+        description="The former province code the hometown was given as (before the "
+        "2025 reorganisation); hometown_province_code is the province it merged into.",
+    )
 
 
 class MinorPublic(BaseModel):

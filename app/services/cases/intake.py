@@ -9,6 +9,8 @@ Rules:
   calendar year of `received_at` (UTC+7).
 - Status `received`; initial verification is due 3 days after reception.
 - `is_child` (under 16) and `is_minor` (under 18) are the age at reception.
+- The caller's agency receives only where `jurisdiction` allows (its province, its
+  posts, anywhere for a national kind).
 - Possible duplicates (same national ID, phone, or full name with date of birth) are
   reported, never merged, and only among cases the caller may read: a match in a case
   out of reach is not revealed, not even by its number.
@@ -35,7 +37,7 @@ from app.security.keyring import KeyProvider
 from app.security.principal import Principal
 from app.services import case_persons, persons, persons_search
 from app.services.case_persons import CasePersonView
-from app.services.cases import numbering, stats, timeline
+from app.services.cases import jurisdiction, numbering, stats, timeline
 from app.services.cases.access import readable_cases
 from app.services.cases.deadlines import deadline_policy
 from app.services.person_fields import PersonFields
@@ -76,6 +78,10 @@ async def _check(session: AsyncSession, principal: Principal, data: CaseCreate) 
         errors.append(
             {"field": "received_location.province_code", "message": "unknown province code"}
         )
+    elif not await jurisdiction.receives_in(
+        session, principal, data.received_location.province_code
+    ):
+        errors.append({"field": jurisdiction.FIELD, "message": jurisdiction.MESSAGE})
     if data.received_at > datetime.now(UTC) + _CLOCK_SKEW:
         errors.append({"field": "received_at", "message": "must not be in the future"})
     born = data.victim.date_of_birth

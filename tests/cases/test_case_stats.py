@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.security.permissions import Role
 from app.domain.ethnicities import group_of
+from app.security.permissions import Role
 from tests.cases.intake_helpers import intake_body, open_case, years_ago
 from tests.conftest import World
 from tests.reports import report_seed

@@ -20,6 +20,7 @@ from app.routers import case_persons as case_persons_routes
 from app.routers import case_records as case_records_routes
 from app.routers import exports as exports_routes
 from app.routers import integration_clients as integration_clients_routes
+from app.routers import reference as reference_routes
 from app.routers import referrals as referrals_routes
 from app.routers import reports as reports_routes
 from app.routers import support as support_routes
@@ -110,6 +111,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         referrals_routes.router,
         integration_clients_routes.router,
         webhooks_routes.router,
+        reference_routes.router,
     ]
     for router in routers:
         app.include_router(router)

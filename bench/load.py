@@ -110,6 +110,40 @@ async def participant_account(url: str) -> tuple[str, str]:
     return username, password
 
 
+async def spread_receiver(url: str, provinces: list[str]) -> tuple[str, str]:
+    """A new case worker of a border guard of Nghệ An with posts in every province (an
+    agency receives only in its province and at its posts): who makes the intakes
+    spread over all provinces. The agency is made once; the user once per run."""
+    from app.db import make_engine, make_sessionmaker
+    from app.schemas.agency import AgencyCreate
+    from app.schemas.user import UserCreate
+    from app.security.permissions import Role
+    from app.services import agencies, users
+
+    username, password = f"bench.guard.{os.urandom(4).hex()}", os.urandom(16).hex()
+    engine = make_engine(url, pool_size=1)
+    try:
+        async with make_sessionmaker(engine)() as session:
+            guard = await agencies.get_agency_by_code(session, "BENCH-BDBP")
+            if guard is None:
+                guard = await agencies.create_agency(
+                    session,
+                    AgencyCreate(code="BENCH-BDBP", name="Bench border guard",
+                                 kind="border_guard", province_code="40",
+                                 post_province_codes=provinces),
+                )  # fmt: skip
+            await users.create_user(
+                session,
+                None,
+                UserCreate(username=username, password=password, full_name="Bench Guard",
+                           role=Role.CASE_WORKER, agency_id=guard.id),
+            )  # fmt: skip
+            await session.commit()
+    finally:
+        await engine.dispose()
+    return username, password
+
+
 async def participations(
     service: Service, info: SeedInfo, url: str
 ) -> tuple[list[str], dict[str, str]]:
@@ -159,12 +193,14 @@ def scenarios(
     info: SeedInfo,
     provinces: list[str],
     participant: tuple[list[str], dict[str, str]] | None = None,
+    spread: dict[str, str] | None = None,
 ) -> list[tuple[str, int, object]]:
     """(name, expected status, request maker). The first intake takes every case in the
     bench user's province, so intakes queue on that province's number counter (the
     worst case); the second spreads them over all provinces, as a national load would.
     The participant read is the police reading, revealed, the shared fields of cases
-    social affairs leads (`participations`)."""
+    social affairs leads (`participations`). The spread intakes are made by `spread`
+    (`spread_receiver`'s bearer), the bench user otherwise."""
     fake = Faker("vi_VN")
     ids, nids = info.case_ids, info.national_ids
     reveal = {"X-Purpose-Of-Use": "case_management"}
@@ -202,7 +238,7 @@ def scenarios(
             lambda n: (
                 "POST",
                 "/api/v1/cases",
-                json_type,
+                {**json_type, **(spread or {})},
                 intake_body(n, fake, provinces[n % len(provinces)]),
             ),
         ),
@@ -217,7 +253,10 @@ async def drive(
     participant = None
     if wanted is None or any("participant" in w for w in wanted):
         participant = await participations(service, info, url)
-    plan = scenarios(info, provinces, participant)
+    spread = None
+    if wanted is None or any("provinces" in w for w in wanted):
+        spread = login(service.base, info, *await spread_receiver(url, provinces))
+    plan = scenarios(info, provinces, participant, spread)
     _, expect, make = plan[0]
     await warm_up(service, authorized(make, login(service.base, info)), expect, args)
     for name, expect, make in plan:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
+from sqlalchemy import Column, String
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlmodel import Field, SQLModel
 
 from app.models.base import created_at_column, uuid_pk
@@ -22,5 +24,10 @@ class Agency(SQLModel, table=True):
         default=None, foreign_key="provinces.code", max_length=2, index=True
     )
     commune_code: str | None = Field(default=None, max_length=10)
+    # A border guard's posts: the provinces where it also receives persons, besides
+    # its own (app/services/cases/jurisdiction.py). NULL: its own province only.
+    post_province_codes: list[str] | None = Field(
+        default=None, sa_column=Column(ARRAY(String(2)), nullable=True)
+    )
     is_active: bool = Field(default=True)
     created_at: datetime = created_at_column()

@@ -59,7 +59,8 @@ class Case(SQLModel, table=True):
         Index("ix_cases_status_due", "status", "next_due_at"),
         CheckConstraint("victim_sex IN ('female', 'male', 'other', 'unknown')", name="victim_sex"),
         CheckConstraint(
-            "victim_ethnicity_group IN ('kinh', 'minority')", name="victim_ethnicity_group"
+            "victim_ethnicity_group IN ('kinh', 'minority', 'foreign', 'unknown')",
+            name="victim_ethnicity_group",
         ),
         CheckConstraint(f"age_basis IN ({_AGE_BASES})", name="age_basis"),
         CheckConstraint("age_estimate BETWEEN 0 AND 120", name="age_estimate"),

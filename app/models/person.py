@@ -8,11 +8,11 @@ in a hotline report. Identity columns hold AES-256-GCM ciphertext made by
 erasure (crypto-shredding). Photos and scans are in `app.models.document`.
 
 Plain columns are the statistics the reports need (sex, nationality, birth year,
-Kinh or minority, home province). Each is low-entropy and, alone, shared by many
-people; reports publish them only through k-anonymised cells (k = 11). The birth
-year is also what the masked view shows every reader of a case (API.md), so keeping
-it plain discloses nothing a masked reader does not already see. They stay after an
-erasure, with the case skeleton.
+ethnic group derived from the ethnicity code, home province). Each is low-entropy
+and, alone, shared by many people; reports publish them only through k-anonymised
+cells (k = 11). The birth year is also what the masked view shows every reader of a
+case (API.md), so keeping it plain discloses nothing a masked reader does not already
+see. They stay after an erasure, with the case skeleton.
 """
 
 from __future__ import annotations
@@ -54,7 +54,8 @@ class Sex(StrEnum):
 
 
 class EthnicityGroup(StrEnum):
-    """The reports count Kinh and minority persons; the ethnicity itself is encrypted."""
+    """The reports' group of an ethnicity code (app/domain/ethnicities.py); the
+    ethnicity itself is encrypted."""
 
     KINH = "kinh"
     MINORITY = "minority"
@@ -123,6 +124,10 @@ class Person(SQLModel, table=True):
     hometown_province_code: str | None = Field(
         default=None, max_length=2, foreign_key="provinces.code"
     )
+    # The province code as given when it was a former one (before the 2025
+    # reorganisation, as older papers name it); `hometown_province_code` then holds
+    # the province it merged into (app/domain/admin_units.py).
+    hometown_former_province_code: str | None = Field(default=None, max_length=2)
 
     full_name: bytes | None = Field(default=None, sa_column=_ciphertext(), repr=False)
     other_names: bytes | None = Field(default=None, sa_column=_ciphertext(), repr=False)

@@ -9,19 +9,28 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, Field, StringConstraints, model_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from app.domain.age import MAX_AGE, AgeBasis
 from app.domain.first_days import FirstNeed, RiskLevel
 from app.domain.workflow import CaseStatus, ClosureCode
 from app.models.person import Sex
+from app.schemas.codes import (
+    CommuneCode,
+    CountryCode,
+    EthnicityCode,
+    HometownProvinceCode,
+    ProvinceCode,
+    commune_of,
+)
 from app.schemas.common import StrictInput
-
-CountryCode = Annotated[
-    str,
-    StringConstraints(pattern=r"^[A-Za-z]{2}$", to_upper=True),
-    Field(description="ISO 3166 alpha-2"),
-]
 
 
 class IntakeSource(StrEnum):
@@ -58,13 +67,18 @@ AgeEstimate = Annotated[
 class CommuneArrival(StrictInput):
     """A receiving body other than the commune brings the person to the commune at once."""
 
-    commune_code: str = Field(min_length=1, max_length=10)
+    commune_code: CommuneCode
     brought_at: AwareDatetime
 
 
 class ReceivedLocation(StrictInput):
-    province_code: str = Field(min_length=2, max_length=2)
-    commune_code: str | None = Field(default=None, max_length=10)
+    province_code: ProvinceCode
+    commune_code: CommuneCode | None = None
+
+    @field_validator("commune_code")
+    @classmethod
+    def _in_the_province(cls, value: str | None, info: ValidationInfo) -> str | None:
+        return commune_of(value, info.data.get("province_code"))
 
 
 class IdentityInput(StrictInput):
@@ -74,11 +88,11 @@ class IdentityInput(StrictInput):
     full_name: str | None = Field(default=None, max_length=200)
     other_names: str | None = Field(default=None, max_length=500)
     date_of_birth: date | None = None
-    ethnicity: str | None = Field(default=None, max_length=100)
+    ethnicity: EthnicityCode | None = None
     national_id: str | None = Field(default=None, max_length=20)
     phone: str | None = Field(default=None, max_length=20)
     address: str | None = Field(default=None, max_length=500)
-    hometown_province_code: str | None = Field(default=None, max_length=2)
+    hometown_province_code: HometownProvinceCode | None = None
     age_estimate: AgeEstimate | None = None
 
     @model_validator(mode="after")
@@ -130,11 +144,11 @@ class VictimPatch(StrictInput):
     date_of_birth: date | None = None
     sex: Sex | None = None
     nationality: CountryCode | None = None
-    ethnicity: str | None = Field(default=None, max_length=100)
+    ethnicity: EthnicityCode | None = None
     national_id: str | None = Field(default=None, max_length=20)
     phone: str | None = Field(default=None, max_length=20)
     address: str | None = Field(default=None, max_length=500)
-    hometown_province_code: str | None = Field(default=None, max_length=2)
+    hometown_province_code: HometownProvinceCode | None = None
     age_estimate: AgeEstimate | None = None
 
 
@@ -188,6 +202,11 @@ class PersonPublic(BaseModel):
     nationality: str | None
     birth_year: int | None
     hometown_province_code: str | None
+    hometown_former_province_code: str | None = Field(
+        default=None,
+        description="The former province code the hometown was given as (before the "
+        "2025 reorganisation); hometown_province_code is the province it merged into.",
+    )
 
 
 class MinorPublic(BaseModel):

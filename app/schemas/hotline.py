@@ -9,17 +9,12 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, Field, StringConstraints
+from pydantic import AwareDatetime, BaseModel, Field
 
 from app.models.hotline import HotlineChannel, HotlineStatus, HotlineUrgency
 from app.models.person import Sex
+from app.schemas.codes import CountryCode, ProvinceCode
 from app.schemas.common import StrictInput
-
-CountryCode = Annotated[
-    str,
-    StringConstraints(pattern=r"^[A-Za-z]{2}$", to_upper=True),
-    Field(description="ISO 3166 alpha-2"),
-]
 
 
 class CallerInput(StrictInput):
@@ -47,7 +42,7 @@ class HotlineReportCreate(StrictInput):
     channel: HotlineChannel
     caller: CallerInput
     summary: str = Field(min_length=1, max_length=10000)
-    province_code: str = Field(min_length=2, max_length=2)
+    province_code: ProvinceCode
     urgency: HotlineUrgency
     suspected_victims: list[SuspectedVictimInput] = Field(default_factory=list, max_length=20)
 

@@ -21,6 +21,9 @@ from app.schemas.agency import AgencyCreate
 from app.security.principal import Principal
 from app.services.pagination import PageParams, page_of, paginate
 
+# The kind whose agencies have posts in other provinces (border stations).
+BORDER_GUARD = "border_guard"
+
 
 async def list_agencies(
     session: AsyncSession,
@@ -68,6 +71,11 @@ async def get_agency_by_code(session: AsyncSession, code: str) -> Agency | None:
     ).scalar_one_or_none()
 
 
+def _posts(data: AgencyCreate) -> list[str] | None:
+    """The provinces of a border guard's posts, sorted; None: its own province only."""
+    return sorted(set(data.post_province_codes)) if data.post_province_codes else None
+
+
 async def create_agency(
     session: AsyncSession, data: AgencyCreate, *, principal: Principal | None = None
 ) -> Agency:
@@ -80,6 +88,8 @@ async def create_agency(
         errors.append({"field": "province_code", "message": "required for this agency kind"})
     if data.province_code is not None and await session.get(Province, data.province_code) is None:
         errors.append({"field": "province_code", "message": "unknown province code"})
+    if data.post_province_codes and data.kind != BORDER_GUARD:
+        errors.append({"field": "post_province_codes", "message": "only a border guard has posts"})
     if errors:
         raise ValidationFailed(errors)
     if await get_agency_by_code(session, data.code) is not None:
@@ -90,6 +100,7 @@ async def create_agency(
         kind=data.kind,
         province_code=data.province_code,
         commune_code=data.commune_code,
+        post_province_codes=_posts(data),
     )
     session.add(agency)
     await session.flush()

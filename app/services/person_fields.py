@@ -5,6 +5,11 @@ Rules:
   NFC with control and invisible characters dropped and single spaces; national IDs
   and phone numbers normalised (`app.security.normalize`); dates as YYYY-MM-DD.
 - A date of birth sets the plain birth year; a birth year given with it must agree.
+- An ethnicity that is a code of `app.domain.ethnicities` sets the plain ethnic group
+  (the API takes codes only; other text, stored before codes, sets no group).
+- A hometown province given by a former code (before the 2025 reorganisation) is
+  stored as the province it merged into, with the former code kept beside it; a
+  current code clears a former one (`app.domain.admin_units`).
 - Every error names the field and says what is wrong, never repeating the value.
 """
 
@@ -19,6 +24,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.domain import admin_units
+from app.domain.ethnicities import group_of
 from app.errors import ValidationFailed
 from app.models import Province
 from app.models.person import EthnicityGroup, Sex
@@ -40,7 +47,19 @@ _MAX_LENGTH = {
     "ethnicity": 100,
 }
 INDEXED_FIELDS = ("full_name", "date_of_birth", "national_id", "phone")
-PLAIN_FIELDS = ("sex", "nationality", "birth_year", "ethnicity_group", "hometown_province_code")
+PLAIN_FIELDS = (
+    "sex",
+    "nationality",
+    "birth_year",
+    "ethnicity_group",
+    "hometown_province_code",
+    "hometown_former_province_code",
+)
+# Clearing one of these clears the plain values derived from it.
+_DERIVED = {
+    "ethnicity": ("ethnicity_group",),
+    "hometown_province_code": ("hometown_former_province_code",),
+}
 
 
 @dataclass(frozen=True, repr=False)
@@ -62,6 +81,7 @@ class PersonFields:
     birth_year: int | None = None
     ethnicity_group: EthnicityGroup | str | None = None
     hometown_province_code: str | None = None
+    hometown_former_province_code: str | None = None
 
     def given(self) -> dict[str, Any]:
         return {
@@ -80,7 +100,9 @@ class PersonFields:
         if unknown:
             raise ValueError(f"unknown person fields: {sorted(unknown)}")
         values = {k: v for k, v in changes.items() if v is not None}
-        return cls(**values), frozenset(k for k, v in changes.items() if v is None)
+        cleared = {k for k, v in changes.items() if v is None}
+        cleared.update(d for k in list(cleared) for d in _DERIVED.get(k, ()))
+        return cls(**values), frozenset(cleared)
 
 
 async def validated(session: AsyncSession, given: Mapping[str, Any]) -> dict[str, Any]:
@@ -101,9 +123,16 @@ async def validated(session: AsyncSession, given: Mapping[str, Any]) -> dict[str
         year = date.fromisoformat(dob).year
         if clean.setdefault("birth_year", year) != year:
             fail("birth_year", "does not match date_of_birth")
+    if "ethnicity" in clean and "ethnicity_group" not in clean:
+        clean["ethnicity_group"] = group_of(clean["ethnicity"])
     code = clean.get("hometown_province_code")
-    if code is not None and await session.get(Province, code) is None:
-        fail("hometown_province_code", "unknown province code")
+    if code is not None:
+        current = admin_units.current_province(code)
+        if current is None or await session.get(Province, current) is None:
+            fail("hometown_province_code", "unknown province code")
+        else:
+            clean["hometown_province_code"] = current
+            clean["hometown_former_province_code"] = code if code != current else None
     if errors:
         raise ValidationFailed(errors)
     return clean
@@ -166,7 +195,7 @@ def canonical_value(name: str, value: Any) -> Any:
         if not 1900 <= value <= datetime.now(UTC).year:
             raise ValueError("must be a year between 1900 and this year")
         return value
-    if name == "hometown_province_code":
+    if name in ("hometown_province_code", "hometown_former_province_code"):
         return str(value).strip()
     raise ValueError("is not a person field")
 

@@ -102,6 +102,7 @@ class PersonView:
     birth_year: int | None
     ethnicity_group: str | None
     hometown_province_code: str | None
+    hometown_former_province_code: str | None
     version: int
     created_at: datetime
     erased_at: datetime | None
@@ -372,6 +373,7 @@ async def person_view(
         birth_year=row["person_birth_year"],
         ethnicity_group=row["person_ethnicity_group"],
         hometown_province_code=row["person_hometown_province_code"],
+        hometown_former_province_code=row["person_hometown_former_province_code"],
         version=row["person_version"],
         created_at=row["person_created_at"],
         erased_at=row["person_erased_at"],

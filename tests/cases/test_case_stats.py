@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app.domain.ethnicities import group_of
 from app.security.permissions import Role
-from app.services.cases.stats import ethnicity_group
 from tests.cases.intake_helpers import intake_body, open_case, years_ago
 from tests.conftest import World
 from tests.reports import report_seed
@@ -35,17 +35,20 @@ async def _stats(engine: AsyncEngine, case_id: str) -> dict[str, Any]:
 @pytest.mark.parametrize(
     ("given", "group"),
     [
-        ("Kinh", "kinh"),
-        ("  KINH ", "kinh"),
-        ("Dân tộc Kinh", "kinh"),
-        ("Hmông", "minority"),
-        ("Thái", "minority"),
+        ("01", "kinh"),
+        ("08", "minority"),
+        ("03", "minority"),
+        ("54", "minority"),
+        ("foreign", "foreign"),
+        ("unknown", "unknown"),
+        # Free text the API took before codes counts in no group at all.
+        ("Kinh (Việt)", None),
         ("", None),
         (None, None),
     ],
 )
 def test_ethnicity_group(given: str | None, group: str | None) -> None:
-    assert ethnicity_group(given) == group
+    assert group_of(given) == group
 
 
 async def test_intake_sets_reporting_columns(world: World, engine: AsyncEngine) -> None:
@@ -53,7 +56,7 @@ async def test_intake_sets_reporting_columns(world: World, engine: AsyncEngine) 
     body = intake_body(
         sex="female",
         date_of_birth=years_ago(15, days=10),
-        ethnicity="Hmông",
+        ethnicity="08",
         hometown_province_code="37",
         nationality="VN",
     )
@@ -81,7 +84,7 @@ async def test_unknown_values_stay_unknown(world: World, engine: AsyncEngine) ->
 
 async def test_patch_keeps_columns_in_step(world: World, engine: AsyncEngine) -> None:
     worker = await world.user(Role.CASE_WORKER)
-    case = await open_case(world, worker, intake_body(ethnicity="Kinh"))
+    case = await open_case(world, worker, intake_body(ethnicity="01"))
     response = await world.client.patch(
         f"/api/v1/cases/{case['id']}",
         json={
@@ -101,6 +104,27 @@ async def test_patch_keeps_columns_in_step(world: World, engine: AsyncEngine) ->
     assert stats["victim_nationality"] == "LA"
     assert stats["victim_ethnicity_group"] is None
     assert (stats["is_child"], stats["is_minor"]) == (False, True)
+
+
+@pytest.mark.parametrize(
+    ("ethnicity", "group"),
+    [("01", "kinh"), ("02", "minority"), ("foreign", "foreign"), ("unknown", "unknown")],
+)
+async def test_the_group_comes_from_the_code(
+    world: World, engine: AsyncEngine, ethnicity: str, group: str
+) -> None:
+    worker = await world.user(Role.CASE_WORKER)
+    case = await open_case(world, worker, intake_body(ethnicity=ethnicity))
+    assert (await _stats(engine, case["id"]))["victim_ethnicity_group"] == group
+
+
+async def test_a_former_hometown_code_counts_in_the_current_province(
+    world: World, engine: AsyncEngine
+) -> None:
+    """Hà Giang (02) merged into Tuyên Quang (08) in 2025: the report counts 08."""
+    worker = await world.user(Role.CASE_WORKER)
+    case = await open_case(world, worker, intake_body(hometown_province_code="02"))
+    assert (await _stats(engine, case["id"]))["victim_hometown_province_code"] == "08"
 
 
 async def test_delivered_support_types_follow_the_services(

@@ -151,7 +151,12 @@ class TestPeriodic:
             "unknown": 2,
         }
         assert _parts(report, "age_ctdc")["9--17"] == 11  # 15, 17 and the 9-year-old
-        assert _parts(report, "ethnicity_group") == {"kinh": 4, "minority": 6, "unknown": 3}
+        assert _parts(report, "ethnicity_group") == {
+            "kinh": 4,
+            "minority": 6,
+            "foreign": 0,
+            "unknown": 3,
+        }
         assert _parts(report, "province") == {"40": 13}
         assert _parts(report, "destination") == {
             "china": 6,
@@ -198,6 +203,18 @@ class TestPeriodic:
         assert year["persons_verified"] == 3
         other = await _get(world, await seed.analyst(world, "37"), period="2026")
         assert other["persons_verified"] == 0
+
+    async def test_foreign_and_unknown_are_groups_of_their_own(self, world: World) -> None:
+        owner = await seed.owner(world)
+        for group, count in (("foreign", 2), ("unknown", 1), (None, 1), ("kinh", 1)):
+            await seed.cases(world, owner, count, victim_ethnicity_group=group)
+        report = await _get(world, await seed.analyst(world), period="2026-H1")
+        assert _parts(report, "ethnicity_group") == {
+            "kinh": 1,
+            "minority": 0,
+            "foreign": 2,
+            "unknown": 2,  # established as unknown, or never recorded
+        }
 
     async def test_every_breakdown_adds_up_to_its_total(self, world: World) -> None:
         await _province(world, await seed.owner(world, "40"))

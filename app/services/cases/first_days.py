@@ -29,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.config import get_settings
+from app.domain import admin_units
 from app.models import Agency, AgencyKind, Case, Referral
 from app.models.referral import LegalBasis, ReferralPurpose, SharedField
 from app.schemas.case import CommuneArrival
@@ -71,14 +72,22 @@ async def after_intake(
 
 
 def arrival_errors(
-    principal: Principal, received_at: datetime, arrival: CommuneArrival | None
+    principal: Principal, case_province: str, received_at: datetime, arrival: CommuneArrival | None
 ) -> list[dict[str, str]]:
-    """What is wrong with a `brought_to_commune` (field errors; none when absent)."""
+    """What is wrong with a `brought_to_commune` (field errors; none when absent): the
+    commune is one of the reception province."""
     if arrival is None:
         return []
     field = "brought_to_commune"
     if principal.agency_kind == COMMUNE_KIND:
         return [{"field": field, "message": "the commune itself received the person"}]
+    if not admin_units.is_commune_of(arrival.commune_code, case_province):
+        return [
+            {
+                "field": f"{field}.commune_code",
+                "message": "must be a commune of the reception province since 2025",
+            }
+        ]
     if arrival.brought_at > datetime.now(UTC) + CLOCK_SKEW:
         return [{"field": f"{field}.brought_at", "message": "must not be in the future"}]
     if arrival.brought_at < received_at:

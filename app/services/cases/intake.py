@@ -15,6 +15,8 @@ Rules:
 - A minor's case is notified at once to the province's child protection, and a case a
   commune receives to the province's social-affairs lead (`first_days`); an intake by
   any other body records the commune the person was brought to, and when.
+- The caller's agency receives only where `jurisdiction` allows (its province, its
+  posts, anywhere for a national kind).
 - Possible duplicates (same national ID, phone, or full name with date of birth) are
   reported, never merged, and only among cases the caller may read: a match in a case
   out of reach is not revealed, not even by its number.
@@ -43,7 +45,7 @@ from app.security.principal import Principal
 from app.services import case_persons, persons, persons_search
 from app.services.agency_functions import require_own
 from app.services.case_persons import CasePersonView
-from app.services.cases import first_days, numbering, stats, timeline
+from app.services.cases import first_days, jurisdiction, numbering, stats, timeline
 from app.services.cases.access import readable_cases
 from app.services.cases.deadlines import deadline_policy
 from app.services.person_fields import PersonFields
@@ -82,12 +84,23 @@ async def _check(session: AsyncSession, principal: Principal, data: CaseCreate) 
         errors.append(
             {"field": "received_location.province_code", "message": "unknown province code"}
         )
+    elif not await jurisdiction.receives_in(
+        session, principal, data.received_location.province_code
+    ):
+        errors.append({"field": jurisdiction.FIELD, "message": jurisdiction.MESSAGE})
     if data.received_at > datetime.now(UTC) + first_days.CLOCK_SKEW:
         errors.append({"field": "received_at", "message": "must not be in the future"})
     born = data.victim.date_of_birth
     if born is not None and born > data.received_at.astimezone(VIETNAM).date():
         errors.append({"field": "victim.date_of_birth", "message": "is after received_at"})
-    errors.extend(first_days.arrival_errors(principal, data.received_at, data.brought_to_commune))
+    errors.extend(
+        first_days.arrival_errors(
+            principal,
+            data.received_location.province_code,
+            data.received_at,
+            data.brought_to_commune,
+        )
+    )
     if errors:
         raise ValidationFailed(errors)
 

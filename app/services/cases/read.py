@@ -92,6 +92,7 @@ def person_public(view: PersonView) -> PersonPublic:
         nationality=view.nationality,
         birth_year=view.birth_year,
         hometown_province_code=view.hometown_province_code,
+        hometown_former_province_code=view.hometown_former_province_code,
     )
 
 

@@ -1,10 +1,11 @@
 """The reporting columns of a case: the victim's sex, age at reception, nationality,
-ethnic group (Kinh or minority) and home province, kept in plain columns on `cases`
+ethnic group (`kinh`, `minority`, `foreign`, `unknown`, from the ethnicity code) and
+home province (the current one, a former code mapped), kept in plain columns on `cases`
 so the reports count them without decrypting anything (DOMAIN.md, "Reports the
 provinces must send").
 
 Rule: only coarse, non-identifying values are copied out of the encrypted identity;
-never a name, a number, a date or a free-text ethnicity. They are set at intake and
+never a name, a number, a date or the ethnicity itself. They are set at intake and
 kept in step with every change to the victim's identity.
 """
 
@@ -14,23 +15,14 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
+from app.domain import admin_units
 from app.domain.age import Age, AgeBasis, assess
+from app.domain.ethnicities import group_of
 from app.models import Case
-from app.security.normalize import name_folded
-
-# The majority group; every other recorded ethnicity counts as a minority.
-_KINH = {"kinh", "viet", "nguoi kinh", "dan toc kinh"}
 
 
 def age_on(born: date, day: date) -> int:
     return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
-
-
-def ethnicity_group(ethnicity: str | None) -> str | None:
-    """`kinh`, `minority`, or None when not recorded (folded: "Kinh", "KINH", "kinh")."""
-    if ethnicity is None or not ethnicity.strip():
-        return None
-    return "kinh" if name_folded(ethnicity) in _KINH else "minority"
 
 
 def apply_victim_stats(case: Case, received_day: date, changes: Mapping[str, Any]) -> None:
@@ -41,9 +33,10 @@ def apply_victim_stats(case: Case, received_day: date, changes: Mapping[str, Any
     if "nationality" in changes:
         case.victim_nationality = changes["nationality"]
     if "ethnicity" in changes:
-        case.victim_ethnicity_group = ethnicity_group(changes["ethnicity"])
+        case.victim_ethnicity_group = group_of(changes["ethnicity"])
     if "hometown_province_code" in changes:
-        case.victim_hometown_province_code = changes["hometown_province_code"]
+        code = changes["hometown_province_code"]
+        case.victim_hometown_province_code = code and admin_units.current_province(code)
     apply_age(case, received_day, changes)
 
 

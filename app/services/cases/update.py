@@ -102,7 +102,9 @@ async def update_case(
         case.risk_level = data.risk_level.value if data.risk_level else None
         changed.append("risk_level")
     if data.brought_to_commune is not None:
-        errors = first_days.arrival_errors(principal, case.received_at, data.brought_to_commune)
+        errors = first_days.arrival_errors(
+            principal, case.province_code, case.received_at, data.brought_to_commune
+        )
         if errors:
             raise ValidationFailed(errors)
         await first_days.record_arrival(session, principal, case, data.brought_to_commune)

@@ -110,7 +110,12 @@ SECTIONS: tuple[tuple[str, str, list[tuple[str, str, str]]], ...] = (
         [
             ("kinh", "Kinh", "c.victim_ethnicity_group = 'kinh'"),
             ("minority", "Ethnic minority", "c.victim_ethnicity_group = 'minority'"),
-            ("unknown", "Not recorded", "c.victim_ethnicity_group IS NULL"),
+            ("foreign", "Foreign national", "c.victim_ethnicity_group = 'foreign'"),
+            (
+                "unknown",
+                "Not established or not recorded",
+                "coalesce(c.victim_ethnicity_group, 'unknown') = 'unknown'",
+            ),
         ],
     ),
     (

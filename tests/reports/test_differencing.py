@@ -4,9 +4,12 @@ range publishes only sums of figures its months' own summaries publish."""
 
 from __future__ import annotations
 
+import random
 from datetime import UTC, datetime
 from typing import Any
 
+from app.services.reports import summary
+from app.services.reports.summary import Measures
 from tests.conftest import Actor, World
 from tests.reports import report_seed as seed
 
@@ -54,9 +57,7 @@ class TestNoDifferencing:
         assert (shorter["from_date"], shorter["to_date"]) == ("2026-03-01", "2026-03-31")
         assert shorter["cells"] == longer["cells"] and shorter["total"] == longer["total"]
 
-    async def test_two_ranges_a_month_apart_reveal_no_suppressed_cell(
-        self, world: World
-    ) -> None:
+    async def test_two_ranges_a_month_apart_reveal_no_suppressed_cell(self, world: World) -> None:
         owner = await seed.owner(world)
         february = datetime(2026, 2, 10, 3, tzinfo=UTC)
         await seed.cases(world, owner, 30, victim_sex="female", received_at=february)
@@ -83,3 +84,51 @@ class TestNoDifferencing:
         # February's men stay hidden in every range containing February.
         assert _persons(both, sex="male") == "<11"
         assert _persons(mar, sex="male") == 30 and _persons(both, sex="female") == 30
+
+
+def _month(rng: random.Random, dims: list[str]) -> dict[tuple[str | None, ...], Measures]:
+    """A month's aggregates: random cells, their margins and the total."""
+    values = (0, 0, 1, 2, 3, 5, 8, 10, 11, 12, 20, 40)
+    rows, columns = ("a", "b", "c"), (("x", "y", "z") if len(dims) == 2 else (None,))
+    found: dict[tuple[str | None, ...], Measures] = {}
+
+    def add(key: tuple[str | None, ...], n: int) -> None:
+        old = found.get(key, (0, 0, 0, 0))
+        found[key] = (old[0] + n, old[1] + n, 0, 0)
+
+    for row in rows:
+        for column in columns:
+            n = rng.choice(values)
+            if not n:
+                continue
+            if len(dims) == 2:
+                add((row, column), n)
+                add((row, None), n)
+                add((None, column), n)
+                add((None, None), n)
+            else:
+                add((row,), n)
+                add((None,), n)
+    found.setdefault((None,) * len(dims), (0, 0, 0, 0))
+    return found
+
+
+def _figures(published: tuple[list[Any], list[Any], Any]) -> dict[tuple[Any, ...], Any]:
+    cells, margins, total = published
+    return {tuple(sorted(f.group.items())): f for f in [*cells, *margins, total]}
+
+
+def test_a_range_publishes_only_sums_of_what_its_months_publish() -> None:
+    """The invariant that closes differencing, on random tables: a figure a range
+    publishes is published (or empty) in each of its months' own tables."""
+    rng = random.Random(18)
+    for _ in range(300):
+        dims = rng.choice([["sex"], ["sex", "age_band"]])
+        months = {m: _month(rng, dims) for m in ("2026-01", "2026-02", "2026-03")}
+        whole = _figures(summary.publish(dims, months))
+        alone = {m: _figures(summary.publish(dims, {m: data})) for m, data in months.items()}
+        for group, figure in whole.items():
+            if figure.suppressed:
+                continue
+            for own in alone.values():
+                assert group not in own or not own[group].suppressed, (dims, months, group)

@@ -56,10 +56,12 @@ async def summary_report(
     age_bands: AgeBands = AgeBands.HOTLINE,
 ) -> Any:
     """Persons (distinct victims), cases, delivered services and their VND, of the
-    cases received from `from` to `to` (Vietnam days, inclusive) in the caller's
-    scope, grouped by one or two dimensions, with margins and the total. A figure of
-    1 to 10 persons is `"<11"`, and complementary cells are suppressed so none can
-    be recovered from the totals. Audited as `report.summary`."""
+    cases received from `from` to `to` (Vietnam days, inclusive, widened to whole
+    months) in the caller's scope, grouped by one or two dimensions, with margins and
+    the total. A figure of 1 to 10 persons is `"<11"`, and complementary cells are
+    suppressed so none can be recovered from the totals; a figure hidden in any
+    month's own summary stays hidden in every range containing that month, so
+    comparing ranges recovers nothing. Audited as `report.summary`."""
     report = await summary.summary_report(
         session,
         principal,

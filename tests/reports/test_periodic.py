@@ -256,3 +256,15 @@ class TestPeriodic:
             if exclusive:
                 assert breakdown["total"] == report["persons_received"], breakdown["name"]
         assert _parts(report, "hotline_outcome") and report["hotline_received"] == 22
+
+    async def test_an_agency_admin_appoints_the_reporting_officer(self, world: World) -> None:
+        admin = await world.user(Role.AGENCY_ADMIN, await world.agency("social_affairs", "40"))
+        body = {
+            "username": "syt40.baocao",
+            "password": "a long enough passphrase",
+            "full_name": "Cán Bộ Thử",
+            "role": "reporting_officer",
+        }
+        response = await world.client.post("/api/v1/users", json=body, headers=admin.headers)
+        assert response.status_code == 201, response.text
+        assert response.json()["role"] == "reporting_officer"

@@ -66,6 +66,7 @@ from app import audit
 from app.models.hotline import HotlineStatus
 from app.security.principal import Principal
 from app.services.reports import bands, calendars, labels
+from app.services.reports.hotspots import hotspot_communes
 from app.services.reports.labels import Language
 from app.services.reports.scope import resolve_scope
 from app.services.reports.summary import AGE_SQL
@@ -131,13 +132,9 @@ SECTIONS: tuple[tuple[str, list[tuple[str, str]]], ...] = (
         ],
     ),
 )
-# The persons in need (a first need recorded at intake) and those of them with a
-# support delivered by the period's end (the `in_need_supported` target).
+# The persons in need: a first need recorded at intake (the `in_need_supported`
+# target; those of them supported are counted by `_supported`).
 _IN_NEED = "c.first_needs <> '{}'"
-_SUPPORTED = (
-    "c.first_needs <> '{}' AND EXISTS (SELECT 1 FROM support_services s "
-    "WHERE s.case_id = c.id AND s.status = 'delivered' AND s.delivered_at < :end)"
-)
 UNKNOWN = "unknown"
 
 
@@ -248,7 +245,7 @@ async def _cases(
             filters.append(f"count(*) FILTER (WHERE {condition})")
             slots.append((name, key))
     forms = [f"count(*) FILTER (WHERE {_has_form(types)})" for types in FORMS.values()]
-    needs = [f"count(*) FILTER (WHERE {_IN_NEED})", f"count(*) FILTER (WHERE {_SUPPORTED})"]
+    needs = [f"count(*) FILTER (WHERE {_IN_NEED})"]
     sql = (
         "SELECT c.province_code, c.received_commune_code, count(*), "  # noqa: S608
         f"{', '.join([*filters, *forms, *needs])} FROM cases c WHERE {where} "
@@ -260,7 +257,7 @@ async def _cases(
     received = sums[0]
     counts = dict(zip(slots, sums[1 : 1 + len(filters)], strict=True))
     mentions = sums[1 + len(filters) : 1 + len(filters) + len(forms)]
-    in_need, supported = sums[-2], sums[-1]
+    in_need = sums[-1]
     by_province: dict[str, int] = {}
     by_commune: dict[str, int] = {}
     for row in rows:
@@ -299,7 +296,19 @@ async def _cases(
         5, Breakdown("commune", labels.title("commune", language), received, communes)
     )
     in_hotspots = sum(p.count for p in communes if p.hotspot)
+    supported = await _supported(session, where, params)
     return _Received(received, in_need, supported, in_hotspots, breakdowns)
+
+
+async def _supported(session: AsyncSession, where: str, params: dict[str, Any]) -> int:
+    """Of the persons received in need, those with a support delivered by the
+    period's end (a semi-join, not a probe per case)."""
+    sql = (
+        f"SELECT count(*) FROM cases c WHERE {where} AND {_IN_NEED} "  # noqa: S608 (constants)
+        "AND EXISTS (SELECT 1 FROM support_services s WHERE s.case_id = c.id "
+        "AND s.status = 'delivered' AND s.delivered_at < :end)"
+    )
+    return int((await session.execute(text(sql), params)).scalar_one())
 
 
 def _communes(
@@ -315,18 +324,6 @@ def _communes(
     if UNKNOWN in counts:
         parts.append(Part(UNKNOWN, labels.part("commune", UNKNOWN, language), counts[UNKNOWN]))
     return parts
-
-
-async def _hotspots(session: AsyncSession, province: str | None) -> dict[str, str | None]:
-    """The hotspot communes of the scope (every province's for the whole country)."""
-    rows = await session.execute(
-        text(
-            "SELECT commune_code, name FROM hotspot_communes "
-            "WHERE CAST(:province AS varchar) IS NULL OR province_code = :province"
-        ),
-        {"province": province},
-    )
-    return {str(code): name for code, name in rows.all()}
 
 
 async def periodic_report(
@@ -345,7 +342,7 @@ async def periodic_report(
     span = await calendars.resolve(session, asked, scope.province_code)
     window = span.window
     params: dict[str, Any] = {"start": window.start, "end": window.end}
-    hotspots = await _hotspots(session, scope.province_code)
+    hotspots = await hotspot_communes(session, scope.province_code)
     received = await _cases(
         session, _where(scope.province_code, "c.received_at", params), params, hotspots, language
     )

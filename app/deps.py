@@ -168,11 +168,15 @@ def _path_record_id(request: Request) -> uuid.UUID | None:
     return None
 
 
-def require(permission: Permission, *, hide: bool = False) -> Any:
+def require(
+    permission: Permission, *, hide: bool = False, visible_to: Permission | None = None
+) -> Any:
     """Route guard: the caller must hold `permission`.
 
     `hide=True` answers 404 instead of 403, for case-data routes whose very existence
-    must not be confirmed to a role that may not read case data (system admin).
+    must not be confirmed to a role that may not read case data (system admin);
+    with `visible_to`, only to callers without that permission too (a caller who
+    holds it knows the route and gets 403).
     Either way the denial is recorded in the audit trail (`access.denied`, with the
     permission as the reason and the addressed record's id when the path has one),
     and that row commits although the request fails.
@@ -192,7 +196,7 @@ def require(permission: Permission, *, hide: bool = False) -> Any:
                 outcome="denied",
                 reason=f"missing_permission:{permission.value}",
             )
-            if hide:
+            if hide and (visible_to is None or not principal.can(visible_to)):
                 raise DeniedNotFound()
             raise DeniedForbidden(f"This action needs the '{permission.value}' permission.")
         return principal

@@ -33,8 +33,9 @@ from app.security.permissions import Role
 
 warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
 
-# Reference data made by migrations; everything else is emptied between tests.
-REFERENCE_TABLES = {"provinces", "agency_kinds", "alembic_version"}
+# Reference data made by migrations; everything else is emptied between tests. Of the
+# report calendars only the seeded defaults (province NULL) stay.
+REFERENCE_TABLES = {"provinces", "agency_kinds", "alembic_version", "report_calendars"}
 
 fake = Faker("vi_VN")
 
@@ -148,6 +149,7 @@ async def clean_db(engine: AsyncEngine) -> None:
         # as, replica mode skips triggers for this one transaction.
         await conn.execute(text("SET LOCAL session_replication_role = replica"))
         await conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        await conn.execute(text("DELETE FROM report_calendars WHERE province_code IS NOT NULL"))
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ from app.models.integration_client import IntegrationClient
 from app.models.person import Person, PersonBlindIndex, PersonKey
 from app.models.reference import AgencyKind, Province
 from app.models.referral import Referral
+from app.models.report_config import HotspotCommune, ReportCalendar
 from app.models.support import SupportRate, SupportService
 from app.models.user import User
 from app.models.verification import CaseVerification
@@ -38,6 +39,7 @@ __all__ = [
     "CaseVerification",
     "HotlineReport",
     "HotlineSuspectedVictim",
+    "HotspotCommune",
     "IdempotencyRecord",
     "IdentificationDecision",
     "IntegrationClient",
@@ -50,6 +52,7 @@ __all__ = [
     "Province",
     "Referral",
     "RefreshToken",
+    "ReportCalendar",
     "SupportRate",
     "SupportService",
     "User",

@@ -5,16 +5,18 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from app.db import SessionDep, TransactionRoute
 from app.deps import require
+from app.errors import prefers_english
 from app.schemas.common import problem_responses
 from app.schemas.reports import AgeBands, PeriodicFormat, PeriodicReport, SummaryReport
 from app.security.permissions import Permission
 from app.security.principal import Principal
-from app.services.reports import formats, periodic, summary
+from app.services.reports import calendars, formats, periodic, periodic_files, summary
+from app.services.reports.labels import Language
 
 router = APIRouter(
     route_class=TransactionRoute,
@@ -26,6 +28,12 @@ router = APIRouter(
 # Hidden: a role without reports:read (case work, system administration) learns
 # nothing of what exists.
 ReadReports = Annotated[Principal, require(Permission.REPORTS_READ, hide=True)]
+# Exact figures: the reporting officer's; hidden (404) from roles without any report
+# permission, refused (403) to analysts and supervisors, who know reports exist.
+ReadExact = Annotated[
+    Principal,
+    require(Permission.REPORTS_EXACT, hide=True, visible_to=Permission.REPORTS_READ),
+]
 Province = Annotated[str | None, Query(pattern=r"^[0-9]{2}$")]
 
 _FILES = {
@@ -48,10 +56,12 @@ async def summary_report(
     age_bands: AgeBands = AgeBands.HOTLINE,
 ) -> Any:
     """Persons (distinct victims), cases, delivered services and their VND, of the
-    cases received from `from` to `to` (Vietnam days, inclusive) in the caller's
-    scope, grouped by one or two dimensions, with margins and the total. A figure of
-    1 to 10 persons is `"<11"`, and complementary cells are suppressed so none can
-    be recovered from the totals. Audited as `report.summary`."""
+    cases received from `from` to `to` (Vietnam days, inclusive, widened to whole
+    months) in the caller's scope, grouped by one or two dimensions, with margins and
+    the total. A figure of 1 to 10 persons is `"<11"`, and complementary cells are
+    suppressed so none can be recovered from the totals; a figure hidden in any
+    month's own summary stays hidden in every range containing that month, so
+    comparing ranges recovers nothing. Audited as `report.summary`."""
     report = await summary.summary_report(
         session,
         principal,
@@ -75,26 +85,43 @@ async def summary_report(
     },
 )
 async def periodic_report(
+    request: Request,
     session: SessionDep,
-    principal: ReadReports,
-    period: Annotated[str, Query(pattern=r"^\d{4}(-H[12])?$", examples=["2026-H1", "2026"])],
+    principal: ReadExact,
+    period: Annotated[
+        str,
+        Query(
+            pattern=calendars.PATTERN,
+            examples=["2026-S1", "2026-Q1", "2026", "2026-01-01..2026-03-31"],
+        ),
+    ],
     province_code: Province = None,
     format: PeriodicFormat = PeriodicFormat.JSON,
 ) -> Any:
-    """The six-monthly (`YYYY-H1`, `YYYY-H2`) or annual (`YYYY`) return of the
-    caller's scope in the shape the provinces send up: exact counts (the province's
-    own official return; no suppression), each breakdown adding up to its total.
+    """The official return of the caller's scope in the shape the provinces send up,
+    for a named period of the province's calendar (`YYYY` annual, `YYYY-S1`/`S2`
+    six-monthly, `YYYY-Q1`..`Q4` quarterly; the default calendar is the plans':
+    halves cut off at 15 May and 15 November, the year from 16 December), calendar
+    halves `YYYY-H1`/`H2`, or explicit days `YYYY-MM-DD..YYYY-MM-DD`. Exact counts
+    (no suppression), each breakdown adding up to its total, the plans' targets, and
+    hotspot communes flagged. Needs `reports:exact` (the reporting officer). Labels
+    follow `Accept-Language` (Vietnamese unless English is preferred).
     `format=csv|xlsx` answers a file attachment. Audited as `report.periodic`."""
+    language: Language = "en" if prefers_english(request.headers.get("accept-language")) else "vi"
     report = await periodic.periodic_report(
-        session, principal, period=period, province_code=province_code, file_format=format.value
+        session,
+        principal,
+        period=period,
+        province_code=province_code,
+        file_format=format.value,
+        language=language,
     )
     if format is PeriodicFormat.JSON:
         return PeriodicReport.model_validate(report)
-    table = periodic.rows(report)
     body = (
-        formats.csv_bytes(table)
+        formats.csv_bytes(periodic_files.csv_table(report))
         if format is PeriodicFormat.CSV
-        else formats.xlsx_bytes(table, sheet=f"{report.scope} {report.period}")
+        else formats.xlsx_bytes(periodic_files.sheets(report))
     )
     return Response(
         content=body,
@@ -103,6 +130,7 @@ async def periodic_report(
             "Content-Disposition": (
                 f'attachment; filename="report-{report.scope}-{report.period}.{format.value}"'
             ),
+            "Content-Language": language,
             "Cache-Control": "no-store",
         },
     )

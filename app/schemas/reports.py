@@ -78,6 +78,22 @@ class PeriodicPart(BaseModel):
     label: str
     count: int
     amount_vnd: int | None = None
+    hotspot: bool = Field(
+        default=False, description="A hotspot commune of the scope (breakdown `commune`)."
+    )
+
+
+class PeriodicTarget(BaseModel):
+    """One of the plans' 100% targets: `numerator` of `denominator`."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    key: Literal["received_verified", "in_need_supported", "reports_handled"]
+    label: str
+    numerator: int
+    denominator: int
+    percent: float | None = Field(description="One decimal; null when the denominator is 0.")
+    target_percent: int
 
 
 class PeriodicBreakdown(BaseModel):
@@ -98,16 +114,26 @@ class PeriodicReport(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     period: str
+    period_kind: Literal["annual", "six_monthly", "quarterly", "calendar_half", "dates"]
+    calendar: str | None = Field(
+        description="The calendar that defined a named period: `default` or a province "
+        "code; null for calendar halves and explicit dates."
+    )
     first_day: date
     last_day: date
     scope: str
     province_code: str | None
+    language: Literal["vi", "en"] = Field(description="The language of titles and labels.")
     hotline_received: int
-    hotline_resolved: int
+    hotline_resolved: int = Field(description="Triaged into a case, or closed with a reason.")
+    hotline_forwarded: int = Field(description="Forwarded to another agency (not resolved).")
+    hotline_open: int
     persons_received: int
     persons_verified: int = Field(
         description="Cases whose initial verification record was completed in the period "
         "(not cases moved to `verifying`)."
     )
     persons_identified: int
+    persons_received_in_hotspots: int
+    targets: list[PeriodicTarget]
     breakdowns: list[PeriodicBreakdown]

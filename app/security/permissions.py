@@ -19,6 +19,9 @@ class Role(StrEnum):
     HOTLINE_OPERATOR = "hotline_operator"
     AUDITOR = "auditor"
     ANALYST = "analyst"
+    # The province's reporting officer (cán bộ đầu mối báo cáo): compiles the official
+    # returns, the only role that reads exact figures (`reports:exact`).
+    REPORTING_OFFICER = "reporting_officer"
     # Not a user role: the role of every integration client's principal (the users API
     # refuses to give it, see MANAGEABLE_ROLES); its scopes narrow it further.
     INTEGRATION_CLIENT = "integration_client"
@@ -44,6 +47,8 @@ class Permission(StrEnum):
     INTEGRATION_CLIENTS_MANAGE = "integration_clients:manage"
     AUDIT_READ = "audit:read"
     REPORTS_READ = "reports:read"
+    # Exact, unsuppressed figures (the periodic return); every read is audited.
+    REPORTS_EXACT = "reports:exact"
     PERSONS_ERASE = "persons:erase"
 
 
@@ -92,7 +97,10 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         | {P.HOTLINE_REPORTS_REVEAL}
     ),
     Role.AUDITOR: frozenset({P.AGENCIES_READ, P.AUDIT_READ}),
+    # Analysts and supervisors read suppressed statistics only; exact figures go to
+    # the reporting officer, who sends the return up.
     Role.ANALYST: frozenset({P.AGENCIES_READ, P.REPORTS_READ}),
+    Role.REPORTING_OFFICER: frozenset({P.AGENCIES_READ, P.REPORTS_READ, P.REPORTS_EXACT}),
     Role.INTEGRATION_CLIENT: frozenset(CLIENT_SCOPES),
 }
 
@@ -104,7 +112,13 @@ MANAGEABLE_ROLES: dict[Role, frozenset[Role]] = {
         {Role.SYSTEM_ADMIN, Role.AGENCY_ADMIN, Role.AUDITOR, Role.ANALYST}
     ),
     Role.AGENCY_ADMIN: frozenset(
-        {Role.SUPERVISOR, Role.CASE_WORKER, Role.HOTLINE_OPERATOR, Role.ANALYST}
+        {
+            Role.SUPERVISOR,
+            Role.CASE_WORKER,
+            Role.HOTLINE_OPERATOR,
+            Role.ANALYST,
+            Role.REPORTING_OFFICER,
+        }
     ),
 }
 

@@ -40,6 +40,7 @@ DEMO_USERS = [
     ("admin", Role.SYSTEM_ADMIN, "BCA"),
     ("auditor", Role.AUDITOR, "BCA"),
     ("analyst", Role.ANALYST, "SYT-40"),
+    ("syt40.reporting", Role.REPORTING_OFFICER, "SYT-40"),
     ("syt40.admin", Role.AGENCY_ADMIN, "SYT-40"),
     ("syt40.supervisor", Role.SUPERVISOR, "SYT-40"),
     ("syt40.worker", Role.CASE_WORKER, "SYT-40"),

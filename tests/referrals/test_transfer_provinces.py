@@ -4,7 +4,7 @@ transfer on, while the province of reception keeps the reception."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import update
@@ -19,7 +19,9 @@ NGHE_AN, NINH_BINH = "40", "37"
 
 
 async def _periodic(world: World, actor: Actor) -> dict[str, Any]:
-    period = str(datetime.now(UTC).year)
+    # Explicit days around today (the named year ends on 15 December).
+    today = datetime.now(UTC).date()
+    period = f"{today - timedelta(days=1)}..{today + timedelta(days=1)}"
     response = await world.client.get(
         "/api/v1/reports/periodic", params={"period": period}, headers=actor.headers
     )
@@ -74,8 +76,9 @@ async def test_transfer_moves_the_province_its_rates_and_its_returns(world: Worl
         await world.client.post(f"{service}/deliver", headers=p.receiver.headers)
     ).status_code == 200
 
-    nghe_an = await _periodic(world, await world.user(Role.SUPERVISOR, p.owner.agency))
-    ninh_binh = await _periodic(world, supervisor)
+    # The returns are the reporting officers' (exact figures).
+    nghe_an = await _periodic(world, await world.user(Role.REPORTING_OFFICER, p.owner.agency))
+    ninh_binh = await _periodic(world, await world.user(Role.REPORTING_OFFICER, p.receiver.agency))
     assert (nghe_an["persons_received"], ninh_binh["persons_received"]) == (1, 0)
     assert (nghe_an["persons_verified"], ninh_binh["persons_verified"]) == (0, 1)
     assert _supports(nghe_an) == (0, 0)

@@ -30,6 +30,13 @@ async def analyst(world: World, province_code: str | None = "40") -> Actor:
     return await world.user(Role.ANALYST, await world.agency(kind, province_code=province_code))
 
 
+async def officer(world: World, province_code: str | None = "40") -> Actor:
+    """The reporting officer (`reports:exact`) of a provincial or national agency."""
+    kind = "national" if province_code is None else "social_affairs"
+    agency = await world.agency(kind, province_code=province_code)
+    return await world.user(Role.REPORTING_OFFICER, agency)
+
+
 async def owner(world: World, province_code: str = "40") -> Actor:
     """A case worker whose agency owns the seeded cases of `province_code`."""
     agency = await world.agency("social_affairs", province_code=province_code)

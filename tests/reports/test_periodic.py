@@ -1,12 +1,10 @@
-"""`GET /api/v1/reports/periodic`: the province's six-monthly or annual return, exact,
-every breakdown adding up to its total, as JSON, CSV or XLSX, of the caller's scope."""
+"""`GET /api/v1/reports/periodic`: the province's official return, exact, every
+breakdown adding up to its total, as JSON, CSV or XLSX, of the caller's scope, for the
+reporting officer only. Periods, targets, hotspots and languages have their own
+files (test_periodic_periods.py, test_periodic_targets.py, test_periodic_files.py)."""
 
 from __future__ import annotations
 
-import csv
-import io
-import re
-import zipfile
 from datetime import UTC, datetime
 from typing import Any
 
@@ -34,7 +32,7 @@ def _parts(report: dict[str, Any], name: str) -> dict[str, int]:
 
 
 async def _province(world: World, owner: Actor) -> None:
-    """A varied half year in one province (all inside 2026-H1)."""
+    """A varied half year in one province (all inside 2026-S1 and 2026-H1)."""
     women = await seed.cases(
         world,
         owner,
@@ -44,6 +42,8 @@ async def _province(world: World, owner: Actor) -> None:
         destination_country="CN",
         exploitation_types=["sexual"],
         victim_ethnicity_group="minority",
+        received_commune_code="17000",
+        first_needs=["shelter"],
     )
     men = await seed.cases(
         world,
@@ -54,6 +54,8 @@ async def _province(world: World, owner: Actor) -> None:
         destination_country="KH",
         exploitation_types=["forced_labour", "forced_begging"],
         victim_ethnicity_group="kinh",
+        received_commune_code="17010",
+        first_needs=["medical_urgent", "food"],
     )
     await seed.cases(
         world,
@@ -76,6 +78,7 @@ async def _province(world: World, owner: Actor) -> None:
     await seed.hotline_reports(world, owner, 5, status="open")
     await seed.hotline_reports(world, owner, 3, status="case_opened")
     await seed.hotline_reports(world, owner, 2, status="forwarded")
+    await seed.hotline_reports(world, owner, 1, status="closed")
 
 
 class TestPeriodic:
@@ -90,32 +93,73 @@ class TestPeriodic:
         response = await world.client.get(URL, params={"period": "2026"}, headers=worker.headers)
         assert_problem(response, 404)
         [event] = await events_after(engine, mark)
-        assert event["reason"] == "missing_permission:reports:read"
+        assert event["reason"] == "missing_permission:reports:exact"
+
+    @pytest.mark.parametrize("role", [Role.ANALYST, Role.SUPERVISOR])
+    async def test_exact_figures_are_refused_to_analysts_and_supervisors(
+        self, world: World, engine: AsyncEngine, role: Role
+    ) -> None:
+        await _province(world, await seed.owner(world))
+        caller = await world.user(role, await world.agency("social_affairs", "40"))
+        mark = await last_event_id(engine)
+        for format in ("json", "csv", "xlsx"):
+            response = await world.client.get(
+                URL, params={"period": "2026", "format": format}, headers=caller.headers
+            )
+            assert_problem(response, 403)
+        events = await events_after(engine, mark)
+        assert [(e["action"], e["outcome"], e["reason"]) for e in events] == [
+            ("access.denied", "denied", "missing_permission:reports:exact")
+        ] * 3
+
+    async def test_the_reporting_officer_reads_exact_figures_audited(
+        self, world: World, engine: AsyncEngine
+    ) -> None:
+        await _province(world, await seed.owner(world))
+        officer = await seed.officer(world)
+        mark = await last_event_id(engine)
+        for format in ("json", "csv", "xlsx"):
+            response = await world.client.get(
+                URL, params={"period": "2026-S1", "format": format}, headers=officer.headers
+            )
+            assert response.status_code == 200, response.text
+        events = await events_after(engine, mark)
+        assert [(e["action"], e["outcome"], e["reason"], str(e["actor_id"])) for e in events] == [
+            ("report.periodic", "success", f"format:{f}", str(officer.id))
+            for f in ("json", "csv", "xlsx")
+        ]
+        assert {e["resource_id"] for e in events} == {"periodic:40:2026-S1"}
 
     @pytest.mark.parametrize(
         "query",
         [
             {},
             {"period": "2026-H3"},
-            {"period": "2026-Q1"},
+            {"period": "2026-Q5"},
+            {"period": "2026-S3"},
+            {"period": "2026-Q0"},
             {"period": "26"},
             {"period": "1066"},
+            {"period": "1066-S1"},
+            {"period": "2026-02-30..2026-03-31"},
+            {"period": "2026-03-31..2026-03-01"},
+            {"period": "2026-01-01..2026-03"},
             {"period": "2026", "format": "pdf"},
             {"period": "2026", "province_code": "x1"},
         ],
     )
     async def test_invalid_queries_are_422(self, world: World, query: dict[str, str]) -> None:
-        analyst = await seed.analyst(world)
-        assert_problem(await world.client.get(URL, params=query, headers=analyst.headers), 422)
+        officer = await seed.officer(world)
+        assert_problem(await world.client.get(URL, params=query, headers=officer.headers), 422)
 
-    async def test_analyst_of_province_a_cannot_get_province_b(
+    async def test_officer_of_province_a_cannot_get_province_b(
         self, world: World, engine: AsyncEngine
     ) -> None:
         await _province(world, await seed.owner(world, "37"))
-        analyst = await seed.analyst(world, "40")
+        officer = await seed.officer(world, "40")
         mark = await last_event_id(engine)
         response = await world.client.get(
-            URL, params={"period": "2026", "province_code": "37"}, headers=analyst.headers
+            URL, params={"period": "2026", "province_code": "37"}, headers=officer.headers
         )
         assert_problem(response, 403)
         [event] = await events_after(engine, mark)
@@ -124,18 +168,18 @@ class TestPeriodic:
             "denied",
             "out_of_scope",
         )
-        own = await _get(world, analyst, period="2026")
+        own = await _get(world, officer, period="2026")
         assert (own["scope"], own["persons_received"], own["hotline_received"]) == ("40", 0, 0)
 
     async def test_the_return_of_a_half_year(self, world: World, engine: AsyncEngine) -> None:
         owner = await seed.owner(world)
         await _province(world, owner)
         await _province(world, await seed.owner(world, "37"))  # another province: not counted
-        analyst = await seed.analyst(world)
+        officer = await seed.officer(world)
         mark = await last_event_id(engine)
-        report = await _get(world, analyst, period="2026-H1")
-        assert (report["first_day"], report["last_day"]) == ("2026-01-01", "2026-06-30")
-        assert (report["hotline_received"], report["hotline_resolved"]) == (10, 5)
+        report = await _get(world, officer, period="2026-S1")
+        assert (report["first_day"], report["last_day"]) == ("2025-11-16", "2026-05-15")
+        assert (report["period_kind"], report["calendar"]) == ("six_monthly", "default")
         assert (
             report["persons_received"],
             report["persons_verified"],
@@ -175,12 +219,11 @@ class TestPeriodic:
         [supports] = [b for b in report["breakdowns"] if b["name"] == "supports"]
         assert _parts(report, "supports") == {"essential_needs": 6, "medical": 2}
         assert supports["amount_vnd"] == 6 * 150_000 + 2 * 1_000_000
-        assert _parts(report, "hotline_outcome")["case_opened"] == 3
         [event] = await events_after(engine, mark)
         assert (event["action"], event["resource_type"], event["resource_id"]) == (
             "report.periodic",
             "report",
-            "periodic:40:2026-H1",
+            "periodic:40:2026-S1",
         )
         assert (event["outcome"], event["reason"], event["person_id"]) == (
             "success",
@@ -196,19 +239,19 @@ class TestPeriodic:
         await seed.verified(world, owner, recorded)
         late = await seed.cases(world, owner, 1)
         await seed.verified(world, owner, late, at=AUGUST)
-        analyst = await seed.analyst(world)
+        analyst = await seed.officer(world)
         first = await _get(world, analyst, period="2026-H1")
         year = await _get(world, analyst, period="2026")
         assert (first["persons_received"], first["persons_verified"]) == (6, 2)
         assert year["persons_verified"] == 3
-        other = await _get(world, await seed.analyst(world, "37"), period="2026")
+        other = await _get(world, await seed.officer(world, "37"), period="2026")
         assert other["persons_verified"] == 0
 
     async def test_foreign_and_unknown_are_groups_of_their_own(self, world: World) -> None:
         owner = await seed.owner(world)
         for group, count in (("foreign", 2), ("unknown", 1), (None, 1), ("kinh", 1)):
             await seed.cases(world, owner, count, victim_ethnicity_group=group)
-        report = await _get(world, await seed.analyst(world), period="2026-H1")
+        report = await _get(world, await seed.officer(world), period="2026-H1")
         assert _parts(report, "ethnicity_group") == {
             "kinh": 1,
             "minority": 0,
@@ -216,10 +259,27 @@ class TestPeriodic:
             "unknown": 2,  # established as unknown, or never recorded
         }
 
+    async def test_resolved_hotline_reports_leave_forwarded_ones_apart(self, world: World) -> None:
+        await _province(world, await seed.owner(world))
+        report = await _get(world, await seed.officer(world), period="2026-S1")
+        # 5 open, 3 triaged into a case, 2 forwarded, 1 closed with a reason.
+        assert (
+            report["hotline_received"],
+            report["hotline_resolved"],
+            report["hotline_forwarded"],
+            report["hotline_open"],
+        ) == (11, 4, 2, 5)
+        assert _parts(report, "hotline_outcome") == {
+            "open": 5,
+            "case_opened": 3,
+            "forwarded": 2,
+            "closed": 1,
+        }
+
     async def test_every_breakdown_adds_up_to_its_total(self, world: World) -> None:
         await _province(world, await seed.owner(world, "40"))
         await _province(world, await seed.owner(world, "37"))
-        report = await _get(world, await seed.analyst(world, None), period="2026")
+        report = await _get(world, await seed.officer(world, None), period="2026")
         assert report["scope"] == "national"
         assert _parts(report, "province") == {"37": 13, "40": 13}
         for breakdown in report["breakdowns"]:
@@ -234,58 +294,16 @@ class TestPeriodic:
             )
             if exclusive:
                 assert breakdown["total"] == report["persons_received"], breakdown["name"]
-        assert _parts(report, "hotline_outcome") and report["hotline_received"] == 20
+        assert _parts(report, "hotline_outcome") and report["hotline_received"] == 22
 
-    async def test_half_years_meet_at_midnight_vietnam_time(self, world: World) -> None:
-        owner = await seed.owner(world)
-        await seed.cases(world, owner, 2, received_at=datetime(2026, 6, 30, 16, 59, tzinfo=UTC))
-        await seed.cases(world, owner, 3, received_at=datetime(2026, 6, 30, 17, 0, tzinfo=UTC))
-        analyst = await seed.analyst(world)
-        first = await _get(world, analyst, period="2026-H1")
-        second = await _get(world, analyst, period="2026-H2")
-        year = await _get(world, analyst, period="2026")
-        assert (first["persons_received"], second["persons_received"]) == (2, 3)
-        assert year["persons_received"] == 5
-
-    async def test_csv_is_an_attachment_with_the_same_figures(
-        self, world: World, engine: AsyncEngine
-    ) -> None:
-        await _province(world, await seed.owner(world))
-        analyst = await seed.analyst(world)
-        mark = await last_event_id(engine)
-        response = await world.client.get(
-            URL, params={"period": "2026-H1", "format": "csv"}, headers=analyst.headers
-        )
-        assert response.status_code == 200, response.text
-        assert response.headers["content-type"].startswith("text/csv")
-        assert response.headers["content-disposition"] == (
-            'attachment; filename="report-40-2026-H1.csv"'
-        )
-        assert response.content.startswith(b"\xef\xbb\xbf")
-        rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
-        assert rows[0] == ["section", "key", "label", "count", "amount_vnd"]
-        table = {(r[0], r[1]): r for r in rows[1:]}
-        assert table[("headline", "persons_received")][3] == "13"
-        assert table[("sex", "total")][3] == "13"
-        assert table[("supports", "total")][4] == str(6 * 150_000 + 2 * 1_000_000)
-        [event] = await events_after(engine, mark)
-        assert event["reason"] == "format:csv"
-
-    async def test_xlsx_is_a_workbook_with_the_same_figures(self, world: World) -> None:
-        await _province(world, await seed.owner(world))
-        analyst = await seed.analyst(world)
-        response = await world.client.get(
-            URL, params={"period": "2026", "format": "xlsx"}, headers=analyst.headers
-        )
-        assert response.status_code == 200, response.text
-        assert response.headers["content-type"].startswith(
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-        )
-        assert 'filename="report-40-2026.xlsx"' in response.headers["content-disposition"]
-        with zipfile.ZipFile(io.BytesIO(response.content)) as package:
-            assert "xl/workbook.xml" in package.namelist()
-            sheet = package.read("xl/worksheets/sheet1.xml").decode()
-        assert '<t xml:space="preserve">persons_received</t>' in sheet
-        # The persons_received row holds 13 in column D.
-        row = re.search(r'<row r="(\d+)">(?:(?!</row>).)*persons_received.*?</row>', sheet)
-        assert row and re.search(r'<c r="D\d+"><v>13</v></c>', row.group(0))
+    async def test_an_agency_admin_appoints_the_reporting_officer(self, world: World) -> None:
+        admin = await world.user(Role.AGENCY_ADMIN, await world.agency("social_affairs", "40"))
+        body = {
+            "username": "syt40.baocao",
+            "password": "a long enough passphrase",
+            "full_name": "Cán Bộ Thử",
+            "role": "reporting_officer",
+        }
+        response = await world.client.post("/api/v1/users", json=body, headers=admin.headers)
+        assert response.status_code == 201, response.text
+        assert response.json()["role"] == "reporting_officer"

@@ -5,26 +5,29 @@ Rules:
   labels right) and CRLF line ends (RFC 4180).
 - A text cell that a spreadsheet would take for a formula (starting with `=`, `+`,
   `-`, `@`, tab or CR) is prefixed with `'` in CSV (OWASP CSV injection); numbers are
-  written as numbers. In XLSX every text cell is an inline string, which a
-  spreadsheet never evaluates.
-- XLSX is written directly as the minimal Office Open XML package (one worksheet,
-  inline strings, no styles), so no spreadsheet library is needed and nothing in a
-  template can carry a macro.
+  written as numbers. In XLSX every text cell is written as a string (XlsxWriter's
+  `write_string`, with its conversions of strings to formulas, numbers and links
+  off), which a spreadsheet never evaluates.
+- XLSX is written by XlsxWriter (write-only, no macros, no template): a worksheet
+  per table, each with its title in row 1 and the column headers in row 2, both
+  frozen, header cells bold, and column widths fitted to the longest value (8 to 60
+  characters).
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import zipfile
 from collections.abc import Sequence
-from xml.sax.saxutils import escape
+from dataclasses import dataclass
 
-Cell = str | int | None
+import xlsxwriter
+
+Cell = str | int | float | None
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def _csv_value(value: Cell) -> str | int:
+def _csv_value(value: Cell) -> str | int | float:
     if value is None:
         return ""
     if isinstance(value, str) and value.startswith(_FORMULA_START):
@@ -41,73 +44,59 @@ def csv_bytes(rows: Sequence[Sequence[Cell]]) -> bytes:
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
-_CONTENT_TYPES = (
-    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
-    '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
-    '<Default Extension="rels" '
-    'ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
-    '<Default Extension="xml" ContentType="application/xml"/>'
-    '<Override PartName="/xl/workbook.xml" '
-    'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
-    '<Override PartName="/xl/worksheets/sheet1.xml" '
-    'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
-    "</Types>"
-)
-_ROOT_RELS = (
-    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
-    '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-    '<Relationship Id="rId1" '
-    'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" '
-    'Target="xl/workbook.xml"/></Relationships>'
-)
-_WORKBOOK_RELS = (
-    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
-    '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-    '<Relationship Id="rId1" '
-    'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" '
-    'Target="worksheets/sheet1.xml"/></Relationships>'
-)
-_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
-_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+@dataclass(frozen=True)
+class Sheet:
+    """One worksheet: its name (at most 31 characters), a title line, the column
+    headers and the rows."""
+
+    name: str
+    title: str
+    header: Sequence[str]
+    rows: Sequence[Sequence[Cell]]
 
 
-def _column(index: int) -> str:
-    name = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        name = chr(65 + rest) + name
-    return name
+_MIN_WIDTH, _MAX_WIDTH = 8, 60
 
 
-def _xlsx_cell(ref: str, value: Cell) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, int):
-        return f'<c r="{ref}"><v>{value}</v></c>'
-    return f'<c r="{ref}" t="inlineStr"><is><t xml:space="preserve">{escape(value)}</t></is></c>'
-
-
-def xlsx_bytes(rows: Sequence[Sequence[Cell]], sheet: str = "Report") -> bytes:
-    """The table as an XLSX workbook of one worksheet named `sheet`."""
-    lines = []
-    for r, row in enumerate(rows, start=1):
-        cells = "".join(_xlsx_cell(f"{_column(c)}{r}", v) for c, v in enumerate(row))
-        lines.append(f'<row r="{r}">{cells}</row>')
-    worksheet = (
-        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
-        f'<worksheet xmlns="{_MAIN}"><sheetData>{"".join(lines)}</sheetData></worksheet>'
+def _width(values: Sequence[Cell]) -> int:
+    longest = max(
+        (len(f"{v:,}" if isinstance(v, int) else str(v)) for v in values if v is not None),
+        default=0,
     )
-    workbook = (
-        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
-        f'<workbook xmlns="{_MAIN}" xmlns:r="{_REL}"><sheets>'
-        f'<sheet name="{escape(sheet[:31])}" sheetId="1" r:id="rId1"/></sheets></workbook>'
-    )
+    return max(_MIN_WIDTH, min(_MAX_WIDTH, longest + 2))
+
+
+def xlsx_bytes(sheets: Sequence[Sheet]) -> bytes:
+    """The sheets as an XLSX workbook (see the module rules)."""
     buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as package:
-        package.writestr("[Content_Types].xml", _CONTENT_TYPES)
-        package.writestr("_rels/.rels", _ROOT_RELS)
-        package.writestr("xl/workbook.xml", workbook)
-        package.writestr("xl/_rels/workbook.xml.rels", _WORKBOOK_RELS)
-        package.writestr("xl/worksheets/sheet1.xml", worksheet)
+    options = {
+        "in_memory": True,
+        "strings_to_formulas": False,
+        "strings_to_numbers": False,
+        "strings_to_urls": False,
+    }
+    with xlsxwriter.Workbook(buffer, options) as book:
+        bold = book.add_format({"bold": True})
+        heading = book.add_format({"bold": True, "font_size": 13})
+        whole = book.add_format({"num_format": "#,##0"})
+        decimal = book.add_format({"num_format": "0.0"})
+        for sheet in sheets:
+            page = book.add_worksheet(sheet.name[:31])
+            page.write_string(0, 0, sheet.title, heading)
+            for c, name in enumerate(sheet.header):
+                page.write_string(1, c, name, bold)
+            for r, row in enumerate(sheet.rows, start=2):
+                for c, value in enumerate(row):
+                    if value is None:
+                        continue
+                    if isinstance(value, str):
+                        page.write_string(r, c, value)
+                    elif isinstance(value, float):
+                        page.write_number(r, c, value, decimal)
+                    else:
+                        page.write_number(r, c, value, whole)
+            for c, name in enumerate(sheet.header):
+                column = [name, *(row[c] if c < len(row) else None for row in sheet.rows)]
+                page.set_column(c, c, _width(column))
+            page.freeze_panes(2, 0)
     return buffer.getvalue()

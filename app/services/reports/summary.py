@@ -17,14 +17,24 @@ Rules:
   `"<11"` (the amount as null), with complementary suppression so that none can be
   recovered from the published totals (app/services/reports/suppression.py, which
   also says why not rounding). Empty cells are left out.
+- No differencing: the date range is widened to whole months (Vietnam time;
+  `from_date` / `to_date` in the answer say which), and the aggregates are read per
+  month of reception. Each month's own table is suppressed as above, and a figure
+  that any month of the range hides stays hidden in the range (then complementary
+  suppression runs over the range's table). So every figure a range publishes is a
+  sum of figures the one-month summaries publish, and any sum or difference of
+  published ranges is computable from the one-month summaries alone: comparing two
+  ranges, a day or a month apart, recovers nothing a one-month summary hides. The
+  price is more suppression over ranges with quiet months; the exact figures are
+  the periodic return's, under `reports:exact`.
 - Totals are exact: the margins and the grand total count
   each case once. `exploitation_type` and `support_type` are
   multi-valued (a case may have several forms of exploitation, a person several
   supports), so a person appears in several cells and a total is not the sum of its
   cells; the response says `multi_valued: true` then. A case without any recorded
   form / delivered support is in the cell `none`.
-- Two SQL passes, each a plain GROUP BY of the finest grouping (a parallel hash
-  aggregate): the cases (persons and cases) and the delivered services joined to
+- Two SQL passes, each a plain GROUP BY of the month and the finest grouping (a
+  parallel hash aggregate): the cases (persons and cases) and the delivered services joined to
   their cases (services and VND). Multi-valued dimensions are read as the case's
   whole set, which is single-valued (`exploitation_types`, and
   `delivered_support_types`, which a trigger on support_services keeps), and spread
@@ -152,26 +162,25 @@ def _sql(dimension: str, age_bands: str) -> str:
     return AGE_SQL[age_bands] if dimension == "age_band" else _DIMENSION_SQL[dimension]
 
 
-def _query(
-    grouped: tuple[str, ...], age_bands: str, where: str, *, services: bool, narrowed: bool
-) -> str:
-    """One pass grouped by `grouped` (a plain GROUP BY: a parallel hash aggregate).
-    `services`: one row per delivered service; else one row per case (multi-valued
-    dimensions come as the case's whole set, spread in Python)."""
-    keys = ["s.type" if services and d == "support_type" else _sql(d, age_bands) for d in grouped]
+def _query(grouped: tuple[str, ...], age_bands: str, where: str, *, services: bool) -> str:
+    """One pass grouped by the month of reception and `grouped` (a plain GROUP BY: a
+    parallel hash aggregate). `services`: one row per delivered service (with its
+    case, for the month); else one row per case (multi-valued dimensions come as the
+    case's whole set, spread in Python)."""
+    keys = [
+        _MONTH,
+        *("s.type" if services and d == "support_type" else _sql(d, age_bands) for d in grouped),
+    ]
     if services:
-        # Every service has its case: without a case column to read, no join.
-        alone = not narrowed and set(grouped) <= {"support_type"}
-        source = "support_services s" if alone else _SERVICE_FROM
         measures = _SERVICE_MEASURES
-        where = "s.status = 'delivered'" if alone else f"s.status = 'delivered' AND {where}"
+        source = _SERVICE_FROM
+        where = f"s.status = 'delivered' AND {where}"
     else:
         measures = _PERSON_MEASURES
         source = "cases c"
     columns = ", ".join([*(f"{k} AS d{i}" for i, k in enumerate(keys)), measures])
-    group = f" GROUP BY {', '.join(keys)}" if keys else ""
     # Every fragment comes from the fixed tables above; values are bound parameters.
-    return f"SELECT {columns} FROM {source} WHERE {where}{group}"  # noqa: S608
+    return f"SELECT {columns} FROM {source} WHERE {where} GROUP BY {', '.join(keys)}"  # noqa: S608
 
 
 def _grouping_sets(dims: list[str]) -> list[tuple[str, ...]]:
@@ -183,6 +192,10 @@ def _grouping_sets(dims: list[str]) -> list[tuple[str, ...]]:
 
 
 Measures = tuple[int, int, int, int]
+# The month of reception in Vietnam (UTC+7, no daylight saving): the summary's unit
+# of time (see the module rule on differencing).
+_MONTH = "to_char((c.received_at AT TIME ZONE 'UTC') + interval '7 hours', 'YYYY-MM')"
+Key = tuple[str | None, ...]
 
 
 async def _aggregate(
@@ -191,9 +204,9 @@ async def _aggregate(
     age_bands: str,
     province_code: str | None,
     span: window.Window,
-) -> dict[tuple[str | None, ...], Measures]:
-    """Measures per grouping: key = one value per dimension, None where the
-    dimension is rolled up (so `(None, None)` is the grand total)."""
+) -> dict[str, dict[Key, Measures]]:
+    """Measures per month of reception and grouping: key = one value per dimension,
+    None where the dimension is rolled up (so `(None, None)` is the grand total)."""
     conditions: list[str] = ["TRUE"]
     params: dict[str, object] = {}
     if province_code is not None:
@@ -215,22 +228,25 @@ async def _aggregate(
         (tuple(dims), False, [(g, 0) for g in groupings]),
         (tuple(dims), True, [(g, 2) for g in groupings]),
     ]
-    found: dict[tuple[str | None, ...], list[int]] = {}
-    narrowed = len(conditions) > 1
+    found: dict[str, dict[Key, list[int]]] = {}
     # Hashes of a million rows stay in memory (the default 4 MB spills).
     await session.execute(text(f"SET LOCAL work_mem = '{WORK_MEM}'"))
     for grouped, of_services, targets in jobs:
-        sql = _query(grouped, age_bands, where, services=of_services, narrowed=narrowed)
+        sql = _query(grouped, age_bands, where, services=of_services)
         for row in (await session.execute(text(sql), params)).all():
-            value = dict(zip(grouped, row[: len(grouped)], strict=True))
-            measures = [int(v) for v in row[len(grouped) :]]
+            month = found.setdefault(str(row[0]), {})
+            value = dict(zip(grouped, row[1 : 1 + len(grouped)], strict=True))
+            measures = [int(v) for v in row[1 + len(grouped) :]]
             for grouping, offset in targets:
                 pair = measures[-2:] if offset == 2 else measures[:2]
                 for key in _spread(dims, grouping, value):
-                    into = found.setdefault(key, [0, 0, 0, 0])
+                    into = month.setdefault(key, [0, 0, 0, 0])
                     into[offset] += pair[0]
                     into[offset + 1] += pair[1]
-    return {key: (m[0], m[1], m[2], m[3]) for key, m in found.items() if m[1] or not any(key)}
+    return {
+        month: {key: (m[0], m[1], m[2], m[3]) for key, m in keys.items() if m[1] or not any(key)}
+        for month, keys in found.items()
+    }
 
 
 def _spread(
@@ -260,27 +276,50 @@ def _figure(group: dict[str, str], measures: Measures, hidden: bool) -> Figure:
     return Figure(group, persons, cases, services, amount, False)
 
 
-def publish(
-    dims: list[str], found: dict[tuple[str | None, ...], Measures]
-) -> tuple[list[Figure], list[Figure], Figure]:
-    """Suppress and shape the aggregates: (cells, margins, total). Cells are the
-    full groupings (every dimension); margins group by one of two dimensions."""
-    total_key = (None,) * len(dims)
-    persons = {key: m[0] for key, m in found.items()}
-    persons.setdefault(total_key, 0)
+def _hidden(dims: list[str], persons: dict[Key, int], initial: set[Key]) -> set[Key]:
+    """The figures of one table (cells, margins, total) to suppress, starting from
+    `initial`: the primary ones and the complements along its lines."""
+    total_key: Key = (None,) * len(dims)
     cells = sorted(k for k in persons if k != total_key and None not in k)
     if len(dims) == 2:
         rows = {k[0]: k for k in persons if k[0] is not None and k[1] is None}
         columns = {k[1]: k for k in persons if k[0] is None and k[1] is not None}
         lines = suppression.lines_2d(cells, rows, columns, total_key)
-        margin_keys = sorted(rows.values(), key=str) + sorted(columns.values(), key=str)
     else:
         lines = suppression.lines_1d(cells, total_key) if dims else []
+    return suppression.protect(persons, lines, initial=initial)
+
+
+def publish(
+    dims: list[str], monthly: dict[str, dict[Key, Measures]]
+) -> tuple[list[Figure], list[Figure], Figure]:
+    """Sum the months, suppress and shape: (cells, margins, total). Cells are the
+    full groupings (every dimension); margins group by one of two dimensions. A
+    figure any month of the range hides in its own table stays hidden (see the
+    module rule on differencing)."""
+    total_key: Key = (None,) * len(dims)
+    found: dict[Key, Measures] = {}
+    carried: set[Key] = set()
+    for month in monthly.values():
+        persons_of_month = {key: m[0] for key, m in month.items()}
+        persons_of_month.setdefault(total_key, 0)
+        carried |= _hidden(dims, persons_of_month, set())
+        for key, m in month.items():
+            before = found.get(key, (0, 0, 0, 0))
+            found[key] = (before[0] + m[0], before[1] + m[1], before[2] + m[2], before[3] + m[3])
+    persons = {key: m[0] for key, m in found.items()}
+    persons.setdefault(total_key, 0)
+    hidden = _hidden(dims, persons, carried)
+    cells = sorted(k for k in persons if k != total_key and None not in k)
+    if len(dims) == 2:
+        margin_keys = sorted(
+            (k for k in persons if k[0] is not None and k[1] is None), key=str
+        ) + sorted((k for k in persons if k[0] is None and k[1] is not None), key=str)
+    else:
         margin_keys = []
-    hidden = suppression.protect(persons, lines)
     zero: Measures = (0, 0, 0, 0)
 
-    def shape(key: tuple[str | None, ...]) -> Figure:
+    def shape(key: Key) -> Figure:
         group = {d: v for d, v in zip(dims, key, strict=True) if v is not None}
         return _figure(group, found.get(key, zero), key in hidden)
 
@@ -304,7 +343,7 @@ async def summary_report(
     """The summary of the caller's scope (403 and a denied event outside it), small
     cells suppressed (see the module rule), audited as `report.summary`."""
     dims = parse_group_by(group_by)
-    span = window.days(from_date, to_date)
+    span = window.months(from_date, to_date)
     scope = await resolve_scope(session, principal, province_code, action=ACTION)
     found = await _aggregate(session, dims, age_bands, scope.province_code, span)
     cells, margins, total = publish(dims, found)
@@ -327,8 +366,8 @@ async def summary_report(
     return Summary(
         scope=scope.label,
         province_code=scope.province_code,
-        from_date=from_date,
-        to_date=to_date,
+        from_date=span.first,
+        to_date=span.last,
         group_by=dims,
         age_bands=age_bands,
         multi_valued=multi,

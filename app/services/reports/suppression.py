@@ -29,7 +29,7 @@ side).
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence, Set
 from typing import Any
 
 THRESHOLD = 11
@@ -45,11 +45,16 @@ def primary(values: Mapping[Key, int], threshold: int = THRESHOLD) -> set[Key]:
 
 
 def protect(
-    values: Mapping[Key, int], lines: Sequence[Line], threshold: int = THRESHOLD
+    values: Mapping[Key, int],
+    lines: Sequence[Line],
+    threshold: int = THRESHOLD,
+    *,
+    initial: Set[Key] = frozenset(),
 ) -> set[Key]:
-    """The keys of `values` to publish as `"<threshold"`: the primary suppressions and
-    the complementary ones that keep them from being derived along `lines`."""
-    hidden = primary(values, threshold)
+    """The keys of `values` to publish as `"<threshold"`: the primary suppressions,
+    those `initial` names (of `values`), and the complementary ones that keep them
+    from being derived along `lines`."""
+    hidden = primary(values, threshold) | (set(initial) & set(values))
     changed = True
     while changed:
         changed = False

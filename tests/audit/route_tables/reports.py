@@ -1,4 +1,4 @@
-"""Audit scenarios of the reports (summary and periodic)."""
+"""Audit scenarios of the reports (summary, and the periodic return's exact figures)."""
 
 from __future__ import annotations
 
@@ -41,7 +41,25 @@ def _cases(path: str, action: str, query: str) -> list[Case]:
     ]
 
 
+def _exact_cases(path: str, action: str, query: str) -> list[Case]:
+    """Exact figures: the reporting officer's only; analysts and supervisors refused."""
+    officer = Role.REPORTING_OFFICER
+    return [
+        Case("reporting officer", report_as(path, officer, query), 200, ((action, "success"),)),
+        Case("analyst", report_as(path, Role.ANALYST, query), 403, (DENIED,)),
+        Case("supervisor", report_as(path, Role.SUPERVISOR, query), 403, (DENIED,)),
+        Case(
+            "reporting officer, other province",
+            report_as(path, officer, f"{query}&province_code=37"),
+            403,
+            ((action, "denied", OUT_OF_SCOPE),),
+        ),
+        Case("case worker", report_as(path, Role.CASE_WORKER, query), 404, (DENIED,)),
+        Case("anonymous", report_as(path, None, query), 401, ()),
+    ]
+
+
 ROUTES: dict[tuple[str, str], list[Case] | str] = {
     ("GET", SUMMARY): _cases(SUMMARY, "report.summary", "group_by=sex"),
-    ("GET", PERIODIC): _cases(PERIODIC, "report.periodic", "period=2026-H1"),
+    ("GET", PERIODIC): _exact_cases(PERIODIC, "report.periodic", "period=2026-S1"),
 }

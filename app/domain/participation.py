@@ -20,6 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
+from app.domain.criminal import INVESTIGATING_FUNCTIONS
 from app.domain.entitlements import SupportType
 
 
@@ -43,6 +44,7 @@ READS = frozenset(
         "disclosure.list",
         "participant.list",
         "consent.list",
+        "criminal_proceeding.list",
         "evidence.list",
         "identification.list",
         "protection_measure.list",
@@ -53,6 +55,13 @@ READS = frozenset(
 _SEE = frozenset({"case.read", "case.reveal"})
 _IDENTIFY = _SEE | {"evidence.create", "evidence.list", "case.identification"}
 _IDENTIFY |= {"identification.list"}
+# Police and border guard taking part in an identification or investigation record
+# the criminal proceedings the victim's case belongs to.
+_IDENTIFY |= {
+    "criminal_proceeding.create",
+    "criminal_proceeding.list",
+    "criminal_proceeding.update",
+}
 _SUPPORT = _SEE | {
     "support_service.create",
     "support_service.list",
@@ -71,13 +80,16 @@ ROLE_ACTIONS: dict[ParticipantRole, frozenset[str]] = {
     R.NOTIFICATION: _SEE,
 }
 
-# The agency function (agency_kinds.functions) an action needs, whoever acts.
-ACTION_FUNCTIONS: dict[str, str] = {
+# The agency function (agency_kinds.functions) an action needs, whoever acts; a set
+# when any one of its functions will do.
+ACTION_FUNCTIONS: dict[str, str | frozenset[str]] = {
     "evidence.create": "verify",
     "case.identification": "identify",
+    "criminal_proceeding.create": INVESTIGATING_FUNCTIONS,
+    "criminal_proceeding.update": INVESTIGATING_FUNCTIONS,
 }
 # What a participant needs beyond them: protecting is the protect function's.
-PARTICIPANT_ACTION_FUNCTIONS: dict[str, str] = {
+PARTICIPANT_ACTION_FUNCTIONS: dict[str, str | frozenset[str]] = {
     **ACTION_FUNCTIONS,
     "protection_measure.create": "protect",
     "protection_measure.update": "protect",
@@ -139,16 +151,10 @@ def refusal(
     """None when the grant allows `action`, else what is missing (module rules)."""
     functions = set(functions)
     if lead:
-        needed = ACTION_FUNCTIONS.get(action)
-        if needed is None or needed in functions:
-            return None
-        return _missing_function(needed)
+        return _function_refusal(ACTION_FUNCTIONS.get(action), functions)
     roles = {p.role for p in participations}
     if any(action in ROLE_ACTIONS[role] for role in roles):
-        needed = PARTICIPANT_ACTION_FUNCTIONS.get(action)
-        if needed is None or needed in functions:
-            return None
-        return _missing_function(needed)
+        return _function_refusal(PARTICIPANT_ACTION_FUNCTIONS.get(action), functions)
     if former_lead and action in READS:
         return None
     if former_lead and not roles:
@@ -163,6 +169,24 @@ def refusal(
         "missing_role:" + ":".join(allowing),
         f"Your agency takes part in this case as {', '.join(sorted(roles))}; "
         f"'{action}' needs the role {' or '.join(allowing)}.",
+    )
+
+
+def _function_refusal(needed: str | frozenset[str] | None, functions: set[str]) -> Refusal | None:
+    """None when `functions` hold the one needed (or one of a set), else the refusal
+    naming them."""
+    if needed is None:
+        return None
+    able = frozenset({needed}) if isinstance(needed, str) else needed
+    if able & functions:
+        return None
+    if len(able) == 1:
+        return _missing_function(next(iter(able)))
+    names = sorted(able)
+    return Refusal(
+        "missing_function:" + ":".join(names),
+        f"This needs an agency with one of the functions {', '.join(repr(n) for n in names)}.",
+        function=" or ".join(names),
     )
 
 
@@ -184,8 +208,4 @@ def service_refusal(
             "service_not_referred",
             f"No referral to your agency names the service '{service_type}'.",
         )
-    able = SERVICE_FUNCTIONS[SupportType(service_type)]
-    if able & set(functions):
-        return None
-    needed = sorted(able)[0] if len(able) == 1 else " or ".join(sorted(able))
-    return _missing_function(needed)
+    return _function_refusal(SERVICE_FUNCTIONS[SupportType(service_type)], set(functions))

@@ -17,6 +17,7 @@ from app.keys import check_production, load_keyring
 from app.middleware import RequestContextMiddleware
 from app.routers import agencies, audit, auth, cases, hotline, ops, persons, users
 from app.routers import case_records as case_records_routes
+from app.routers import criminal as criminal_routes
 from app.routers import exports as exports_routes
 from app.routers import integration_clients as integration_clients_routes
 from app.routers import referrals as referrals_routes
@@ -95,6 +96,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     routers = [
         cases.router,
         case_records_routes.router,
+        criminal_routes.router,
         ops.router,
         auth.router,
         agencies.router,

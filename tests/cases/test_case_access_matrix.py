@@ -39,6 +39,8 @@ BODIES: dict[str, dict[str, object]] = {
         "responsible_agency_id": str(uuid.uuid4()),
     },
     "/consents": {"scope": "services", "given_by": "self", "given_at": NOW},
+    "/criminal-proceedings": {"reference": "Vụ án số 12/2026/CSHS", "stage": "reported"},
+    "/criminal-proceedings/{proceeding_id}": {"stage": "investigating"},
 }  # fmt: skip
 
 

@@ -18,7 +18,8 @@ Rules:
   the persons received by sex, hotline age band, CTDC age band, ethnic group,
   province of reception, destination and form of exploitation; supports delivered
   in the period by type (count and VND); referrals sent in the period by the kind
-  of agency they went to (cancelled ones left out).
+  of agency they went to (cancelled ones left out); reports of crime resolved and
+  criminal cases brought to trial (app/services/reports/criminal.py).
 - Which province counts what, when a transfer moved a case to another province
   (`cases.current_province_code`): the reception and its breakdowns stay with the
   province of reception; a verification or identification counts for the province
@@ -52,7 +53,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app import audit
 from app.models.hotline import HotlineStatus
 from app.security.principal import Principal
-from app.services.reports import bands, window
+from app.services.reports import bands, criminal, window
 from app.services.reports.scope import resolve_scope
 from app.services.reports.summary import AGE_SQL
 
@@ -278,6 +279,8 @@ async def periodic_report(
     verified, identified = await _status_history(session, scope.province_code, params)
     breakdowns = [outcome, *breakdowns, await _supports(session, scope.province_code, params)]
     breakdowns.append(await _referrals(session, scope.province_code, params))
+    for name, title, total, parts in await criminal.sections(session, scope.province_code, params):
+        breakdowns.append(Breakdown(name, title, total, [Part(*part) for part in parts]))
     await audit.record(
         session,
         action=ACTION,

@@ -18,6 +18,7 @@ from app.middleware import RequestContextMiddleware
 from app.routers import agencies, audit, auth, cases, hotline, ops, persons, users
 from app.routers import case_persons as case_persons_routes
 from app.routers import case_records as case_records_routes
+from app.routers import criminal as criminal_routes
 from app.routers import exports as exports_routes
 from app.routers import integration_clients as integration_clients_routes
 from app.routers import reference as reference_routes
@@ -98,6 +99,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         cases.router,
         case_records_routes.router,
         case_persons_routes.router,
+        criminal_routes.router,
         ops.router,
         auth.router,
         agencies.router,

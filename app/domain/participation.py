@@ -20,6 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
+from app.domain.criminal import INVESTIGATING_FUNCTIONS
 from app.domain.entitlements import SupportType
 
 
@@ -43,6 +44,7 @@ READS = frozenset(
         "disclosure.list",
         "participant.list",
         "consent.list",
+        "criminal_proceeding.list",
         "evidence.list",
         "identification.list",
         "protection_measure.list",
@@ -57,6 +59,13 @@ READS = frozenset(
 _SEE = frozenset({"case.read", "case.reveal"})
 _IDENTIFY = _SEE | {"evidence.create", "evidence.list", "case.identification"}
 _IDENTIFY |= {"identification.list", "verification.list"}
+# Police and border guard taking part in an identification or investigation record
+# the criminal proceedings the victim's case belongs to.
+_IDENTIFY |= {
+    "criminal_proceeding.create",
+    "criminal_proceeding.list",
+    "criminal_proceeding.update",
+}
 _SUPPORT = _SEE | {
     "support_service.create",
     "support_service.list",
@@ -77,16 +86,19 @@ ROLE_ACTIONS: dict[ParticipantRole, frozenset[str]] = {
 }
 
 # The agency function (agency_kinds.functions) an action needs, whoever acts (the
-# lead too): recording and changing protection measures is the protect function's.
-ACTION_FUNCTIONS: dict[str, str] = {
+# lead too): recording and changing protection measures is the protect function's; a
+# set when any one of its functions will do.
+ACTION_FUNCTIONS: dict[str, str | frozenset[str]] = {
     "evidence.create": "verify",
     "verification.create": "verify",
     "case.identification": "identify",
+    "criminal_proceeding.create": INVESTIGATING_FUNCTIONS,
+    "criminal_proceeding.update": INVESTIGATING_FUNCTIONS,
     "protection_measure.create": "protect",
     "protection_measure.update": "protect",
 }
 # What a participant needs beyond them.
-PARTICIPANT_ACTION_FUNCTIONS: dict[str, str] = {**ACTION_FUNCTIONS}
+PARTICIPANT_ACTION_FUNCTIONS: dict[str, str | frozenset[str]] = {**ACTION_FUNCTIONS}
 
 T = SupportType
 # The functions any one of which lets an agency deliver a support type (DOMAIN.md:
@@ -145,16 +157,10 @@ def refusal(
     """None when the grant allows `action`, else what is missing (module rules)."""
     functions = set(functions)
     if lead:
-        needed = ACTION_FUNCTIONS.get(action)
-        if needed is None or needed in functions:
-            return None
-        return _missing_function(needed)
+        return _function_refusal(ACTION_FUNCTIONS.get(action), functions)
     roles = {p.role for p in participations}
     if any(action in ROLE_ACTIONS[role] for role in roles):
-        needed = PARTICIPANT_ACTION_FUNCTIONS.get(action)
-        if needed is None or needed in functions:
-            return None
-        return _missing_function(needed)
+        return _function_refusal(PARTICIPANT_ACTION_FUNCTIONS.get(action), functions)
     if former_lead and action in READS:
         return None
     if former_lead and not roles:
@@ -172,14 +178,28 @@ def refusal(
     )
 
 
+def _function_refusal(needed: str | frozenset[str] | None, functions: set[str]) -> Refusal | None:
+    """None when `functions` hold the one needed (or one of a set), else the refusal
+    naming them."""
+    if needed is None:
+        return None
+    able = frozenset({needed}) if isinstance(needed, str) else needed
+    if able & functions:
+        return None
+    return _missing_function(*sorted(able))
+
+
 def _missing_function(*functions: str) -> Refusal:
     """Any one of `functions` would do (the audit code lists them, `:`-separated)."""
     named = " or ".join(functions)
-    return Refusal(
-        "missing_function:" + ":".join(functions),
-        f"This needs an agency with the '{named}' function.",
-        function=named,
+    message = (
+        f"This needs an agency with the '{functions[0]}' function."
+        if len(functions) == 1
+        else "This needs an agency with one of the functions "
+        + ", ".join(f"'{f}'" for f in functions)
+        + "."
     )
+    return Refusal("missing_function:" + ":".join(functions), message, function=named)
 
 
 def service_refusal(
@@ -198,7 +218,4 @@ def service_refusal(
 def service_function_refusal(service_type: str, functions: Iterable[str]) -> Refusal | None:
     """None when an agency with `functions` may deliver `service_type`
     (`SERVICE_FUNCTIONS`), else the missing function."""
-    able = SERVICE_FUNCTIONS[SupportType(service_type)]
-    if able & set(functions):
-        return None
-    return _missing_function(*sorted(able))
+    return _function_refusal(SERVICE_FUNCTIONS[SupportType(service_type)], set(functions))

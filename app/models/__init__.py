@@ -10,6 +10,7 @@ from app.models.case_records import (
     IdentificationDecision,
     ProtectionMeasure,
 )
+from app.models.criminal import CriminalProceeding
 from app.models.document import PersonDocument
 from app.models.hotline import HotlineReport, HotlineSuspectedVictim
 from app.models.idempotency import IdempotencyRecord
@@ -37,6 +38,7 @@ __all__ = [
     "CasePerson",
     "CaseTimelineEntry",
     "CaseVerification",
+    "CriminalProceeding",
     "HotlineReport",
     "HotlineSuspectedVictim",
     "HotspotCommune",

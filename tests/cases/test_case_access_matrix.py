@@ -44,6 +44,8 @@ BODIES: dict[str, dict[str, object]] = {
         "outcome": "grounds_found", "completed_at": NOW, "agency_ids": [str(uuid.uuid4())],
         "note": "xác minh cùng công an tỉnh",
     },
+    "/criminal-proceedings": {"reference": "Vụ án số 12/2026/CSHS", "stage": "reported"},
+    "/criminal-proceedings/{proceeding_id}": {"stage": "investigating"},
 }  # fmt: skip
 
 

@@ -291,6 +291,8 @@ class TestPeriodic:
                 "supports",
                 "referrals",
                 "hotline_outcome",
+                "crime_reports_resolved",
+                "cases_tried",
             )
             if exclusive:
                 assert breakdown["total"] == report["persons_received"], breakdown["name"]

@@ -182,6 +182,8 @@ class TestXlsx:
             "Lượt hình thức bóc lột",
             "Hỗ trợ",
             "Chuyển tuyến",
+            "Tin báo tội phạm",
+            "Vụ án đã xét xử",
         ]
         for name in book.names:
             assert book.frozen_rows(name) == 2, name

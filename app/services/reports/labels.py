@@ -69,6 +69,18 @@ TITLES: dict[str, tuple[str, str, str, str]] = {
         "Referrals",
         "Chuyển tuyến",
     ),
+    "crime_reports_resolved": (
+        "Reports of crime resolved (proceedings past investigation), by stage now",
+        "Tin báo tội phạm đã giải quyết (qua giai đoạn điều tra), theo giai đoạn hiện tại",
+        "Crime reports resolved",
+        "Tin báo tội phạm",
+    ),
+    "cases_tried": (
+        "Criminal cases brought to trial, by verdict",
+        "Vụ án hình sự đã đưa ra xét xử, theo kết quả",
+        "Cases tried",
+        "Vụ án đã xét xử",
+    ),
 }
 # The two sheets that are not breakdowns.
 SHEETS: dict[str, tuple[str, str]] = {
@@ -125,6 +137,13 @@ PARTS: dict[tuple[str, str], tuple[str, str]] = {
     ("age_ctdc", "unknown"): ("Unknown", "Không rõ"),
     ("ethnicity_group", "kinh"): ("Kinh", "Dân tộc Kinh"),
     ("ethnicity_group", "minority"): ("Ethnic minority", "Dân tộc thiểu số"),
+    ("crime_reports_resolved", "prosecuted"): ("Prosecuted", "Đã truy tố"),
+    ("crime_reports_resolved", "tried"): ("Tried", "Đã xét xử"),
+    ("crime_reports_resolved", "closed"): ("Closed", "Đã kết thúc"),
+    ("cases_tried", "convicted"): ("Convicted", "Có tội"),
+    ("cases_tried", "acquitted"): ("Acquitted", "Tuyên không có tội"),
+    ("cases_tried", "awaiting"): ("Verdict not recorded", "Chưa ghi nhận kết quả"),
+    ("cases_tried", "other"): ("Closed otherwise", "Kết thúc theo cách khác"),
     ("ethnicity_group", "foreign"): ("Foreign national", "Người nước ngoài"),
     ("ethnicity_group", "unknown"): (
         "Not established or not recorded",

@@ -23,7 +23,8 @@ Rules:
   band, CTDC age band, ethnic group, province and commune of reception, destination
   and form of exploitation; supports delivered in the period by type (count and
   VND); referrals sent in the period by the kind of agency they went to (cancelled
-  ones left out).
+  ones left out); reports of crime resolved and criminal cases brought to trial
+  (app/services/reports/criminal.py).
 - Targets (the plans' 100%): received persons verified (persons verified / persons
   received); persons in need supported (of the persons received with a first need
   recorded at intake, those with a support delivered by the period's last day);
@@ -69,7 +70,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app import audit
 from app.models.hotline import HotlineStatus
 from app.security.principal import Principal
-from app.services.reports import bands, calendars, labels
+from app.services.reports import bands, calendars, criminal, labels
 from app.services.reports.hotspots import hotspot_communes
 from app.services.reports.labels import Language
 from app.services.reports.scope import resolve_scope
@@ -374,6 +375,18 @@ async def periodic_report(
         ("in_need_supported", received.in_need_supported, received.in_need),
         ("reports_handled", outcome.total - still_open, outcome.total),
     ]
+    for name, _, total, parts in await criminal.sections(session, scope.province_code, params):
+        breakdowns.append(
+            Breakdown(
+                name,
+                labels.title(name, language),
+                total,
+                [
+                    Part(k, labels.part(name, k, language, fallback=label), n)
+                    for k, label, n in parts
+                ],
+            )
+        )
     await audit.record(
         session,
         action=ACTION,

@@ -8,6 +8,12 @@ and only exact matches are returned. A false positive never reaches the caller.
 Searches: national ID; phone; full name together with date of birth (a name alone,
 or a birth date alone, is not searchable: API.md, `cases/search`). Erased persons
 have no index rows and no key, so they are never found.
+
+Rule (timing): a search made for a user (`within`) nominates only persons of cases
+that user reads, in the same single statement as the index lookup. A person of
+another agency's case is dropped inside PostgreSQL, before any key is unwrapped or
+field decrypted, so searching for them costs what searching for no one costs: the
+same statement, no rows, nothing decrypted (`bench/search_timing.py` measures it).
 """
 
 from __future__ import annotations
@@ -18,14 +24,18 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Literal
 
-from sqlalchemy import ARRAY, LargeBinary, String, Uuid, all_, any_, bindparam
+from sqlalchemy import ARRAY, Boolean, LargeBinary, String, Uuid, all_, any_, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.driver import DriverStatement
 from app.errors import ValidationFailed
+from app.models import CasePerson
 from app.models.person import PersonBlindIndex, PersonKind
 from app.security.blind_index import PERSONS, BlindIndexer
 from app.security.keyring import KeyProvider
+from app.security.permissions import Permission
+from app.security.principal import Principal
+from app.services.cases.access import CASES_TABLE, readable_rows, reader
 from app.services.persons import (
     PERSON_TABLE,
     PersonFields,
@@ -53,7 +63,7 @@ _INDEX_ROWS = PersonBlindIndex.metadata.tables[PersonBlindIndex.__tablename__]
 # duplicate check asks up to three), built once, run on the driver. Index names,
 # values, kinds and exclusions are arrays (`= ANY`, `<> ALL`), so the statement never
 # changes shape; a name paired with another name's value is dropped by the caller.
-_CANDIDATES = DriverStatement(
+_ALL_CANDIDATES = (
     person_rows(_INDEX_ROWS, _INDEX_ROWS.c.person_id == PERSON_TABLE.c.id)
     .add_columns(
         _INDEX_ROWS.c.index_name.label("index_name"), _INDEX_ROWS.c.value.label("index_value")
@@ -66,6 +76,22 @@ _CANDIDATES = DriverStatement(
         PERSON_TABLE.c.id != all_(bindparam("exclude", type_=ARRAY(Uuid))),
     )
     .order_by(PERSON_TABLE.c.created_at, PERSON_TABLE.c.id)
+)
+_CANDIDATES = DriverStatement(_ALL_CANDIDATES)
+
+_CASE_PERSONS = CasePerson.metadata.tables[CasePerson.__tablename__]
+# The same, kept to the persons of cases a reader reads whole (bound: `reader()`, and
+# `may_read`, false for a caller without `cases:read`, so that caller runs the same
+# statement and gets no rows): the access filter is part of the index lookup.
+_CANDIDATES_IN_REACH = DriverStatement(
+    _ALL_CANDIDATES.where(
+        bindparam("may_read", type_=Boolean),
+        PERSON_TABLE.c.id.in_(
+            select(_CASE_PERSONS.c.person_id).where(
+                _CASE_PERSONS.c.case_id.in_(readable_rows().with_only_columns(CASES_TABLE.c.id))
+            )
+        ),
+    )
 )
 
 
@@ -86,19 +112,25 @@ async def _exact_matches(
     kinds: Collection[PersonKind | str] | None,
     exclude: Collection[uuid.UUID],
     actor: Actor,
+    within: Principal | None,
 ) -> dict[str, list[uuid.UUID]]:
     """For each index asked (name -> the values it covers, which normalise), the
-    persons whose stored values equal them exactly, oldest first: one statement."""
+    persons whose stored values equal them exactly, oldest first: one statement.
+    With `within`, only persons of cases that principal reads (module rule)."""
     targets = {index: indexer.normalized(PERSONS, index, *v) for index, v in queries.items()}
     wanted = {(index, indexer.compute(PERSONS, index, *v)) for index, v in queries.items()}
-    params = {
+    params: dict[str, Any] = {
         "index_names": [index for index, _ in wanted],
         "values": [value for _, value in wanted],
         "kinds": [str(k) for k in (kinds or PersonKind)],
         "exclude": list(exclude),
     }
+    statement = _CANDIDATES
+    if within is not None:
+        statement = _CANDIDATES_IN_REACH
+        params |= reader(within) | {"may_read": within.can(Permission.CASES_READ)}
     found: dict[str, list[uuid.UUID]] = {index: [] for index in queries}
-    for row in await _CANDIDATES.fetch(session, params):
+    for row in await statement.fetch(session, params):
         index = row["index_name"]
         if (index, row["index_value"]) not in wanted:
             continue  # another index's value under this name
@@ -129,9 +161,11 @@ async def search_persons(
     date_of_birth: date | None = None,
     kinds: Collection[PersonKind | str] | None = None,
     actor: Actor = None,
+    within: Principal | None = None,
 ) -> list[uuid.UUID]:
     """Ids of the persons whose national ID, phone, or full name and date of birth
-    equal the query after normalisation; oldest first.
+    equal the query after normalisation; oldest first. With `within`, only persons of
+    cases that principal reads, filtered in the lookup itself (module rule).
 
     Exactly one criterion: `national_id`, `phone`, or `full_name` with
     `date_of_birth`. Anything else is 422.
@@ -161,7 +195,14 @@ async def search_persons(
         field = {"name_dob": "full_name"}.get(index, index)
         raise ValidationFailed([{"field": field, "message": str(exc)}]) from None
     found = await _exact_matches(
-        session, keys, indexer, {index: values}, kinds=kinds, exclude=(), actor=actor
+        session,
+        keys,
+        indexer,
+        {index: values},
+        kinds=kinds,
+        exclude=(),
+        actor=actor,
+        within=within,
     )
     return found[index]
 
@@ -175,9 +216,11 @@ async def find_matches(
     kinds: Collection[PersonKind | str] | None = None,
     exclude: Collection[uuid.UUID] = (),
     actor: Actor = None,
+    within: Principal | None = None,
 ) -> list[PersonMatch]:
     """Possible duplicates of a person about to be recorded: every existing person
-    matching exactly on national ID, on phone, or on full name with date of birth.
+    matching exactly on national ID, on phone, or on full name with date of birth
+    (with `within`, of cases that principal reads, as `search_persons`).
 
     Fields that do not normalise are ignored here (creation validates them).
     """
@@ -200,7 +243,7 @@ async def find_matches(
     if not queries:
         return []
     found = await _exact_matches(
-        session, keys, indexer, queries, kinds=kinds, exclude=exclude, actor=actor
+        session, keys, indexer, queries, kinds=kinds, exclude=exclude, actor=actor, within=within
     )
     # A person found by several indexes is named by the first, in `_INDEXES` order.
     matches: dict[uuid.UUID, PersonMatch] = {}

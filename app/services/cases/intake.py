@@ -124,6 +124,7 @@ async def possible_duplicates(
         kinds=(PersonKind.VICTIM, PersonKind.MINOR),
         exclude=exclude_persons,
         actor=principal,
+        within=principal,  # out-of-reach persons are never decrypted (timing)
     )
     if not matches:
         return []

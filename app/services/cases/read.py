@@ -399,6 +399,9 @@ async def search_cases(
         date_of_birth=date_of_birth,
         kinds=(PersonKind.VICTIM, PersonKind.MINOR),
         actor=principal,
+        # Out-of-reach persons are dropped in the lookup, before any decryption: a
+        # person of another agency's case costs what no person costs (timing).
+        within=principal,
     )
     index = "national_id" if national_id else ("phone" if phone else "name_dob")
     rows = []

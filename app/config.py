@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Passwords that ship in examples and tutorials; a production DATABASE_URL using one
@@ -26,6 +26,18 @@ class Settings(BaseSettings):
     database_url: str | None = Field(default=None, alias="DATABASE_URL")
     data_dir: Path = Field(default=Path("var"), alias="VCM_DATA_DIR")
     keyring_path: Path | None = Field(default=None, alias="VCM_KEYRING")
+    # Where the key-encryption keys are: the key ring file, or a PKCS#11 token (an HSM;
+    # `app.security.keyring_pkcs11`), the file then holding the other keys only.
+    kek_provider: Literal["file", "pkcs11"] = Field(default="file", alias="VCM_KEK_PROVIDER")
+    pkcs11_module: Path = Field(
+        default=Path("/usr/lib/softhsm/libsofthsm2.so"), alias="VCM_PKCS11_MODULE"
+    )
+    pkcs11_token_label: str = Field(default="vcm", alias="VCM_PKCS11_TOKEN_LABEL", min_length=1)
+    pkcs11_key_label: str = Field(default="vcm-kek", alias="VCM_PKCS11_KEY_LABEL", min_length=1)
+    # The token's user PIN: from the environment, or (better) a file a secret store
+    # mounts (`VCM_PKCS11_PIN_FILE`, e.g. a systemd credential or a Docker secret).
+    pkcs11_pin: SecretStr | None = Field(default=None, alias="VCM_PKCS11_PIN")
+    pkcs11_pin_file: Path | None = Field(default=None, alias="VCM_PKCS11_PIN_FILE")
     host: str = Field(default="127.0.0.1", alias="VCM_HOST")
     port: int = Field(default=8000, alias="PORT", ge=1, le=65535)
     workers: int = Field(default=1, alias="VCM_WORKERS", ge=1, le=64)
@@ -109,6 +121,12 @@ class Settings(BaseSettings):
     def show_docs(self) -> bool:
         return self.docs_enabled if self.docs_enabled is not None else not self.is_production
 
+    def pkcs11_user_pin(self) -> str | None:
+        """The token's PIN: `VCM_PKCS11_PIN_FILE`'s first line, else `VCM_PKCS11_PIN`."""
+        if self.pkcs11_pin_file is not None:
+            return self.pkcs11_pin_file.read_text().splitlines()[0].strip()
+        return self.pkcs11_pin.get_secret_value() if self.pkcs11_pin else None
+
     @property
     def resolved_keyring_path(self) -> Path:
         """The key ring in use: `VCM_KEYRING`, or the dev ring under the data folder."""
@@ -130,6 +148,8 @@ class Settings(BaseSettings):
                 "VCM_KEYRING points into VCM_DATA_DIR, where dev key rings are generated; "
                 "keep the production ring elsewhere."
             )
+        if self.kek_provider == "pkcs11" and not (self.pkcs11_pin or self.pkcs11_pin_file):
+            problems.append("VCM_PKCS11_PIN_FILE (or VCM_PKCS11_PIN) is required for the HSM.")
         if not self.database_url:
             problems.append("DATABASE_URL is required in production (no embedded database).")
         else:

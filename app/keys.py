@@ -13,17 +13,39 @@ class ConfigurationError(Exception):
 
 def load_keyring(settings: Settings) -> KeyProvider:
     if settings.keyring_path is not None:
-        provider: KeyProvider = FileKeyProvider(settings.keyring_path)
+        ring = FileKeyProvider(settings.keyring_path)
     elif settings.is_production:
         raise ConfigurationError("VCM_KEYRING is required in production.")
     else:
-        provider = load_or_create_dev_keyring(settings.data_dir)
+        ring = load_or_create_dev_keyring(settings.data_dir)
+    provider = pkcs11_keyring(settings, ring) if settings.kek_provider == "pkcs11" else ring
     if settings.is_production and provider.is_dev:
         raise ConfigurationError(
             "The key ring is a development key ring; production needs one made with "
             "`vcm keys init --production` and kept outside VCM_DATA_DIR."
         )
     return provider
+
+
+def pkcs11_keyring(settings: Settings, rest: FileKeyProvider) -> KeyProvider:
+    """The HSM key ring (`VCM_KEK_PROVIDER=pkcs11`): KEKs on the token, the other keys
+    in the file `rest`."""
+    try:
+        from app.security.keyring_pkcs11 import Pkcs11Config, Pkcs11KeyProvider
+    except ImportError:
+        raise ConfigurationError(
+            "VCM_KEK_PROVIDER=pkcs11 needs python-pkcs11: pip install 'vcm[hsm]'."
+        ) from None
+    pin = settings.pkcs11_user_pin()
+    if not pin:
+        raise ConfigurationError("VCM_PKCS11_PIN_FILE or VCM_PKCS11_PIN is required.")
+    config = Pkcs11Config(
+        module=settings.pkcs11_module,
+        token_label=settings.pkcs11_token_label,
+        pin=pin,
+        key_label=settings.pkcs11_key_label,
+    )
+    return Pkcs11KeyProvider(rest, config)
 
 
 def check_production(settings: Settings) -> None:

@@ -11,6 +11,8 @@ Keys held:
 - the audit signing key (Ed25519): signs audit-log checkpoints.
 
 The file format, its permission check and its atomic writes are in `keyring_file`.
+With `VCM_KEK_PROVIDER=pkcs11` the KEKs are on an HSM instead (`keyring_pkcs11`) and
+the file holds the other keys only (no `kek` section).
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ __all__ = [
     "rewrap_dek",
     "rotate_kek",
     "rotate_token_signing_key",
+    "wrap_aad",
 ]
 
 DEV_KEYRING_NAME = "keyring.json"
@@ -169,7 +172,13 @@ class FileKeyProvider:
         self._reload()
 
     def current_kek_version(self) -> int:
-        return self._material().kek_current
+        m = self._material()
+        if not m.keks:
+            raise KeyRingError(
+                f"key ring {self._path} holds no key-encryption key (its KEKs are in an "
+                "HSM): set VCM_KEK_PROVIDER=pkcs11 and the VCM_PKCS11_* settings"
+            )
+        return m.kek_current
 
     def kek_versions(self) -> list[int]:
         return sorted(self._material().keks)
@@ -179,8 +188,9 @@ class FileKeyProvider:
         if len(dek) != KEY_BYTES:
             raise ValueError(f"a data key must be {KEY_BYTES} bytes")
         m = self._material()
+        self.current_kek_version()  # a ring without KEKs says where they are
         nonce = os.urandom(_NONCE_BYTES)
-        sealed = m.keks[m.kek_current].encrypt(nonce, dek, _wrap_aad(m.kek_current, context))
+        sealed = m.keks[m.kek_current].encrypt(nonce, dek, wrap_aad(m.kek_current, context))
         return WrappedKey(kek_version=m.kek_current, blob=nonce + sealed)
 
     def unwrap_dek(self, wrapped: WrappedKey, *, context: bytes) -> bytes:
@@ -201,7 +211,7 @@ class FileKeyProvider:
             raise IntegrityError("wrapped data key is malformed")
         nonce, sealed = wrapped.blob[:_NONCE_BYTES], wrapped.blob[_NONCE_BYTES:]
         try:
-            return aead.decrypt(nonce, sealed, _wrap_aad(wrapped.kek_version, context))
+            return aead.decrypt(nonce, sealed, wrap_aad(wrapped.kek_version, context))
         except InvalidTag:
             raise IntegrityError(
                 "wrapped data key failed authentication (altered, or wrong context)"
@@ -236,14 +246,17 @@ class FileKeyProvider:
             return fresh
 
 
-def generate_keyring(path: str | os.PathLike[str], *, dev: bool) -> FileKeyProvider:
+def generate_keyring(
+    path: str | os.PathLike[str], *, dev: bool, kek: bool = True
+) -> FileKeyProvider:
     """Create a new key ring file (mode 0600); refuses to overwrite an existing one.
+    `kek` false: no KEK in the file (they are in an HSM, `keyring_pkcs11`).
 
     Overwriting would destroy the KEKs that wrap every stored data key, which erases
     all encrypted data, so an existing file is an error, never a reset.
     """
     target = Path(path)
-    if not keyring_file.create_exclusive(target, keyring_file.new_document(dev=dev)):
+    if not keyring_file.create_exclusive(target, keyring_file.new_document(dev=dev, kek=kek)):
         raise KeyRingError(f"key ring {target} already exists; it was not overwritten")
     return FileKeyProvider(target)
 
@@ -258,6 +271,8 @@ def rotate_kek(path: str | os.PathLike[str]) -> int:
     with keyring_file.exclusive_lock(target):
         doc, _ = keyring_file.read(target)
         keyring_file.parse(target, doc)
+        if "kek" not in doc:
+            raise KeyRingError(f"key ring {target} keeps its KEKs in an HSM; rotate them there")
         versions: dict[str, str] = doc["kek"]["versions"]
         new = max(int(v) for v in versions) + 1
         versions[str(new)] = keyring_file.b64(os.urandom(KEY_BYTES))
@@ -314,7 +329,7 @@ def ed25519_jwk(kid: str, public_key: Ed25519PublicKey) -> dict[str, str]:
     return {"kty": "OKP", "crv": "Ed25519", "alg": "EdDSA", "use": "sig", "kid": kid, "x": x}
 
 
-def _wrap_aad(version: int, context: bytes) -> bytes:
+def wrap_aad(version: int, context: bytes) -> bytes:
     # The version is inside the AAD so a blob cannot be relabelled as another version.
     return _WRAP_LABEL + version.to_bytes(4, "big") + context
 

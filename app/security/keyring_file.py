@@ -8,6 +8,8 @@ Format 1 (JSON; binary values base64):
      "token_signing": {"current": "<kid>", "keys": {"<kid>": "<Ed25519 private, 32 bytes>"}},
      "audit_signing": {"kid": "<kid>", "key": "<Ed25519 private, 32 bytes>"}}
 
+With the KEKs in an HSM (`VCM_KEK_PROVIDER=pkcs11`) the `kek` section is absent.
+
 Only the owner may read it (no group or other permission bits). Writes go to a 0600
 temporary file that is fsynced and then renamed over (or linked to) the target, so a
 reader sees the old file or the new one, never half of one.
@@ -135,7 +137,7 @@ def parse(path: Path, doc: dict[str, Any]) -> KeyRingDocument:
     if not isinstance(doc.get("dev"), bool):
         raise bad("dev", "must be true or false")
 
-    kek = obj(doc.get("kek"), "kek")
+    kek = obj(doc.get("kek", {"current": 0, "versions": {}}), "kek")
     keks: dict[int, bytes] = {}
     for label, value in obj(kek.get("versions"), "kek.versions").items():
         if not (label.isascii() and label.isdigit() and label == str(int(label))):
@@ -144,7 +146,9 @@ def parse(path: Path, doc: dict[str, Any]) -> KeyRingDocument:
             raise bad("kek.versions", "keys must be positive integers")
         keks[int(label)] = key(value, f"kek.versions.{label}")
     current = kek.get("current")
-    if isinstance(current, bool) or not isinstance(current, int) or current not in keks:
+    if "kek" not in doc:
+        current = 0  # the KEKs are in an HSM
+    elif isinstance(current, bool) or not isinstance(current, int) or current not in keks:
         raise bad("kek.current", "must be one of kek.versions")
 
     tokens = obj(doc.get("token_signing"), "token_signing")
@@ -174,10 +178,11 @@ def parse(path: Path, doc: dict[str, Any]) -> KeyRingDocument:
     )
 
 
-def new_document(*, dev: bool) -> dict[str, Any]:
-    """A fresh key ring: KEK version 1, index root, one token key, the audit key."""
+def new_document(*, dev: bool, kek: bool = True) -> dict[str, Any]:
+    """A fresh key ring: KEK version 1 (unless the KEKs are in an HSM: `kek` false),
+    index root, one token key, the audit key."""
     token_kid = new_kid("tok")
-    return {
+    doc: dict[str, Any] = {
         "format": FORMAT,
         "dev": dev,
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -192,6 +197,9 @@ def new_document(*, dev: bool) -> dict[str, Any]:
             "key": b64(Ed25519PrivateKey.generate().private_bytes_raw()),
         },
     }
+    if not kek:
+        del doc["kek"]
+    return doc
 
 
 def new_kid(prefix: str) -> str:

@@ -8,6 +8,12 @@
   `--rewrap-only` finishes an interrupted rotation without adding a version.
 - `vcm keys status`: the key ring's versions and how many DEKs and webhook secrets
   each one wraps.
+
+With `VCM_KEK_PROVIDER=pkcs11` the KEKs are on the HSM (`app.security.keyring_pkcs11`):
+`init` writes the file without a KEK and generates version 1 on the token (next to an
+existing file, it keeps the file and generates the token's first version, which
+`rotate --rewrap-only` then moves every data key to); `rotate` generates the next
+version on the token.
 """
 
 from __future__ import annotations
@@ -56,6 +62,9 @@ def cmd_init(args: argparse.Namespace, settings: Settings) -> None:
         from app.cli import EXIT_USAGE, CommandError
 
         raise CommandError(f"Folder {path.parent} does not exist.", EXIT_USAGE)
+    if settings.kek_provider == "pkcs11":
+        _init_on_token(args, settings)
+        return
     generate_keyring(path, dev=not args.production)
     kind = "production" if args.production else "development"
     print(f"Created a {kind} key ring at {path} (mode 0600).")
@@ -63,13 +72,44 @@ def cmd_init(args: argparse.Namespace, settings: Settings) -> None:
     print("backups, and back it up separately: without it no encrypted field can be read.")
 
 
+def _init_on_token(args: argparse.Namespace, settings: Settings) -> None:
+    from app.keys import pkcs11_keyring
+    from app.security.keyring import FileKeyProvider, generate_keyring
+
+    path: Path = args.path
+    if path.exists():
+        rest = FileKeyProvider(path)
+        print(f"Key ring {path} exists; kept as it is (its KEKs, if any, stay readable).")
+    else:
+        rest = generate_keyring(path, dev=not args.production, kek=False)
+        kind = "production" if args.production else "development"
+        print(f"Created a {kind} key ring at {path} (mode 0600), without KEKs.")
+    keys: Any = pkcs11_keyring(settings, rest)
+    try:
+        if keys.token_versions():
+            print(f"Token {keys.token_label!r} already holds KEK versions {keys.token_versions()}.")
+        else:
+            version = keys.generate_kek()
+            print(
+                f"Generated KEK version {version} on token {keys.token_label!r} "
+                "(not extractable: back it up with the HSM's own backup)."
+            )
+            if rest.kek_versions():
+                print("Run `vcm keys rotate --rewrap-only` to move every data key under it.")
+    finally:
+        keys.close()
+    print("Set VCM_KEYRING to the file and VCM_KEK_PROVIDER=pkcs11; keep the file outside")
+    print("VCM_DATA_DIR and out of database backups, and back it up separately.")
+
+
 def _file_keyring(settings: Settings) -> Any:
+    """The key ring, file or HSM; a provider rotated by its own service is refused."""
     from app.cli import EXIT_USAGE, CommandError
     from app.keys import load_keyring
     from app.security.keyring import FileKeyProvider
 
     keys = load_keyring(settings)
-    if not isinstance(keys, FileKeyProvider):
+    if not (isinstance(keys, FileKeyProvider) or hasattr(keys, "generate_kek")):
         raise CommandError("This key provider is rotated by its own service (KMS).", EXIT_USAGE)
     return keys
 
@@ -99,6 +139,8 @@ def _print_counts(keys: Any, counts: tuple[dict[int, int], dict[int, int]]) -> N
     data_keys, secrets = counts
     current = keys.current_kek_version()
     print(f"Key ring {keys.path}: KEK versions {keys.kek_versions()}, current {current}.")
+    if hasattr(keys, "token_versions"):
+        print(f"KEKs on PKCS#11 token {keys.token_label!r}: versions {keys.token_versions()}.")
     if not data_keys and not secrets:
         print("No data keys stored.")
     for version in sorted(set(data_keys) | set(secrets)):
@@ -135,8 +177,10 @@ def cmd_rotate(args: argparse.Namespace, settings: Settings) -> None:
         if args.rewrap_only:
             print(f"KEK version {keys.current_kek_version()} is current; rewrapping.")
         else:
-            version = rotate_kek(keys.path)
-            print(f"Added KEK version {version} and made it current.")
+            on_token = hasattr(keys, "generate_kek")
+            version = keys.generate_kek() if on_token else rotate_kek(keys.path)
+            where = f" on token {keys.token_label!r}" if on_token else ""
+            print(f"Added KEK version {version}{where} and made it current.")
         report = asyncio.run(_rewrap(url, keys, args.batch_size))
         print(
             f"Rewrapped {report.rewrapped} of {sum(before[0].values())} data keys in "

@@ -14,9 +14,28 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from app.security.permissions import Role
+
 # Passwords that ship in examples and tutorials; a production DATABASE_URL using one
 # of them is treated as a default secret.
 DEFAULT_DB_PASSWORDS = frozenset({"", "postgres", "password", "changeme", "secret", "vcm", "admin"})
+
+# Staff who can reveal a person's identity or administer users and agencies.
+PRODUCTION_MFA_ROLES = frozenset(
+    r.value
+    for r in (
+        Role.CASE_WORKER,
+        Role.SUPERVISOR,
+        Role.HOTLINE_OPERATOR,
+        Role.AGENCY_ADMIN,
+        Role.SYSTEM_ADMIN,
+    )
+)
+USER_ROLES = frozenset(r.value for r in Role if r is not Role.INTEGRATION_CLIENT)
+
+
+def _split(value: str) -> list[str]:
+    return [r.strip() for r in value.split(",") if r.strip()]
 
 
 class Settings(BaseSettings):
@@ -61,6 +80,10 @@ class Settings(BaseSettings):
         default=20, alias="VCM_LOGIN_MAX_FAILURES_PER_ADDRESS", ge=1
     )
     login_window_seconds: int = Field(default=900, alias="VCM_LOGIN_WINDOW", ge=60)
+    # Roles whose users must sign in with a second factor (comma-separated role names;
+    # empty: none). Unset: in production the roles that can reveal identity or
+    # administer (PRODUCTION_MFA_ROLES), in dev none.
+    mfa_required_roles: str | None = Field(default=None, alias="VCM_MFA_REQUIRED_ROLES")
     max_body_bytes: int = Field(default=1024 * 1024, alias="VCM_MAX_BODY_BYTES", ge=1024)
     # Trust X-Forwarded-For only behind a known proxy; otherwise the socket peer counts.
     trust_forwarded_for: bool = Field(default=False, alias="VCM_TRUST_FORWARDED_FOR")
@@ -112,6 +135,22 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [o.strip() for o in value.split(",") if o.strip()]
         return value
+
+    @field_validator("mfa_required_roles")
+    @classmethod
+    def _known_roles(cls, value: str | None) -> str | None:
+        if value is not None:
+            unknown = set(_split(value)) - USER_ROLES
+            if unknown:
+                raise ValueError(f"unknown roles: {', '.join(sorted(unknown))}")
+        return value
+
+    @property
+    def mfa_roles(self) -> frozenset[str]:
+        """The roles that must sign in with a second factor."""
+        if self.mfa_required_roles is None:
+            return PRODUCTION_MFA_ROLES if self.is_production else frozenset()
+        return frozenset(_split(self.mfa_required_roles))
 
     @property
     def is_production(self) -> bool:

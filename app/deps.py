@@ -13,7 +13,7 @@ from sqlmodel import col
 from app import audit
 from app.db import get_session
 from app.driver import DriverStatement
-from app.errors import DeniedForbidden, DeniedNotFound, Unauthorized
+from app.errors import DeniedForbidden, DeniedNotFound, SessionRestricted, Unauthorized
 from app.models import Agency, AuthSession, User
 from app.security.blind_index import BlindIndexer
 from app.security.keyring import KeyProvider
@@ -62,6 +62,7 @@ _LIVE_USER = DriverStatement(
         col(User.agency_id),
         col(Agency.kind),
         col(Agency.province_code),
+        col(AuthSession.restriction),
     )
     .join(Agency, col(Agency.id) == col(User.agency_id))
     .join(AuthSession, col(AuthSession.user_id) == col(User.id))
@@ -77,6 +78,31 @@ _LIVE_USER = DriverStatement(
 
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 
+# What a limited login session may call (`AuthSession.restriction`), and the problem
+# type anything else answers: the one step it was issued for, the profile, logout.
+_ALWAYS = {("GET", "/api/v1/auth/me"), ("POST", "/api/v1/auth/logout")}
+_RESTRICTIONS: dict[str, tuple[frozenset[tuple[str, str]], str, str]] = {
+    "password_change": (
+        frozenset(_ALWAYS | {("POST", "/api/v1/auth/password")}),
+        "password-change-required",
+        "An administrator set this password: change it (POST /api/v1/auth/password) "
+        "and sign in again.",
+    ),
+    "mfa_enrolment": (
+        frozenset(
+            _ALWAYS
+            | {
+                ("POST", "/api/v1/auth/mfa/totp"),
+                ("POST", "/api/v1/auth/mfa/totp/confirm"),
+                ("POST", "/api/v1/auth/password"),
+            }
+        ),
+        "mfa-enrolment-required",
+        "Your role signs in with a second factor: enrol one (POST /api/v1/auth/mfa/totp) "
+        "and sign in again with a code.",
+    ),
+}
+
 # Request scope key: the principal, once authenticated.
 _PRINCIPAL = "vcm.principal"
 
@@ -88,7 +114,9 @@ async def authenticate(
     integration client and its agency) are live; once per request.
 
     The database check runs on every request (one indexed join), so disabling a user,
-    disabling an agency or logging out ends access at once.
+    disabling an agency or logging out ends access at once. A limited session (after
+    an administrator set the password, or before a required second factor is
+    enrolled) reaches only the routes of that step (403 otherwise).
 
     A plain function behind `current_principal` and `require`, not a dependency of
     theirs: every dependency FastAPI solves costs a request about 30-50 us.
@@ -118,6 +146,10 @@ async def authenticate(
         row = await _LIVE_USER.fetchrow(session, params)
         if row is None:
             raise Unauthorized("The session has ended or the account is disabled.")
+        if row["restriction"] is not None:
+            allowed, slug, detail = _RESTRICTIONS[row["restriction"]]
+            if (request.method, request.url.path) not in allowed:
+                raise SessionRestricted(slug, detail)
         principal = Principal(
             actor_id=row["id"],
             role=Role(row["role"]),

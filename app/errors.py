@@ -82,6 +82,35 @@ class InvalidCredentials(AppError):
         super().__init__(headers={"WWW-Authenticate": 'Bearer realm="vcm"'})
 
 
+class MfaRequired(AppError):
+    """The password was right but a second factor is needed: no `otp`, or one that is
+    wrong or already used. Commits, so a wrong code counts as a failed sign-in."""
+
+    status, slug = 401, "mfa-required"
+    title_en, title_vi = "A one-time code is required", "Cần mã xác thực một lần"
+    keep_work = True
+
+    def __init__(self, detail: str | None = None) -> None:
+        super().__init__(detail, headers={"WWW-Authenticate": 'Bearer realm="vcm"'})
+
+
+class SessionRestricted(AppError):
+    """A session limited to one step (changing the password, enrolling a second
+    factor) called anything else."""
+
+    status, slug = 403, "session-restricted"
+    title_en, title_vi = "Finish signing in first", "Cần hoàn tất bước đăng nhập"
+    keep_work = True
+
+    def __init__(self, slug: str, detail: str) -> None:
+        super().__init__(detail)
+        self._slug = slug
+
+    @property
+    def type(self) -> str:
+        return TYPE_BASE + self._slug
+
+
 class InvalidGrant(AppError):
     """A refresh token that is unknown, expired, revoked or reused (RFC 6749 5.2)."""
 

@@ -15,6 +15,7 @@ from app.models.document import PersonDocument
 from app.models.hotline import HotlineReport, HotlineSuspectedVictim
 from app.models.idempotency import IdempotencyRecord
 from app.models.integration_client import IntegrationClient
+from app.models.mfa import MfaRecoveryCode, UserTotp
 from app.models.person import Person, PersonBlindIndex, PersonKey
 from app.models.reference import AgencyKind, Province
 from app.models.referral import Referral
@@ -46,6 +47,7 @@ __all__ = [
     "IdentificationDecision",
     "IntegrationClient",
     "LoginFailure",
+    "MfaRecoveryCode",
     "Person",
     "PersonBlindIndex",
     "PersonDocument",
@@ -58,6 +60,7 @@ __all__ = [
     "SupportRate",
     "SupportService",
     "User",
+    "UserTotp",
     "WebhookAttempt",
     "WebhookDelivery",
     "WebhookEndpoint",

@@ -25,6 +25,12 @@ class AuthSession(SQLModel, table=True):
     created_at: datetime = created_at_column()
     revoked_at: datetime | None = timestamp_column()
     revoked_reason: str | None = Field(default=None, max_length=40)
+    # How the user signed in (the token's `amr`, RFC 8176), space-separated: "pwd" or
+    # "pwd otp"; a refreshed token says the same.
+    amr: str = Field(default="pwd", max_length=32, sa_column_kwargs={"server_default": "pwd"})
+    # A session that may only finish a step before real work (`app.services.mfa`):
+    # "password_change" or "mfa_enrolment"; NULL for a full session.
+    restriction: str | None = Field(default=None, max_length=24)
 
 
 class RefreshToken(SQLModel, table=True):

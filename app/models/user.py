@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, Column, DateTime, func
+from sqlalchemy import CheckConstraint, Column, DateTime, false, func
 from sqlmodel import Field, Relationship, SQLModel
 
 from app.models.agency import Agency
@@ -28,6 +28,8 @@ class User(SQLModel, table=True):
     role: str = Field(max_length=32)
     agency_id: uuid.UUID = Field(foreign_key="agencies.id", index=True)
     is_active: bool = Field(default=True)
+    # Set when an administrator sets the password: the next sign-in may only change it.
+    must_change_password: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
     # Optimistic concurrency: the ETag of a user is its version.
     version: int = Field(default=1)
     created_at: datetime = created_at_column()

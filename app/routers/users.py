@@ -1,4 +1,5 @@
-"""Users: `GET|POST /api/v1/users`, `GET|PATCH /api/v1/users/{id}`."""
+"""Users: `GET|POST /api/v1/users`, `GET|PATCH /api/v1/users/{id}`,
+`DELETE /api/v1/users/{id}/mfa`."""
 
 from __future__ import annotations
 
@@ -80,3 +81,12 @@ async def update_user(
     user = await service.update_user(session, principal, user_id, body, if_match=if_match)
     response.headers["ETag"] = etag(user.version)
     return _public(user)
+
+
+@router.delete("/{user_id}/mfa", status_code=204)
+async def reset_mfa(session: SessionDep, principal: ManageUsers, user_id: uuid.UUID) -> Response:
+    """Reset the user's second factor (a lost phone): the enrolment and recovery codes
+    are forgotten and every session of theirs ends. An administrator of the user's
+    agency (or a system administrator for the roles they manage); never one's own."""
+    await service.reset_mfa(session, principal, user_id)
+    return Response(status_code=204)

@@ -45,6 +45,8 @@ class UserPublic(BaseModel):
 
 
 class Me(UserPublic):
+    mfa_enrolled: bool = False
+    must_change_password: bool = False
     agency_kind: str
     province_code: str | None
     permissions: list[str]

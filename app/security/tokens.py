@@ -74,11 +74,16 @@ class TokenService:
         session_id: uuid.UUID,
         role: str,
         agency_id: uuid.UUID,
+        amr: tuple[str, ...] = ("pwd",),
         now: datetime | None = None,
     ) -> IssuedToken:
-        """A user's access token, bound to their login session."""
+        """A user's access token, bound to their login session; `amr` (RFC 8176) says
+        how the user signed in: ["pwd"], or ["pwd", "otp"] with a second factor."""
         return self._sign(
-            {"sub": str(user_id), "sid": str(session_id)}, role=role, agency_id=agency_id, now=now
+            {"sub": str(user_id), "sid": str(session_id), "amr": list(amr)},
+            role=role,
+            agency_id=agency_id,
+            now=now,
         )
 
     def issue_client_token(
@@ -100,7 +105,7 @@ class TokenService:
         return self._sign(subject, role=role, agency_id=agency_id, now=now)
 
     def _sign(
-        self, subject: dict[str, str], *, role: str, agency_id: uuid.UUID, now: datetime | None
+        self, subject: dict[str, Any], *, role: str, agency_id: uuid.UUID, now: datetime | None
     ) -> IssuedToken:
         now = now or datetime.now(UTC)
         signing = self._keys.token_signing_key()

@@ -10,10 +10,20 @@ Rules:
 - A refresh token is single use: using it marks it used and issues a new one in the
   same session. Presenting a used one again revokes the whole session (the family),
   because one of the two holders is a thief.
+- A second factor (`app.services.second_factor`): once the user is enrolled, the right
+  password without `otp` answers 401 `mfa-required` (not counted as a failure); a
+  wrong or replayed code answers the same and counts as a failed sign-in. The session
+  and its tokens carry `amr` ["pwd", "otp"], else ["pwd"].
+- A limited session (`AuthSession.restriction`, enforced in `app.deps.authenticate`):
+  after an administrator set the password (`must_change_password`) the session may
+  only change it ("password_change"); a user whose role needs a second factor
+  (`Settings.mfa_roles`) and who has none enrolled may only enrol one
+  ("mfa_enrolment"). Each step ends every session; the user signs in again.
+  A refresh of a password-only session of such a role is refused.
 - Audited (`resource_type` "user", the account when known; never the username):
   `auth.login` success, or denied with reason `locked_out`, `unknown_user`,
-  `wrong_password`, `account_disabled`; `auth.refresh` success or denied
-  (`unknown_refresh_token`, `refresh_token_reused`, `refresh_token_invalid`);
+  `wrong_password`, `account_disabled`, `mfa_required`, `wrong_otp`; `auth.refresh`
+  success or denied (`unknown_refresh_token`, `refresh_token_reused`, `refresh_token_invalid`);
   `auth.logout`. Failures raise `keep_work` errors, so their rows commit.
 """
 
@@ -31,11 +41,19 @@ from sqlmodel import col
 from app import audit
 from app.audit import AuditContext
 from app.config import Settings
-from app.errors import DeniedForbidden, InvalidCredentials, InvalidGrant, TooManyRequests
+from app.errors import (
+    DeniedForbidden,
+    InvalidCredentials,
+    InvalidGrant,
+    MfaRequired,
+    TooManyRequests,
+)
 from app.models import Agency, AuthSession, LoginFailure, RefreshToken, User
+from app.security.keyring import KeyProvider
 from app.security.passwords import verify_password
 from app.security.principal import Principal
 from app.security.tokens import TokenService, hash_refresh_token, new_refresh_token
+from app.services import second_factor
 
 
 @dataclass(frozen=True)
@@ -79,20 +97,24 @@ async def _issue(
     tokens: TokenService,
     settings: Settings,
     user: User,
-    auth_session_id: uuid.UUID,
+    auth_session: AuthSession,
     now: datetime,
 ) -> TokenPair:
     refresh, refresh_hash = new_refresh_token()
     session.add(
         RefreshToken(
-            session_id=auth_session_id,
+            session_id=auth_session.id,
             token_hash=refresh_hash,
             created_at=now,
             expires_at=now + timedelta(seconds=settings.refresh_token_ttl_seconds),
         )
     )
     access = tokens.issue_access_token(
-        user_id=user.id, session_id=auth_session_id, role=user.role, agency_id=user.agency_id
+        user_id=user.id,
+        session_id=auth_session.id,
+        role=user.role,
+        agency_id=user.agency_id,
+        amr=tuple(auth_session.amr.split()),
     )
     await session.flush()
     return TokenPair(access.token, access.expires_in, refresh, user.id, access.token_id)
@@ -143,6 +165,8 @@ async def password_grant(
     username: str,
     password: str,
     client_address: str,
+    keys: KeyProvider,
+    otp: str | None = None,
     context: AuditContext | None = None,
 ) -> TokenPair:
     now = datetime.now(UTC)
@@ -174,11 +198,30 @@ async def password_grant(
             reason = "account_disabled"
         await _record_auth(session, "auth.login", context, user.id if user else None, reason=reason)
         raise InvalidCredentials()
+    enrolled = await second_factor.is_enrolled(session, user.id)
+    amr = "pwd"
+    if enrolled:
+        if not otp:
+            await _record_auth(session, "auth.login", context, user.id, reason="mfa_required")
+            raise MfaRequired("A one-time code (`otp`) from the authenticator app is required.")
+        if not await second_factor.verify_second_factor(session, keys, user.id, otp, now):
+            session.add(
+                LoginFailure(username=username, client_address=client_address, failed_at=now)
+            )
+            await session.flush()
+            await _record_auth(session, "auth.login", context, user.id, reason="wrong_otp")
+            raise MfaRequired("The one-time code is wrong or was already used.")
+        amr = "pwd otp"
     await session.execute(delete(LoginFailure).where(col(LoginFailure.username) == username))
-    auth_session = AuthSession(user_id=user.id, created_at=now)
+    restriction = None
+    if user.must_change_password:
+        restriction = "password_change"
+    elif not enrolled and user.role in settings.mfa_roles:
+        restriction = "mfa_enrolment"
+    auth_session = AuthSession(user_id=user.id, created_at=now, amr=amr, restriction=restriction)
     session.add(auth_session)
     await session.flush()
-    pair = await _issue(session, tokens, settings, user, auth_session.id, now)
+    pair = await _issue(session, tokens, settings, user, auth_session, now)
     await audit.record(
         session,
         action="auth.login",
@@ -223,13 +266,18 @@ async def refresh_grant(
         or stored.expires_at <= now
         or not user.is_active
         or not agency_active
+        or (
+            "otp" not in auth_session.amr.split()
+            and auth_session.restriction is None
+            and user.role in settings.mfa_roles
+        )
     ):
         await _record_auth(
             session, "auth.refresh", context, user.id, reason="refresh_token_invalid"
         )
         raise InvalidGrant("The refresh token is not valid.")
     stored.used_at = now
-    pair = await _issue(session, tokens, settings, user, auth_session.id, now)
+    pair = await _issue(session, tokens, settings, user, auth_session, now)
     await audit.record(
         session,
         action="auth.refresh",
@@ -291,3 +339,11 @@ async def revoke_user_sessions(session: AsyncSession, user_id: uuid.UUID, *, rea
         .where(col(AuthSession.user_id) == user_id, col(AuthSession.revoked_at).is_(None))
         .values(revoked_at=datetime.now(UTC), revoked_reason=reason)
     )
+
+
+async def retry_after(
+    session: AsyncSession, settings: Settings, username: str, address: str, now: datetime
+) -> int | None:
+    """Seconds until `username` may try a password again from `address` (None: now);
+    for checks of a password outside the grant (a change of one's own)."""
+    return await _retry_after(session, settings, username, address, now)

@@ -15,8 +15,9 @@ How a rotation runs (`vcm keys rotate`):
    unwraps each DEK and wraps it again under N, and commits. Encrypted fields are
    not touched: the DEK itself does not change. It ends when no key under an older
    version is left; rows locked by someone else are retried until they are gone.
-   Then the webhook signing secrets (also wrapped by the KEK, `webhook_endpoints`) are
-   rewrapped the same way; creating an endpoint holds the barrier shared as well.
+   Then the webhook signing secrets (also wrapped by the KEK, `webhook_endpoints`) and
+   the staff's TOTP secrets (`user_totp`) are rewrapped the same way; creating an
+   endpoint or a TOTP enrolment holds the barrier shared as well.
 4. The old KEK version stays in the key ring. Remove it only when `vcm keys status`
    shows no DEK and no webhook secret under it AND every backup holding DEKs wrapped
    by it has expired: that is also what makes an erasure final in old backups (a
@@ -49,11 +50,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
 from app.audit.writer import SYSTEM_CONTEXT, AuditContext, record
+from app.models.mfa import UserTotp
 from app.models.person import PersonKey
 from app.models.webhook import WebhookEndpoint
 from app.security.crypto import dek_wrap_context
 from app.security.errors import IntegrityError
 from app.security.keyring import KeyProvider, WrappedKey, rewrap_dek
+from app.services import second_factor
 from app.services.vault import ROTATION_BARRIER
 from app.services.webhooks.endpoints import secret_context
 
@@ -81,7 +84,9 @@ class RewrapReport:
     batches: int = 0
     failed: list[uuid.UUID] = field(default_factory=list)
     webhook_secrets: int = 0
+    # Webhook and TOTP secrets that failed to unwrap (ids of endpoints and users).
     failed_secrets: list[uuid.UUID] = field(default_factory=list)
+    totp_secrets: int = 0
 
 
 async def wait_for_old_wraps(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
@@ -128,6 +133,16 @@ _WEBHOOK_SECRETS = _Wrapped(
     resource_type="webhook",
     audit_field="secret",
 )
+_TOTP_SECRETS = _Wrapped(
+    label="TOTP secret",
+    id=col(UserTotp.user_id),
+    version=col(UserTotp.secret_kek_version),
+    blob=col(UserTotp.secret_wrapped),
+    owner=null(),
+    context=lambda user_id, _: second_factor.secret_context(user_id),
+    resource_type="user",
+    audit_field="totp_secret",
+)
 
 
 async def kek_version_counts(session: AsyncSession) -> dict[int, int]:
@@ -136,8 +151,12 @@ async def kek_version_counts(session: AsyncSession) -> dict[int, int]:
 
 
 async def secret_version_counts(session: AsyncSession) -> dict[int, int]:
-    """How many webhook signing secrets each KEK version wraps."""
-    return await _counts_by(session, _WEBHOOK_SECRETS)
+    """How many secrets (webhook signing secrets and TOTP secrets) each KEK version
+    wraps."""
+    counts = await _counts_by(session, _WEBHOOK_SECRETS)
+    for version, count in (await _counts_by(session, _TOTP_SECRETS)).items():
+        counts[version] = counts.get(version, 0) + count
+    return dict(sorted(counts.items()))
 
 
 async def _counts_by(session: AsyncSession, kind: _Wrapped) -> dict[int, int]:
@@ -245,8 +264,8 @@ async def rewrap_all(
     context: AuditContext = SYSTEM_CONTEXT,
     progress: Callable[[RewrapReport], None] | None = None,
 ) -> RewrapReport:
-    """Rewrap every DEK, then every webhook signing secret, under an older KEK version
-    with the current one, in short batches, while the service runs; records
+    """Rewrap every DEK, then every webhook signing secret and TOTP secret, under an
+    older KEK version with the current one, in short batches, while the service runs; records
     `keys.rotate` when done.
 
     Call after the new version is current. Keys that fail to unwrap are recorded as
@@ -265,6 +284,9 @@ async def rewrap_all(
 
     def secrets_done(count: int) -> None:
         report.webhook_secrets += count
+
+    def totp_done(count: int) -> None:
+        report.totp_secrets += count
 
     await _rewrap_until_done(
         sessionmaker,
@@ -285,6 +307,16 @@ async def rewrap_all(
         failed=report.failed_secrets,
         context=context,
         progress=secrets_done,
+    )
+    await _rewrap_until_done(
+        sessionmaker,
+        keys,
+        _TOTP_SECRETS,
+        report.kek_version,
+        batch_size=batch_size,
+        failed=report.failed_secrets,
+        context=context,
+        progress=totp_done,
     )
     failures = report.failed or report.failed_secrets
     async with sessionmaker() as session, session.begin():

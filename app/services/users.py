@@ -6,10 +6,15 @@ Rules:
 - An agency administrator sees and manages only the users of their own agency, and
   only the working roles; any other user answers 404, as if it did not exist.
 - Nobody disables or demotes themselves (the last administrator would lock everyone out).
+- Any change of a user's state (disabled, enabled, role, agency, password, second
+  factor reset) ends every login session of theirs: re-enabling never revives a token.
+- A password an administrator sets for someone else must be changed at the next
+  sign-in (`must_change_password`); one's own is changed with `POST /auth/password`.
+- An administrator resets a user's second factor (`reset_mfa`), never their own.
 - Audited: each read of one user (`user.read`, the caller's own profile included),
   each list (`user.list`, one event per page, no ids), each create and update (with
-  the names of the fields set, `password` by name only), and each attempt on an
-  existing user out of reach (outcome `denied`; the caller still gets 404).
+  the names of the fields set, `password` by name only), each `user.mfa_reset`, and
+  each attempt on an existing user out of reach (outcome `denied`; the caller still gets 404).
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ from app.security.passwords import hash_password, policy_problems
 from app.security.permissions import MANAGEABLE_ROLES, Role
 from app.security.principal import Principal
 from app.services import auth as auth_service
+from app.services import mfa
 from app.services.pagination import PageParams, page_of, paginate
 from app.services.reach import load_readable
 
@@ -182,6 +188,7 @@ async def update_user(
         changes.get("is_active") is False or ("role" in changes and changes["role"] != user.role)
     ):
         raise Conflict("You cannot disable yourself or change your own role.")
+    before = (user.role, user.agency_id, user.is_active)
     if "role" in changes and changes["role"] is not None:
         _check_role_manageable(principal, Role(changes["role"]))
         user.role = Role(changes["role"]).value
@@ -195,10 +202,14 @@ async def update_user(
         user.full_name = changes["full_name"]
     if changes.get("is_active") is not None:
         user.is_active = changes["is_active"]
+    state_changed = before != (user.role, user.agency_id, user.is_active)
     if changes.get("password") is not None:
         _check_password(changes["password"])
         user.password_hash = hash_password(changes["password"])
-        await auth_service.revoke_user_sessions(session, user.id, reason="password_changed")
+        user.must_change_password = user.id != principal.actor_id
+        state_changed = True
+    if state_changed:
+        await auth_service.revoke_user_sessions(session, user.id, reason="user_changed")
     user.version += 1
     user.updated_at = datetime.now(UTC)
     await session.flush()
@@ -211,6 +222,28 @@ async def update_user(
         fields=sorted(name for name, value in changes.items() if value is not None),
     )
     return user
+
+
+async def reset_mfa(session: AsyncSession, principal: Principal, user_id: uuid.UUID) -> None:
+    """Forget a user's second factor and end their sessions: they enrol again at their
+    next sign-in (required roles) or may."""
+    user = await _reachable_user(session, principal, user_id, "user.mfa_reset")
+    await session.refresh(user, with_for_update=True)
+    if user.id == principal.actor_id:
+        raise Conflict("Another administrator resets your own second factor.")
+    _check_role_manageable(principal, Role(user.role))
+    await mfa.remove(session, user.id)
+    await auth_service.revoke_user_sessions(session, user.id, reason="mfa_reset")
+    user.version += 1
+    user.updated_at = datetime.now(UTC)
+    await session.flush()
+    await audit.record(
+        session,
+        action="user.mfa_reset",
+        resource_type="user",
+        resource_id=user.id,
+        principal=principal,
+    )
 
 
 async def profile(session: AsyncSession, principal: Principal) -> tuple[User, Agency]:

@@ -89,6 +89,7 @@ TABLE: dict[str, Owned | NotOwned] = {
     "/api/v1/support-rates/{rate_id}/end": NotOwned("rates are national reference data"),
     "/api/v1/persons/{person_id}/erasure": NotOwned("a system-wide erasure order"),
     "/api/v1/users/{user_id}": Owned(Role.AGENCY_ADMIN, {"full_name": "Nguyễn Văn Test"}),
+    "/api/v1/users/{user_id}/mfa": Owned(Role.AGENCY_ADMIN),
     "/api/v1/hotline-reports/{report_id}": Owned(Role.HOTLINE_OPERATOR),
     "/api/v1/hotline-reports/{report_id}/triage": Owned(
         Role.HOTLINE_OPERATOR, {"action": "close", "reason": "trùng lặp"}

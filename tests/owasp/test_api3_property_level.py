@@ -27,8 +27,16 @@ SECRET_NAMES = re.compile(
     r"(ciphertext|_enc$|^enc_|encrypted|nonce|wrapped|blind|_index$|^index_|password|"
     r"token_hash|secret_hash|request_hash|_hmac$|^kek|_kek$|^dek$|_dek$|private_key)"
 )
-# Public integrity values of the audit chain, and tokens the token endpoint issues.
-NOT_SECRET = {"hash", "prev_hash", "head_hash", "access_token", "refresh_token"}
+# Public integrity values of the audit chain, tokens the token endpoint issues, and
+# the flag saying a password must be changed (a boolean, not a password).
+NOT_SECRET = {
+    "hash",
+    "prev_hash",
+    "head_hash",
+    "access_token",
+    "refresh_token",
+    "must_change_password",
+}
 ORDER = [Role.CASE_WORKER, Role.SUPERVISOR, Role.SYSTEM_ADMIN, Role.AGENCY_ADMIN,
          Role.HOTLINE_OPERATOR, Role.AUDITOR, Role.ANALYST]  # fmt: skip
 

@@ -30,6 +30,7 @@ ADMIN_ROUTES: dict[tuple[str, str], tuple[Permission, int]] = {
     ("POST", "/api/v1/users"): (P.USERS_MANAGE, 403),
     ("GET", "/api/v1/users/{user_id}"): (P.USERS_READ, 403),
     ("PATCH", "/api/v1/users/{user_id}"): (P.USERS_MANAGE, 403),
+    ("DELETE", "/api/v1/users/{user_id}/mfa"): (P.USERS_MANAGE, 403),
     ("POST", "/api/v1/support-rates"): (P.SUPPORT_RATES_MANAGE, 403),
     ("POST", "/api/v1/support-rates/{rate_id}/end"): (P.SUPPORT_RATES_MANAGE, 403),
     ("GET", "/api/v1/audit-events"): (P.AUDIT_READ, 403),

@@ -9,10 +9,11 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
-from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 # Passwords that ship in examples and tutorials; a production DATABASE_URL using one
 # of them is treated as a default secret.
@@ -133,14 +134,34 @@ class Settings(BaseSettings):
         if not self.database_url:
             problems.append("DATABASE_URL is required in production (no embedded database).")
         else:
-            password = urlsplit(self.database_url).password or ""
-            if password.lower() in DEFAULT_DB_PASSWORDS and "host=/" not in self.database_url:
+            if _default_db_password(self.database_url):
                 problems.append("DATABASE_URL uses a default or empty password.")
         if "*" in self.cors_origins:
             problems.append("VCM_CORS_ORIGINS must list origins, not '*', in production.")
         if self.webhook_allow_private:
             problems.append("VCM_WEBHOOK_ALLOW_PRIVATE must be off in production (SSRF).")
         return problems
+
+
+def _default_db_password(url: str) -> bool:
+    """Whether the parsed URL carries a default password (in its user info or its
+    `password` query argument), or none at all over TCP. No password is sound only
+    over a Unix socket (a `host` argument that is a path), where PostgreSQL's peer
+    authentication checks the operating-system user instead."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return True
+    query_password = parsed.query.get("password")
+    if isinstance(query_password, tuple):
+        query_password = query_password[-1] if query_password else None
+    password = parsed.password if parsed.password is not None else query_password
+    if password:
+        return str(password).lower() in DEFAULT_DB_PASSWORDS
+    host = parsed.query.get("host")
+    hosts = host if isinstance(host, tuple) else (host,) if host else ()
+    over_socket = bool(hosts) and all(str(h).startswith("/") for h in hosts)
+    return not over_socket
 
 
 @lru_cache

@@ -183,25 +183,39 @@ def require(
     """
 
     async def guard(request: Request, credentials: Credentials) -> Principal:
-        principal = await authenticate(request, credentials)
-        if not principal.can(permission):
-            await audit.record(
-                await get_session(request),
-                action="access.denied",
-                resource_type=_PERMISSION_RESOURCE.get(
-                    permission.value.split(":")[0], permission.value.split(":")[0]
-                ),
-                resource_id=_path_record_id(request),
-                principal=principal,
-                outcome="denied",
-                reason=f"missing_permission:{permission.value}",
-            )
-            if hide and (visible_to is None or not principal.can(visible_to)):
-                raise DeniedNotFound()
-            raise DeniedForbidden(f"This action needs the '{permission.value}' permission.")
-        return principal
+        return await require_permission(
+            request, credentials, permission, hide=hide, visible_to=visible_to
+        )
 
     return Depends(guard)
+
+
+async def require_permission(
+    request: Request,
+    credentials: HTTPAuthorizationCredentials | None,
+    permission: Permission,
+    *,
+    hide: bool = False,
+    visible_to: Permission | None = None,
+) -> Principal:
+    """The check behind `require`, for a route that needs it only sometimes."""
+    principal = await authenticate(request, credentials)
+    if not principal.can(permission):
+        await audit.record(
+            await get_session(request),
+            action="access.denied",
+            resource_type=_PERMISSION_RESOURCE.get(
+                permission.value.split(":")[0], permission.value.split(":")[0]
+            ),
+            resource_id=_path_record_id(request),
+            principal=principal,
+            outcome="denied",
+            reason=f"missing_permission:{permission.value}",
+        )
+        if hide and (visible_to is None or not principal.can(visible_to)):
+            raise DeniedNotFound()
+        raise DeniedForbidden(f"This action needs the '{permission.value}' permission.")
+    return principal
 
 
 # How a read asks for identity in clear (API.md, "Identity reveal"): both are needed.

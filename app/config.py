@@ -6,14 +6,16 @@ that are only safe on a laptop into start-up errors (see `production_problems`).
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
+
+from app.security.proxies import Network, parse_networks
 
 # Passwords that ship in examples and tutorials; a production DATABASE_URL using one
 # of them is treated as a default secret.
@@ -32,7 +34,9 @@ class Settings(BaseSettings):
     workers: int = Field(default=1, alias="VCM_WORKERS", ge=1, le=64)
     # /docs and /openapi.json: on in dev, off in production unless asked for.
     docs_enabled: bool | None = Field(default=None, alias="VCM_DOCS")
-    cors_origins: list[str] = Field(default_factory=list, alias="VCM_CORS_ORIGINS")
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, alias="VCM_CORS_ORIGINS"
+    )
     log_level: str = Field(default="INFO", alias="VCM_LOG_LEVEL")
 
     jwt_issuer: str = Field(default="urn:vcm", alias="VCM_JWT_ISSUER")
@@ -51,8 +55,15 @@ class Settings(BaseSettings):
     )
     login_window_seconds: int = Field(default=900, alias="VCM_LOGIN_WINDOW", ge=60)
     max_body_bytes: int = Field(default=1024 * 1024, alias="VCM_MAX_BODY_BYTES", ge=1024)
-    # Trust X-Forwarded-For only behind a known proxy; otherwise the socket peer counts.
-    trust_forwarded_for: bool = Field(default=False, alias="VCM_TRUST_FORWARDED_FOR")
+    # The reverse proxies in front of the service (CIDR blocks, comma-separated). The
+    # client's address is the right-most X-Forwarded-For hop that is not one of them,
+    # walking from the socket peer (app.security.proxies); none listed: the peer.
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, alias="VCM_TRUSTED_PROXIES"
+    )
+    # Gone: it trusted the left-most X-Forwarded-For entry, which the client writes.
+    # Setting it is an error, so a deployment that relied on it is told what replaced it.
+    trust_forwarded_for: bool | None = Field(default=None, alias="VCM_TRUST_FORWARDED_FOR")
     # Database connections each worker keeps open (`app.db.make_engine`). Size it to
     # the requests a worker has in flight: a connection opened beyond it is closed
     # again when returned, and a new one costs a server process and every statement
@@ -95,12 +106,34 @@ class Settings(BaseSettings):
     webhook_timeout_seconds: float = Field(default=10.0, alias="VCM_WEBHOOK_TIMEOUT", gt=0, le=30)
     webhook_allow_private: bool = Field(default=False, alias="VCM_WEBHOOK_ALLOW_PRIVATE")
 
-    @field_validator("cors_origins", mode="before")
+    @field_validator("cors_origins", "trusted_proxies", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
         if isinstance(value, str):
             return [o.strip() for o in value.split(",") if o.strip()]
         return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _check_proxies(cls, value: list[str]) -> list[str]:
+        try:
+            return [str(n) for n in parse_networks(value)]
+        except ValueError as exc:
+            raise ValueError(f"VCM_TRUSTED_PROXIES lists CIDR blocks: {exc}") from exc
+
+    @field_validator("trust_forwarded_for")
+    @classmethod
+    def _forwarded_for_is_gone(cls, value: bool | None) -> None:
+        if value is not None:
+            raise ValueError(
+                "VCM_TRUST_FORWARDED_FOR is replaced by VCM_TRUSTED_PROXIES "
+                "(the CIDR blocks of your reverse proxies)."
+            )
+        return None
+
+    @cached_property
+    def proxy_networks(self) -> tuple[Network, ...]:
+        return parse_networks(self.trusted_proxies)
 
     @property
     def is_production(self) -> bool:

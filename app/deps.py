@@ -15,6 +15,7 @@ from app.db import get_session
 from app.driver import DriverStatement
 from app.errors import DeniedForbidden, DeniedNotFound, Unauthorized
 from app.models import Agency, AuthSession, User
+from app.security import proxies
 from app.security.blind_index import BlindIndexer
 from app.security.keyring import KeyProvider
 from app.security.permissions import Permission, Role
@@ -26,12 +27,17 @@ _bearer = HTTPBearer(auto_error=False, description="Access token from /api/v1/au
 
 
 def client_address(request: Request) -> str:
+    """The caller's address: the socket peer, or behind `VCM_TRUSTED_PROXIES` the
+    right-most X-Forwarded-For hop that is not a trusted proxy (found once per request
+    by the middleware, see `app.security.proxies`)."""
+    known: str | None = request.scope.get("state", {}).get("client_address")
+    if known is not None:
+        return known
     settings = request.app.state.settings
-    if settings.trust_forwarded_for:
-        forwarded = request.headers.get("x-forwarded-for")
-        if forwarded:
-            return forwarded.split(",")[0].strip()[:64]
-    return (request.client.host if request.client else "unknown")[:64]
+    peer = request.client.host if request.client else None
+    return proxies.client_address(
+        peer, request.headers.getlist("x-forwarded-for"), settings.proxy_networks
+    )[:64]
 
 
 async def key_provider(request: Request) -> KeyProvider:

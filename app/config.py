@@ -6,7 +6,7 @@ that are only safe on a laptop into start-up errors (see `production_problems`).
 
 from __future__ import annotations
 
-from functools import cached_property, lru_cache
+from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -47,7 +47,14 @@ class Settings(BaseSettings):
     refresh_token_ttl_seconds: int = Field(
         default=14 * 24 * 3600, alias="VCM_REFRESH_TOKEN_TTL", ge=900
     )
+    # Failed sign-ins (app.services.login_throttle): per account and client address,
+    # this many are free; then the address waits VCM_LOGIN_DELAY seconds, doubled for
+    # each further failure (at most the window). The account itself is never locked.
     login_max_failures: int = Field(default=5, alias="VCM_LOGIN_MAX_FAILURES", ge=1)
+    login_delay_seconds: int = Field(default=30, alias="VCM_LOGIN_DELAY", ge=1)
+    # This many failures for one account in the window, from all addresses together,
+    # are announced to its agency (webhook `user.login_burst`, audit `auth.login_burst`).
+    login_burst_failures: int = Field(default=20, alias="VCM_LOGIN_BURST", ge=2)
     # An office behind one NAT address shares this counter, so it is looser than the
     # per-account one; it still stops one address from spraying many accounts.
     login_max_failures_per_address: int = Field(
@@ -131,7 +138,7 @@ class Settings(BaseSettings):
             )
         return None
 
-    @cached_property
+    @property
     def proxy_networks(self) -> tuple[Network, ...]:
         return parse_networks(self.trusted_proxies)
 

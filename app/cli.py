@@ -116,7 +116,8 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
             log_config=None,
             access_log=False,
             server_header=False,
-            proxy_headers=settings.trust_forwarded_for,
+            # The app finds the client behind VCM_TRUSTED_PROXIES itself.
+            proxy_headers=False,
         )
         serve.run(config, args.workers or settings.workers, settings.log_level)
 

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
-from urllib.parse import urlsplit
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from app.security.permissions import Role
+from app.security.proxies import Network, parse_networks
 
 # Passwords that ship in examples and tutorials; a production DATABASE_URL using one
 # of them is treated as a default secret.
@@ -62,7 +64,9 @@ class Settings(BaseSettings):
     workers: int = Field(default=1, alias="VCM_WORKERS", ge=1, le=64)
     # /docs and /openapi.json: on in dev, off in production unless asked for.
     docs_enabled: bool | None = Field(default=None, alias="VCM_DOCS")
-    cors_origins: list[str] = Field(default_factory=list, alias="VCM_CORS_ORIGINS")
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, alias="VCM_CORS_ORIGINS"
+    )
     log_level: str = Field(default="INFO", alias="VCM_LOG_LEVEL")
 
     jwt_issuer: str = Field(default="urn:vcm", alias="VCM_JWT_ISSUER")
@@ -73,7 +77,14 @@ class Settings(BaseSettings):
     refresh_token_ttl_seconds: int = Field(
         default=14 * 24 * 3600, alias="VCM_REFRESH_TOKEN_TTL", ge=900
     )
+    # Failed sign-ins (app.services.login_throttle): per account and client address,
+    # this many are free; then the address waits VCM_LOGIN_DELAY seconds, doubled for
+    # each further failure (at most the window). The account itself is never locked.
     login_max_failures: int = Field(default=5, alias="VCM_LOGIN_MAX_FAILURES", ge=1)
+    login_delay_seconds: int = Field(default=30, alias="VCM_LOGIN_DELAY", ge=1)
+    # This many failures for one account in the window, from all addresses together,
+    # are announced to its agency (webhook `user.login_burst`, audit `auth.login_burst`).
+    login_burst_failures: int = Field(default=20, alias="VCM_LOGIN_BURST", ge=2)
     # An office behind one NAT address shares this counter, so it is looser than the
     # per-account one; it still stops one address from spraying many accounts.
     login_max_failures_per_address: int = Field(
@@ -85,8 +96,15 @@ class Settings(BaseSettings):
     # administer (PRODUCTION_MFA_ROLES), in dev none.
     mfa_required_roles: str | None = Field(default=None, alias="VCM_MFA_REQUIRED_ROLES")
     max_body_bytes: int = Field(default=1024 * 1024, alias="VCM_MAX_BODY_BYTES", ge=1024)
-    # Trust X-Forwarded-For only behind a known proxy; otherwise the socket peer counts.
-    trust_forwarded_for: bool = Field(default=False, alias="VCM_TRUST_FORWARDED_FOR")
+    # The reverse proxies in front of the service (CIDR blocks, comma-separated). The
+    # client's address is the right-most X-Forwarded-For hop that is not one of them,
+    # walking from the socket peer (app.security.proxies); none listed: the peer.
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, alias="VCM_TRUSTED_PROXIES"
+    )
+    # Gone: it trusted the left-most X-Forwarded-For entry, which the client writes.
+    # Setting it is an error, so a deployment that relied on it is told what replaced it.
+    trust_forwarded_for: bool | None = Field(default=None, alias="VCM_TRUST_FORWARDED_FOR")
     # Database connections each worker keeps open (`app.db.make_engine`). Size it to
     # the requests a worker has in flight: a connection opened beyond it is closed
     # again when returned, and a new one costs a server process and every statement
@@ -129,7 +147,7 @@ class Settings(BaseSettings):
     webhook_timeout_seconds: float = Field(default=10.0, alias="VCM_WEBHOOK_TIMEOUT", gt=0, le=30)
     webhook_allow_private: bool = Field(default=False, alias="VCM_WEBHOOK_ALLOW_PRIVATE")
 
-    @field_validator("cors_origins", mode="before")
+    @field_validator("cors_origins", "trusted_proxies", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
         if isinstance(value, str):
@@ -151,6 +169,28 @@ class Settings(BaseSettings):
         if self.mfa_required_roles is None:
             return PRODUCTION_MFA_ROLES if self.is_production else frozenset()
         return frozenset(_split(self.mfa_required_roles))
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _check_proxies(cls, value: list[str]) -> list[str]:
+        try:
+            return [str(n) for n in parse_networks(value)]
+        except ValueError as exc:
+            raise ValueError(f"VCM_TRUSTED_PROXIES lists CIDR blocks: {exc}") from exc
+
+    @field_validator("trust_forwarded_for")
+    @classmethod
+    def _forwarded_for_is_gone(cls, value: bool | None) -> None:
+        if value is not None:
+            raise ValueError(
+                "VCM_TRUST_FORWARDED_FOR is replaced by VCM_TRUSTED_PROXIES "
+                "(the CIDR blocks of your reverse proxies)."
+            )
+        return None
+
+    @property
+    def proxy_networks(self) -> tuple[Network, ...]:
+        return parse_networks(self.trusted_proxies)
 
     @property
     def is_production(self) -> bool:
@@ -192,14 +232,34 @@ class Settings(BaseSettings):
         if not self.database_url:
             problems.append("DATABASE_URL is required in production (no embedded database).")
         else:
-            password = urlsplit(self.database_url).password or ""
-            if password.lower() in DEFAULT_DB_PASSWORDS and "host=/" not in self.database_url:
+            if _default_db_password(self.database_url):
                 problems.append("DATABASE_URL uses a default or empty password.")
         if "*" in self.cors_origins:
             problems.append("VCM_CORS_ORIGINS must list origins, not '*', in production.")
         if self.webhook_allow_private:
             problems.append("VCM_WEBHOOK_ALLOW_PRIVATE must be off in production (SSRF).")
         return problems
+
+
+def _default_db_password(url: str) -> bool:
+    """Whether the parsed URL carries a default password (in its user info or its
+    `password` query argument), or none at all over TCP. No password is sound only
+    over a Unix socket (a `host` argument that is a path), where PostgreSQL's peer
+    authentication checks the operating-system user instead."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return True
+    query_password = parsed.query.get("password")
+    if isinstance(query_password, tuple):
+        query_password = query_password[-1] if query_password else None
+    password = parsed.password if parsed.password is not None else query_password
+    if password:
+        return str(password).lower() in DEFAULT_DB_PASSWORDS
+    host = parsed.query.get("host")
+    hosts = host if isinstance(host, tuple) else (host,) if host else ()
+    over_socket = bool(hosts) and all(str(h).startswith("/") for h in hosts)
+    return not over_socket
 
 
 @lru_cache

@@ -15,6 +15,7 @@ from app.db import get_session
 from app.driver import DriverStatement
 from app.errors import DeniedForbidden, DeniedNotFound, SessionRestricted, Unauthorized
 from app.models import Agency, AuthSession, User
+from app.security import proxies
 from app.security.blind_index import BlindIndexer
 from app.security.keyring import KeyProvider
 from app.security.permissions import Permission, Role
@@ -26,12 +27,17 @@ _bearer = HTTPBearer(auto_error=False, description="Access token from /api/v1/au
 
 
 def client_address(request: Request) -> str:
+    """The caller's address: the socket peer, or behind `VCM_TRUSTED_PROXIES` the
+    right-most X-Forwarded-For hop that is not a trusted proxy (found once per request
+    by the middleware, see `app.security.proxies`)."""
+    known: str | None = request.scope.get("state", {}).get("client_address")
+    if known is not None:
+        return known
     settings = request.app.state.settings
-    if settings.trust_forwarded_for:
-        forwarded = request.headers.get("x-forwarded-for")
-        if forwarded:
-            return forwarded.split(",")[0].strip()[:64]
-    return (request.client.host if request.client else "unknown")[:64]
+    peer = request.client.host if request.client else None
+    return proxies.client_address(
+        peer, request.headers.getlist("x-forwarded-for"), settings.proxy_networks
+    )[:64]
 
 
 async def key_provider(request: Request) -> KeyProvider:
@@ -215,25 +221,39 @@ def require(
     """
 
     async def guard(request: Request, credentials: Credentials) -> Principal:
-        principal = await authenticate(request, credentials)
-        if not principal.can(permission):
-            await audit.record(
-                await get_session(request),
-                action="access.denied",
-                resource_type=_PERMISSION_RESOURCE.get(
-                    permission.value.split(":")[0], permission.value.split(":")[0]
-                ),
-                resource_id=_path_record_id(request),
-                principal=principal,
-                outcome="denied",
-                reason=f"missing_permission:{permission.value}",
-            )
-            if hide and (visible_to is None or not principal.can(visible_to)):
-                raise DeniedNotFound()
-            raise DeniedForbidden(f"This action needs the '{permission.value}' permission.")
-        return principal
+        return await require_permission(
+            request, credentials, permission, hide=hide, visible_to=visible_to
+        )
 
     return Depends(guard)
+
+
+async def require_permission(
+    request: Request,
+    credentials: HTTPAuthorizationCredentials | None,
+    permission: Permission,
+    *,
+    hide: bool = False,
+    visible_to: Permission | None = None,
+) -> Principal:
+    """The check behind `require`, for a route that needs it only sometimes."""
+    principal = await authenticate(request, credentials)
+    if not principal.can(permission):
+        await audit.record(
+            await get_session(request),
+            action="access.denied",
+            resource_type=_PERMISSION_RESOURCE.get(
+                permission.value.split(":")[0], permission.value.split(":")[0]
+            ),
+            resource_id=_path_record_id(request),
+            principal=principal,
+            outcome="denied",
+            reason=f"missing_permission:{permission.value}",
+        )
+        if hide and (visible_to is None or not principal.can(visible_to)):
+            raise DeniedNotFound()
+        raise DeniedForbidden(f"This action needs the '{permission.value}' permission.")
+    return principal
 
 
 # How a read asks for identity in clear (API.md, "Identity reveal"): both are needed.

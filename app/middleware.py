@@ -13,12 +13,14 @@ import os
 import re
 import secrets
 import time
+from collections.abc import Sequence
 
 from prometheus_client import Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.errors import prefers_english
 from app.logging import request_id_var
+from app.security.proxies import Network, client_address
 
 log = logging.getLogger("vcm.access")
 
@@ -32,7 +34,26 @@ LATENCY = Histogram(
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
 )
 
+# A request id the client sends is kept (echoed, logged, audited) only if it is a short
+# token of safe characters that cannot be a person's number: not all digits, no run of
+# nine or more digits (identity card and citizen ID numbers, phone numbers), and not
+# shaped like a passport number (a letter or two, then seven or eight digits). A UUID
+# in its canonical form is kept whatever digits chance put in it (3 % of random ones
+# have nine in a row), as clients commonly send them.
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+_PERSONAL_NUMBER = re.compile(r"^[0-9._-]*$|[0-9]{9}|^[A-Za-z]{1,2}[0-9]{7,8}$")
+_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+
+
+def accepted_request_id(value: str) -> str | None:
+    """`value` when it may serve as the request id, else None (a new one is made)."""
+    if _UUID.match(value) and not value.replace("-", "").isdigit():
+        return value
+    if _REQUEST_ID.match(value) and not _PERSONAL_NUMBER.search(value):
+        return value
+    return None
+
+
 SECURITY_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
     (b"x-frame-options", b"DENY"),
@@ -50,9 +71,15 @@ DOCS_CSP = (
 )
 
 
+# Hex digits written as letters: a generated id has no digits, so it passes
+# `accepted_request_id` when a client sends it back or on to another service.
+_AS_LETTERS = str.maketrans("0123456789", "ghijklmnop")
+
+
 class _RequestIds:
-    """Request ids: a random prefix per process and a counter (32 hex characters),
-    unique without a random draw per request. A forked child draws its own prefix."""
+    """Request ids: a random prefix per process and a counter (32 letters a-p: hex with
+    the digits spelled as letters), unique without a random draw per request. A forked
+    child draws its own prefix."""
 
     def __init__(self) -> None:
         self.reseed()
@@ -63,7 +90,7 @@ class _RequestIds:
         self.counter = itertools.count()
 
     def __call__(self) -> str:
-        return f"{self.prefix}{next(self.counter):016x}"
+        return f"{self.prefix}{next(self.counter):016x}".translate(_AS_LETTERS)
 
 
 new_request_id = _RequestIds()
@@ -78,9 +105,12 @@ def route_template(scope: Scope) -> str:
 
 
 class RequestContextMiddleware:
-    def __init__(self, app: ASGIApp, *, max_body_bytes: int) -> None:
+    def __init__(
+        self, app: ASGIApp, *, max_body_bytes: int, trusted_proxies: Sequence[Network] = ()
+    ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.trusted_proxies = tuple(trusted_proxies)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -88,9 +118,17 @@ class RequestContextMiddleware:
             return
         headers = dict(scope.get("headers") or [])
         incoming = headers.get(b"x-request-id", b"").decode("latin-1")
-        request_id = incoming if _REQUEST_ID.match(incoming) else new_request_id()
+        request_id = accepted_request_id(incoming) or new_request_id()
         token = request_id_var.set(request_id)
-        scope.setdefault("state", {})["request_id"] = request_id
+        state = scope.setdefault("state", {})
+        state["request_id"] = request_id
+        peer = scope.get("client")
+        forwarded = [
+            v.decode("latin-1") for k, v in scope.get("headers") or [] if k == b"x-forwarded-for"
+        ]
+        state["client_address"] = client_address(
+            peer[0] if peer else None, forwarded, self.trusted_proxies
+        )[:64]
         started = time.perf_counter()
         status_holder = {"status": 500}
 

@@ -120,7 +120,9 @@ def settings(database_url: str, data_dir: Path) -> Settings:
     return Settings(
         DATABASE_URL=database_url,
         VCM_DATA_DIR=data_dir,
-        VCM_TRUST_FORWARDED_FOR=True,
+        # httpx's ASGI transport calls from 127.0.0.1: that peer is the trusted proxy,
+        # so the tests' X-Forwarded-For names the client.
+        VCM_TRUSTED_PROXIES="127.0.0.1/32",
         VCM_ENV="dev",
         # Tests seal on demand (`app.audit.chain.seal`), so chains are deterministic.
         VCM_AUDIT_SEAL_INTERVAL=0,

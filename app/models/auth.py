@@ -53,6 +53,12 @@ class LoginFailure(SQLModel, table=True):
     __tablename__ = "login_failures"
     __table_args__ = (
         Index("ix_login_failures_username_failed_at", "username", "failed_at"),
+        Index(
+            "ix_login_failures_username_address_failed_at",
+            "username",
+            "client_address",
+            "failed_at",
+        ),
         Index("ix_login_failures_client_address_failed_at", "client_address", "failed_at"),
     )
 

@@ -45,6 +45,9 @@ class WebhookEventType(StrEnum):
     PARTICIPANT_ADDED = "participant.added"
     PARTICIPANT_REMOVED = "participant.removed"
     HOTLINE_REPORT_CREATED = "hotline_report.created"
+    # Many failed sign-ins for one account in the window (app.services.login_throttle).
+    USER_LOGIN_BURST = "user.login_burst"
+    INTEGRATION_CLIENT_LOGIN_BURST = "integration_client.login_burst"
 
 
 class DeliveryStatus(StrEnum):

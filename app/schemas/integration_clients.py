@@ -20,6 +20,7 @@ class ClientScope(StrEnum):
     CASES_READ = "cases:read"
     REFERRALS_READ = "referrals:read"
     REFERRALS_WRITE = "referrals:write"
+    METRICS_READ = "metrics:read"
 
 
 class IntegrationClientCreate(StrictInput):

@@ -50,6 +50,8 @@ class Permission(StrEnum):
     # Exact, unsuppressed figures (the periodic return); every read is audited.
     REPORTS_EXACT = "reports:exact"
     PERSONS_ERASE = "persons:erase"
+    # Prometheus text at /metrics, which in production answers only this scope.
+    METRICS_READ = "metrics:read"
 
 
 P = Permission
@@ -64,9 +66,12 @@ _CASE_WORK = {
 }
 
 # What an agency admin may grant an integration client, and so all a client can ever
-# do: read its agency's cases and referrals and send referrals. Never administration
+# do: read its agency's cases and referrals, send referrals, and read the service's
+# metrics (a Prometheus scraper; request counts by route, nothing about cases). Never administration
 # (users, agencies, webhooks, clients), audit, reveal or case writes.
-CLIENT_SCOPES = frozenset({P.REFERRALS_READ, P.REFERRALS_WRITE, P.CASES_READ, P.AGENCIES_READ})
+CLIENT_SCOPES = frozenset(
+    {P.REFERRALS_READ, P.REFERRALS_WRITE, P.CASES_READ, P.AGENCIES_READ, P.METRICS_READ}
+)
 
 # A system administrator runs the system (agencies, admins, rates, erasure orders)
 # and reads no case data; an auditor reads the audit trail and nothing else.

@@ -6,7 +6,9 @@ Rules:
 - the host is not a known cloud metadata name nor `localhost`;
 - EVERY address the host resolves to is public: no loopback, private, link-local
   (169.254.169.254 included), CGNAT (100.64.0.0/10), unique-local, multicast,
-  reserved, unspecified or documentation address, and no known metadata address.
+  reserved, unspecified or documentation address, and no known metadata address;
+  an IPv6 transition form (IPv4-mapped or -compatible, 6to4, Teredo, NAT64, ISATAP)
+  is judged by the IPv4 address it carries;
   `allow_private` (dev and tests only) lets loopback and private ranges through;
   metadata, multicast and unspecified addresses stay refused whatever it says.
 
@@ -52,6 +54,7 @@ METADATA_ADDRESSES = frozenset(
 )
 _CGNAT = ipaddress.ip_network("100.64.0.0/10")
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
+_NAT64_LOCAL = ipaddress.ip_network("64:ff9b:1::/48")
 
 
 class UnsafeUrl(ValueError):
@@ -86,34 +89,71 @@ class Target:
         return name if self.port == default else f"{name}:{self.port}"
 
 
-def _unwrap(ip: IPAddress) -> IPAddress:
-    """An IPv6 address that embeds an IPv4 one is judged by the IPv4 address."""
-    if isinstance(ip, ipaddress.IPv6Address):
-        if ip.ipv4_mapped is not None:
-            return ip.ipv4_mapped
-        if ip in _NAT64:
-            return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
-    return ip
+def _embedded(ip: ipaddress.IPv6Address) -> tuple[list[ipaddress.IPv4Address], bool]:
+    """The IPv4 addresses an IPv6 transition form carries, and whether the embedded
+    addresses alone decide (a translation prefix whose own class says nothing about
+    where the packet goes) or the IPv6 address is judged as well."""
+    n = int(ip)
+    low32 = ipaddress.IPv4Address(n & 0xFFFFFFFF)
+    if ip.ipv4_mapped is not None:  # ::ffff:a.b.c.d
+        return [ip.ipv4_mapped], True
+    if ip.sixtofour is not None:  # 2002:aabb:ccdd::/48
+        return [ip.sixtofour], True
+    if ip.teredo is not None:  # 2001::/32: the server, and the client as NOT of the last 32
+        return list(ip.teredo), True
+    if ip in _NAT64:  # 64:ff9b::/96
+        return [low32], True
+    if ip in _NAT64_LOCAL:
+        # RFC 6052 allows a /48, /56, /64 or /96 prefix inside 64:ff9b:1::/48, each
+        # placing the IPv4 address elsewhere (skipping bits 64-71): every reading counts.
+        bits = f"{n:0128b}"
+        readings = (bits[48:64] + bits[72:88], bits[56:64] + bits[72:96], bits[72:104])
+        return [ipaddress.IPv4Address(int(r, 2)) for r in readings] + [low32], False
+    if n >> 32 == 0 and n > 1:  # IPv4-compatible ::a.b.c.d (not :: nor ::1)
+        return [low32], False
+    if (n >> 32) & 0xFCFFFFFF == 0x00005EFE:  # ISATAP interface id (u and g bits aside)
+        return [low32], False
+    return [], False
+
+
+def _problem(ip: IPAddress, *, allow_private: bool) -> str | None:
+    if ip in METADATA_ADDRESSES:
+        return "metadata_address"
+    if ip.is_unspecified or ip.is_multicast:
+        return "non_unicast_address"
+    if ip.is_link_local:
+        return "link_local_address"
+    if allow_private and (ip.is_loopback or ip.is_private):
+        return None
+    if ip.is_loopback:
+        return "loopback_address"
+    if ip in _CGNAT:
+        return "shared_address"
+    if ip.is_private or ip.is_reserved or not ip.is_global:
+        return "private_address"
+    return None
+
+
+# When several addresses are judged, the gravest reason is reported.
+_GRAVITY = ("metadata_address", "non_unicast_address", "link_local_address", "loopback_address")
 
 
 def address_problem(ip: IPAddress, *, allow_private: bool = False) -> str | None:
-    """Why `ip` may not be called (a code), or None when it may."""
-    inner = _unwrap(ip)
-    if ip in METADATA_ADDRESSES or inner in METADATA_ADDRESSES:
-        return "metadata_address"
-    if inner.is_unspecified or inner.is_multicast:
-        return "non_unicast_address"
-    if inner.is_link_local:
-        return "link_local_address"
-    if allow_private and (inner.is_loopback or inner.is_private):
+    """Why `ip` may not be called (a code), or None when it may.
+
+    An IPv6 address carrying an IPv4 one (IPv4-mapped, IPv4-compatible, 6to4, Teredo,
+    NAT64 well-known and local-use prefixes, ISATAP) is judged by every IPv4 address it
+    may carry; for the pure translation forms that alone decides (DNS64 answers public
+    hosts in 64:ff9b::/96), for the others the IPv6 address must pass too.
+    """
+    judged: list[IPAddress] = [ip]
+    if isinstance(ip, ipaddress.IPv6Address):
+        inner, alone = _embedded(ip)
+        judged = [*inner] if alone else [ip, *inner]
+    problems = [p for p in (_problem(a, allow_private=allow_private) for a in judged) if p]
+    if not problems:
         return None
-    if inner.is_loopback:
-        return "loopback_address"
-    if inner in _CGNAT:
-        return "shared_address"
-    if inner.is_private or inner.is_reserved or not inner.is_global:
-        return "private_address"
-    return None
+    return min(problems, key=lambda p: _GRAVITY.index(p) if p in _GRAVITY else len(_GRAVITY))
 
 
 def parse_url(url: str, *, require_https: bool) -> SplitResult:

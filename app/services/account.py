@@ -22,10 +22,11 @@ from sqlmodel import col
 from app import audit
 from app.config import Settings
 from app.errors import DeniedForbidden, TooManyRequests, ValidationFailed
-from app.models import LoginFailure, User
+from app.models import User
 from app.security.passwords import hash_password, policy_problems, verify_password
 from app.security.principal import Principal
 from app.services import auth as auth_service
+from app.services import login_throttle as throttle
 
 ACTION = "auth.password_change"
 
@@ -46,14 +47,12 @@ async def change_password(
         )
     ).scalar_one()
     now = datetime.now(UTC)
-    wait = await auth_service.retry_after(session, settings, user.username, client_address, now)
+    wait = await throttle.retry_after(session, settings, user.username, client_address, now)
     if wait is not None and wait > 0:
         await _denied(session, principal, "locked_out")
         raise TooManyRequests(wait, "Too many failed sign-in attempts; try again later.")
     if not verify_password(current_password, user.password_hash):
-        session.add(
-            LoginFailure(username=user.username, client_address=client_address, failed_at=now)
-        )
+        await throttle.record_failure(session, settings, user.username, client_address, now)
         await _denied(session, principal, "wrong_password")
         raise DeniedForbidden("The current password is wrong.")
     problems = [{"field": "new_password", "message": p} for p in policy_problems(new_password)]

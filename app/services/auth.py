@@ -1,12 +1,12 @@
-"""Login, refresh, logout, and the failed-login limit.
+"""Login, refresh, logout, and the failed-login throttle.
 
 Rules:
 - Unknown user and wrong password answer the same error after the same argon2 work.
-- After `login_max_failures` failures in the window for one account (from anywhere),
-  or `login_max_failures_per_address` from one client address (any account), the
-  password grant answers 429 with `Retry-After`, even with the right password. The
-  counters are rows in PostgreSQL, so every worker and host sees the same limit; an
-  advisory lock per account keeps concurrent guesses from slipping past the count.
+- Failed sign-ins slow down the address making them, per account and address, with
+  growing delays, and a burst for one account is announced to its agency; the account
+  is never locked as a whole (`app.services.login_throttle`). A throttled attempt
+  answers 429 with `Retry-After`, even with the right password. An advisory lock per
+  account keeps concurrent guesses from slipping past the count.
 - A refresh token is single use: using it marks it used and issues a new one in the
   same session. Presenting a used one again revokes the whole session (the family),
   because one of the two holders is a thief.
@@ -29,12 +29,11 @@ Rules:
 
 from __future__ import annotations
 
-import math
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -48,11 +47,12 @@ from app.errors import (
     MfaRequired,
     TooManyRequests,
 )
-from app.models import Agency, AuthSession, LoginFailure, RefreshToken, User
+from app.models import Agency, AuthSession, RefreshToken, User
 from app.security.keyring import KeyProvider
 from app.security.passwords import verify_password
 from app.security.principal import Principal
 from app.security.tokens import TokenService, hash_refresh_token, new_refresh_token
+from app.services import login_throttle as throttle
 from app.services import second_factor
 
 
@@ -63,33 +63,6 @@ class TokenPair:
     refresh_token: str
     user_id: uuid.UUID
     token_id: str
-
-
-async def _retry_after(
-    session: AsyncSession, settings: Settings, username: str, address: str, now: datetime
-) -> int | None:
-    """Seconds until the caller may try again, or None when not limited."""
-    since = now - timedelta(seconds=settings.login_window_seconds)
-    limits = (
-        (col(LoginFailure.username) == username, settings.login_max_failures),
-        (col(LoginFailure.client_address) == address, settings.login_max_failures_per_address),
-    )
-    waits = []
-    for condition, limit in limits:
-        # The limit-th most recent failure in the window decides when a slot frees up.
-        oldest_counted = (
-            await session.execute(
-                select(col(LoginFailure.failed_at))
-                .where(condition, col(LoginFailure.failed_at) > since)
-                .order_by(col(LoginFailure.failed_at).desc())
-                .offset(limit - 1)
-                .limit(1)
-            )
-        ).scalar_one_or_none()
-        if oldest_counted is not None:
-            free_at = oldest_counted + timedelta(seconds=settings.login_window_seconds)
-            waits.append(math.ceil((free_at - now).total_seconds()))
-    return max(waits) if waits else None
 
 
 async def _issue(
@@ -171,7 +144,7 @@ async def password_grant(
 ) -> TokenPair:
     now = datetime.now(UTC)
     username = username.strip().lower()[:64]
-    await session.execute(select(func.pg_advisory_xact_lock(func.hashtext("login:" + username))))
+    await throttle.lock_account(session, username)
     row = (
         await session.execute(
             select(User, col(Agency.is_active))
@@ -180,16 +153,24 @@ async def password_grant(
         )
     ).one_or_none()
     user, agency_active = (row[0], row[1]) if row else (None, False)
-    wait = await _retry_after(session, settings, username, client_address, now)
-    if wait is not None and wait > 0:
+    wait = await throttle.retry_after(session, settings, username, client_address, now)
+    if wait is not None:
         await _record_auth(
             session, "auth.login", context, user.id if user else None, reason="locked_out"
         )
         raise TooManyRequests(wait, "Too many failed sign-in attempts; try again later.")
     ok = verify_password(password, user.password_hash if user else None)
     if not (ok and user is not None and user.is_active and agency_active):
-        session.add(LoginFailure(username=username, client_address=client_address, failed_at=now))
-        await session.flush()
+        burst = await throttle.record_failure(session, settings, username, client_address, now)
+        if burst and user is not None:
+            await throttle.announce_burst(
+                session,
+                settings,
+                context,
+                resource_type="user",
+                account_id=user.id,
+                agency_id=user.agency_id,
+            )
         if user is None:
             reason = "unknown_user"
         elif not ok:
@@ -205,14 +186,11 @@ async def password_grant(
             await _record_auth(session, "auth.login", context, user.id, reason="mfa_required")
             raise MfaRequired("A one-time code (`otp`) from the authenticator app is required.")
         if not await second_factor.verify_second_factor(session, keys, user.id, otp, now):
-            session.add(
-                LoginFailure(username=username, client_address=client_address, failed_at=now)
-            )
-            await session.flush()
+            await throttle.record_failure(session, settings, username, client_address, now)
             await _record_auth(session, "auth.login", context, user.id, reason="wrong_otp")
             raise MfaRequired("The one-time code is wrong or was already used.")
         amr = "pwd otp"
-    await session.execute(delete(LoginFailure).where(col(LoginFailure.username) == username))
+    await throttle.clear_failures(session, username, client_address)
     restriction = None
     if user.must_change_password:
         restriction = "password_change"
@@ -339,11 +317,3 @@ async def revoke_user_sessions(session: AsyncSession, user_id: uuid.UUID, *, rea
         .where(col(AuthSession.user_id) == user_id, col(AuthSession.revoked_at).is_(None))
         .values(revoked_at=datetime.now(UTC), revoked_reason=reason)
     )
-
-
-async def retry_after(
-    session: AsyncSession, settings: Settings, username: str, address: str, now: datetime
-) -> int | None:
-    """Seconds until `username` may try a password again from `address` (None: now);
-    for checks of a password outside the grant (a change of one's own)."""
-    return await _retry_after(session, settings, username, address, now)

@@ -12,8 +12,9 @@ Rules:
 - Every request with a client token re-checks that the client is not revoked and its
   agency is active, so revoking a client ends its live tokens at once.
 - Failed client authentication counts in the failed-login table like a password
-  failure (key `client:<client_id>` and the caller's address), so the same limits and
-  429 apply.
+  failure (key `client:<client_id>` and the caller's address), so the same throttle,
+  429 and burst notice (`integration_client.login_burst`) apply
+  (`app.services.login_throttle`).
 - Audited: `integration_client.create|list|read|revoke`; `auth.client_credentials`
   success (as the client) or denied (`unknown_client`, `wrong_secret`,
   `client_revoked`, `agency_disabled`, `locked_out`, `invalid_scope`,
@@ -33,7 +34,7 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar
 from urllib.parse import unquote_plus
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -41,12 +42,12 @@ from app import audit
 from app.audit import AuditContext
 from app.config import Settings
 from app.errors import AppError, BadRequest, TooManyRequests
-from app.models import Agency, IntegrationClient, LoginFailure
+from app.models import Agency, IntegrationClient
 from app.schemas.integration_clients import IntegrationClientCreate
 from app.security.permissions import Role
 from app.security.principal import Principal
 from app.security.tokens import AccessClaims, TokenService
-from app.services.auth import _retry_after
+from app.services import login_throttle as throttle
 from app.services.pagination import PageParams, page_of, paginate
 from app.services.reach import load_readable
 
@@ -318,7 +319,7 @@ async def client_credentials_grant(
     now = datetime.now(UTC)
     client_id = _parse_client_id(credentials.client_id)
     failure_key = f"client:{client_id or credentials.client_id[:40]}"[:64]
-    await session.execute(select(func.pg_advisory_xact_lock(func.hashtext("login:" + failure_key))))
+    await throttle.lock_account(session, failure_key)
     row = None
     if client_id is not None:
         row = (
@@ -330,8 +331,8 @@ async def client_credentials_grant(
         ).one_or_none()
     client, agency_active = (row[0], row[1]) if row else (None, False)
     known_id = client.id if client else None
-    wait = await _retry_after(session, settings, failure_key, client_address, now)
-    if wait is not None and wait > 0:
+    wait = await throttle.retry_after(session, settings, failure_key, client_address, now)
+    if wait is not None:
         await _refuse(session, context, known_id, "locked_out")
         raise TooManyRequests(wait, "Too many failed attempts; try again later.")
     stored = client.secret_hash if client else _NO_SUCH_SECRET
@@ -346,10 +347,16 @@ async def client_credentials_grant(
     elif not agency_active:
         reason = "agency_disabled"
     if client is None or reason is not None:
-        session.add(
-            LoginFailure(username=failure_key, client_address=client_address, failed_at=now)
-        )
-        await session.flush()
+        burst = await throttle.record_failure(session, settings, failure_key, client_address, now)
+        if burst and client is not None:
+            await throttle.announce_burst(
+                session,
+                settings,
+                context,
+                resource_type=RESOURCE,
+                account_id=client.id,
+                agency_id=client.agency_id,
+            )
         await _refuse(session, context, known_id, reason or "unknown_client")
         raise InvalidClient()
     granted = frozenset(client.scopes)
@@ -365,6 +372,7 @@ async def client_credentials_grant(
         now=now,
     )
     client.last_used_at = now
+    await throttle.clear_failures(session, failure_key, client_address)
     await session.flush()
     await audit.record(
         session,

@@ -136,9 +136,11 @@ def password_grant(kind: str) -> Callable[[World], Awaitable[Call]]:
     async def arrange(world: World) -> Call:
         actor = await world.user(Role.CASE_WORKER, login=False)
         username, password = actor.user.username, actor.password
+        # Failures throttle the address they come from: the call comes from the same.
+        headers = {"X-Forwarded-For": "10.0.0.1"}
         if kind == "locked":
             for _ in range(Settings.model_fields["login_max_failures"].default):
-                await world.token(username, "wrong")
+                await world.token(username, "wrong", "10.0.0.1")
         elif kind == "wrong":
             password = "wrong"
         elif kind == "unknown":
@@ -148,6 +150,7 @@ def password_grant(kind: str) -> Callable[[World], Awaitable[Call]]:
         return Call(
             "POST",
             "/api/v1/auth/token",
+            headers,
             data={"grant_type": "password", "username": username, "password": password},
         )
 

@@ -108,3 +108,54 @@ async def test_webhook_registration_refuses(world: World, url: str) -> None:
     if response.status_code in (404, 405) and "problems/not-found" in response.text:
         pytest.skip("POST /api/v1/webhooks is not served yet")
     assert_problem(response, 422)
+
+
+# IPv6 forms that carry an IPv4 address: each is judged by the address it embeds, so a
+# loopback, private or metadata address cannot be reached through a transition prefix.
+TRANSITION_FORMS = [
+    "http://[2002:7f00:1::]/",  # 6to4 of 127.0.0.1
+    "https://[2002:a9fe:a9fe::1]/",  # 6to4 of 169.254.169.254
+    "https://[2002:0a00:0001::]/",  # 6to4 of 10.0.0.1
+    "https://[::ffff:7f00:1]/",  # IPv4-mapped
+    "https://[::7f00:1]/",  # IPv4-compatible (deprecated)
+    "https://[::a9fe:a9fe]/",  # IPv4-compatible of the metadata address
+    "https://[64:ff9b::7f00:1]/",  # NAT64 well-known prefix
+    "https://[64:ff9b:1::a9fe:a9fe]/",  # NAT64 local-use prefix, /96 position
+    "https://[64:ff9b:1:a9fe:a9:fe00::]/",  # NAT64 local-use prefix, /48 position
+    "https://[2001:0:4136:e378:8000:63bf:80ff:fffe]/",  # Teredo, client 127.0.0.1
+    "https://[2001:0:4136:e378:8000:63bf:5601:5601]/",  # Teredo, client 169.254.169.254
+    "https://[2001:db8:1::5efe:7f00:1]/",  # ISATAP interface id of 127.0.0.1
+    "https://[2606:4700::200:5efe:a9fe:a9fe]/",  # ISATAP (u bit) of 169.254.169.254
+]
+
+
+@pytest.mark.parametrize("url", TRANSITION_FORMS)
+async def test_ipv6_transition_forms_are_unwrapped(url: str) -> None:
+    with pytest.raises(ssrf.UnsafeUrl):
+        await ssrf.check_url(url, require_https=False, allow_private=False)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://[2002:a9fe:a9fe::1]/",
+        "https://[::a9fe:a9fe]/",
+        "https://[64:ff9b:1::a9fe:a9fe]/",
+        "https://[2001:0:4136:e378:8000:63bf:5601:5601]/",
+        "https://[2606:4700::200:5efe:a9fe:a9fe]/",
+    ],
+)
+async def test_embedded_metadata_refused_even_where_private_is_allowed(url: str) -> None:
+    with pytest.raises(ssrf.UnsafeUrl) as refused:
+        await ssrf.check_url(url, require_https=False, allow_private=True)
+    assert refused.value.code == "metadata_address"
+
+
+@pytest.mark.parametrize(
+    "url",
+    # DNS64 on an IPv6-only network answers public hosts in 64:ff9b::/96.
+    ["https://[64:ff9b::5db8:d822]/", "https://[2606:4700:4700::1111]/"],
+)
+async def test_public_addresses_behind_a_transition_prefix_pass(url: str) -> None:
+    target = await ssrf.check_url(url, require_https=True, allow_private=False)
+    assert target.address.version == 6

@@ -1,8 +1,10 @@
 """OWASP API8:2023 security misconfiguration.
 
-Production serves no interactive docs or schema, CORS answers only the listed
-origins, and every answer, errors included, carries the security headers (MIME
-sniffing off, never cached, no referrer, not framable, HTTPS only).
+Production serves no interactive docs or schema, nor metrics without a token holding
+`metrics:read`, refuses a default database password however the URL spells it, CORS
+answers only the listed origins, and every answer, errors included, carries the
+security headers (MIME sniffing off, never cached, no referrer, not framable, HTTPS
+only).
 """
 
 from __future__ import annotations
@@ -14,11 +16,14 @@ from pathlib import Path
 
 import httpx
 import pytest
+from fastapi import FastAPI
 
 from app.config import Settings
 from app.main import create_app
 from app.security.keyring import generate_keyring
-from tests.conftest import World
+from app.security.permissions import Role
+from tests.conftest import World, assert_problem
+from tests.integration_clients.helpers import client_headers, register
 from tests.routes import api_routes
 
 ALLOWED_ORIGIN = "https://vcm.example.gov.vn"
@@ -108,3 +113,64 @@ async def test_every_route_answers_with_security_headers(world: World) -> None:
     assert_security_headers(await world.client.get("/nowhere"))
     assert_security_headers(await world.client.delete("/health"))
     assert_security_headers(await world.client.post("/api/v1/auth/token", data={}))
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        # A Unix socket in the query once skipped the check: postgres:postgres started.
+        "postgresql+asyncpg://postgres:postgres@/vcm?host=/tmp",
+        "postgresql+asyncpg://postgres:postgres@localhost/vcm?host=/var/run/postgresql",
+        "postgresql+asyncpg://vcm@db.internal/vcm?password=changeme",
+        "postgresql+asyncpg://vcm:Postgres@db.internal/vcm",
+    ],
+)
+def test_production_refuses_a_default_database_password_however_spelled(
+    tmp_path: Path, url: str
+) -> None:
+    settings = Settings(  # type: ignore[call-arg]
+        VCM_ENV="production", VCM_DATA_DIR=tmp_path / "data", DATABASE_URL=url
+    )
+    assert "DATABASE_URL uses a default or empty password." in settings.production_problems()
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql+asyncpg://vcm:Str0ng-and-l0ng@db.internal/vcm",
+        # Peer authentication over a Unix socket needs no password at all.
+        "postgresql+asyncpg://vcm@/vcm?host=/var/run/postgresql",
+    ],
+)
+def test_production_accepts_a_real_secret_or_peer_authentication(tmp_path: Path, url: str) -> None:
+    settings = Settings(  # type: ignore[call-arg]
+        VCM_ENV="production", VCM_DATA_DIR=tmp_path / "data", DATABASE_URL=url
+    )
+    assert not [p for p in settings.production_problems() if "DATABASE_URL" in p]
+
+
+async def test_production_metrics_need_a_metrics_token(production: httpx.AsyncClient) -> None:
+    """In production /metrics answers only a bearer token with the `metrics:read` scope
+    (an integration client's, which Prometheus fetches with its oauth2 settings)."""
+    anonymous = await production.get("/metrics")
+    assert anonymous.status_code == 401
+    assert "vcm_http_requests_total" not in anonymous.text
+    assert anonymous.headers["www-authenticate"].startswith("Bearer")
+
+
+async def test_production_metrics_answer_the_metrics_scope_only(
+    app: FastAPI, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    scraper = await register(world, ("metrics:read",))
+    other = await register(world, ("cases:read",))
+    user = await world.user(Role.SUPERVISOR)
+    monkeypatch.setattr(app.state.settings, "env", "production")
+    answered = await world.client.get("/metrics", headers=await client_headers(world, scraper))
+    assert answered.status_code == 200
+    assert "vcm_http_requests_total" in answered.text
+    for headers in (await client_headers(world, other), user.headers):
+        refused = await world.client.get("/metrics", headers=headers)
+        assert_problem(refused, 403)
+    assert_problem(await world.client.get("/metrics"), 401)
+    monkeypatch.setattr(app.state.settings, "env", "dev")
+    assert (await world.client.get("/metrics")).status_code == 200

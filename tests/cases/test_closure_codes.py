@@ -60,9 +60,7 @@ async def test_a_foreign_victim_is_handed_back(world: World, engine: AsyncEngine
 # A stateless resident (`XX` on older records) cannot be recorded through the API since
 # nationality codes must be ISO 3166 countries; the rule is pinned in the unit tests.
 @pytest.mark.parametrize("nationality", ["VN"])
-async def test_a_vietnamese_victim_is_not_handed_back(
-    world: World, nationality: str
-) -> None:
+async def test_a_vietnamese_victim_is_not_handed_back(world: World, nationality: str) -> None:
     lead, case = await identified_case(world, nationality=nationality)
     problem = assert_problem(await close(world, lead, case, HANDED_BACK), 422)
     assert problem["errors"][0]["field"] == "closure_code"  # type: ignore[index]

@@ -98,7 +98,7 @@ async def create_rate(
     if data.province_code and await session.get(Province, data.province_code) is None:
         raise ValidationFailed([{"field": "province_code", "message": "unknown province"}])
     if data.type in CAPPED_TYPES and data.unit.value not in CAP_DAYS_PER_UNIT:
-        units = ", ".join(sorted(CAP_DAYS_PER_UNIT))
+        units = ", ".join(CAP_DAYS_PER_UNIT)
         raise ValidationFailed(
             [{"field": "unit", "message": f"essential needs are priced by the {units}"}]
         )

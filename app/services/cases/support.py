@@ -147,7 +147,7 @@ async def _cap(
         raise _unprocessable(
             "unit",
             "essential needs are given by the "
-            + ", ".join(sorted(CAP_DAYS_PER_UNIT))
+            + ", ".join(CAP_DAYS_PER_UNIT)
             + f" (counted in days against the {ESSENTIAL_NEEDS_MAX_DAYS}-day cap)",
         )
     provider = data.provider_agency_id or (principal.agency_id if grant.lead else None)

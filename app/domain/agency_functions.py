@@ -11,8 +11,11 @@ Two sides of a step:
   a function that may deliver its type (`app.domain.participation.SERVICE_FUNCTIONS`,
   the same table as for a participating provider: a loan `loans`, legal aid
   `legal_aid`, medical care `medical_support` or `support`, essential needs and travel
-  `support` or `first_support`, the rest `support`). Missing: 403
-  `agency-function-required` naming the function.
+  `support` or `first_support`, the rest `support`; approving a participating
+  provider's receipt needs none, the provider's was checked). Missing: 403
+  `agency-function-required` naming the function. Extending the essential-needs cap
+  needs `extend_care` (the lead) or `support` (the facility giving them):
+  `app.domain.support_money`.
 - an agency the caller names: a hotline report's forward target must take reports
   (`receive`: police, border guard, coast guard, the commune, ...); the agency
   responsible for a protection measure must `protect`; a support's provider must be

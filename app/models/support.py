@@ -8,7 +8,11 @@ migration); `province_code` NULL is the national row.
 
 A support service is one support requested for, approved and delivered to a person
 of a case; its amount is fixed from the rate in force on the day of service when it
-is requested. Reasons typed by a person are encrypted under the victim's data key.
+is requested, or from a receipt (actual cost, `app.domain.support_money`). Reasons
+and the receipt's number and issuer, typed by a person, are encrypted under the
+victim's data key: an issuer may be a private interpreter or lawyer, and a number
+leads to the issuer's own record of the person (a hospital's patient file). The
+receipt's date and amount stay plain, for the returns.
 """
 
 from __future__ import annotations
@@ -17,15 +21,27 @@ import uuid
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, CheckConstraint, Column, Date, Index, LargeBinary
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    Index,
+    LargeBinary,
+    false,
+    text,
+)
 from sqlmodel import Field, SQLModel
 
 from app.domain.entitlements import SupportType
+from app.domain.support_money import one_off_predicate
 from app.models.base import created_at_column, timestamp_column, uuid_pk
 
 
 class SupportUnit(StrEnum):
     DAY = "day"
+    WEEK = "week"
     MONTH = "month"
     PERSON = "person"
     COURSE = "course"
@@ -83,7 +99,20 @@ class SupportService(SQLModel, table=True):
         CheckConstraint(f"status IN ({_values(SupportStatus)})", name="status"),
         CheckConstraint("quantity > 0", name="quantity_positive"),
         CheckConstraint("amount_vnd >= 0", name="amount_not_negative"),
+        CheckConstraint(
+            "NOT actual_cost OR (receipt_date IS NOT NULL AND receipt_number IS NOT NULL "
+            "AND receipt_issuer IS NOT NULL)",
+            name="receipt",
+        ),
         Index("ix_support_services_case_person", "case_id", "person_id", "type"),
+        # A one-off support once per person (app.domain.support_money.ONE_OFF).
+        Index(
+            "ux_support_services_one_off",
+            "person_id",
+            "type",
+            unique=True,
+            postgresql_where=text(one_off_predicate()),
+        ),
     )
 
     id: uuid.UUID = uuid_pk()
@@ -104,6 +133,11 @@ class SupportService(SQLModel, table=True):
     rate_id: uuid.UUID | None = Field(default=None, foreign_key="support_rates.id")
     amount_vnd: int = Field(sa_column=Column(BigInteger, nullable=False))
     amount_overridden: bool = Field(default=False)
+    # Paid at actual cost: the amount is the receipt's, approved by a supervisor.
+    actual_cost: bool = Field(
+        default=False, sa_column=Column(Boolean, nullable=False, server_default=false())
+    )
+    receipt_date: date | None = Field(default=None, sa_column=Column(Date, nullable=True))
     # Set when the 120-day essential-needs cap was extended by a supervisor.
     cap_extended: bool = Field(default=False)
     status: str = Field(default=SupportStatus.REQUESTED.value, max_length=16)
@@ -118,6 +152,8 @@ class SupportService(SQLModel, table=True):
     decision_reason: bytes | None = Field(
         default=None, sa_column=Column(LargeBinary, nullable=True)
     )
+    receipt_number: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    receipt_issuer: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
     requested_by: uuid.UUID = Field(foreign_key="users.id")
     decided_by: uuid.UUID | None = Field(default=None, foreign_key="users.id")
     decided_at: datetime | None = timestamp_column()

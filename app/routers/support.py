@@ -46,7 +46,7 @@ def _rate(rate: SupportRate) -> SupportRatePublic:
 
 
 def _service(row: SupportService) -> SupportServicePublic:
-    return SupportServicePublic.model_validate(row, from_attributes=True)
+    return service.public(row)
 
 
 @router.get("/api/v1/support-rates", response_model=Page[SupportRatePublic])
@@ -110,7 +110,8 @@ async def create_support_service(
     idempotency: IdempotencyDep,
 ) -> JSONResponse:
     """Request a support; 422 with the reason when the person is not entitled, over the
-    120-day cap, or no rate is in force."""
+    120-day cap, or no rate is in force (an actual-cost type takes a receipt); 409 for
+    a one-off support the person already has, naming it."""
 
     async def create() -> SupportServicePublic:
         return _service(await service.create_service(session, keys, principal, case_id, body))
@@ -120,10 +121,11 @@ async def create_support_service(
 
 @router.get("/api/v1/cases/{case_id}/support-services", response_model=Page[SupportServicePublic])
 async def list_support_services(
-    session: SessionDep, principal: ReadCases, case_id: uuid.UUID, params: Pages
+    session: SessionDep, keys: KeysDep, principal: ReadCases, case_id: uuid.UUID, params: Pages
 ) -> Page[SupportServicePublic]:
-    items, cursor = await service.list_services(session, principal, case_id, params)
-    return Page(items=[_service(s) for s in items], next_cursor=cursor)
+    """With each receipt's number and issuer (audited as a `receipt` read)."""
+    items, cursor = await service.list_services(session, keys, principal, case_id, params)
+    return Page(items=items, next_cursor=cursor)
 
 
 async def _act(
@@ -159,7 +161,8 @@ async def approve_support_service(
     service_id: uuid.UUID,
     body: SupportServiceAction | None = None,
 ) -> SupportServicePublic:
-    """A supervisor of the owning agency approves a requested support (else 403)."""
+    """A supervisor of the owning agency approves a requested support (else 403), not
+    the one who requested it (403 `four-eyes-required`); 409 when no longer due."""
     return await _act(session, keys, principal, case_id, service_id, "approve", body)
 
 
@@ -174,7 +177,8 @@ async def reject_support_service(
     service_id: uuid.UUID,
     body: SupportServiceAction,
 ) -> SupportServicePublic:
-    """A supervisor of the owning agency rejects a requested support, with a reason."""
+    """A supervisor of the owning agency rejects a requested support, with a reason;
+    not the one who requested it (who may cancel it instead)."""
     return await _act(session, keys, principal, case_id, service_id, "reject", body)
 
 
@@ -187,7 +191,8 @@ async def deliver_support_service(
     service_id: uuid.UUID,
     body: SupportServiceAction | None = None,
 ) -> SupportServicePublic:
-    """Record the delivery of an approved support (409 before approval)."""
+    """Record the delivery of an approved support (409 before approval, or when no
+    longer due), by anyone but its requester (403 `four-eyes-required`)."""
     return await _act(session, keys, principal, case_id, service_id, "deliver", body)
 
 

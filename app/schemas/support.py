@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from datetime import date, datetime
 from typing import Annotated
@@ -52,6 +53,28 @@ class SupportRatePublic(BaseModel):
     created_at: datetime
 
 
+class Receipt(StrictInput):
+    """The receipt an actual-cost support is paid against (hoá đơn, chứng từ)."""
+
+    number: str = Field(min_length=1, max_length=64, description="Encrypted at rest.")
+    date: dt.date = Field(description="The day it was issued; not in the future.")
+    issuer: str = Field(
+        min_length=1, max_length=200, description="Who issued it; encrypted at rest."
+    )
+    amount_vnd: int = Field(gt=0, le=10_000_000_000)
+
+
+class ReceiptPublic(BaseModel):
+    number: str | None = Field(
+        default=None, description="Shown in lists, never in the answer to a create."
+    )
+    date: dt.date
+    issuer: str | None = Field(
+        default=None, description="Shown in lists, never in the answer to a create."
+    )
+    amount_vnd: int
+
+
 class SupportServiceCreate(StrictInput):
     type: SupportType
     person_id: uuid.UUID | None = Field(
@@ -68,15 +91,27 @@ class SupportServiceCreate(StrictInput):
         description="Supervisor only, with override_reason: replaces the computed amount.",
     )
     override_reason: Reason | None = None
+    receipt: Receipt | None = Field(
+        default=None,
+        description=(
+            "Actual cost (medical, interpretation, legal_support, travel) where no rate "
+            "is in force: the amount is the receipt's, approved by a supervisor."
+        ),
+    )
     extension_reason: Reason | None = Field(
         default=None,
-        description="Supervisor only: extends the 120-day essential-needs cap.",
+        description=(
+            "A supervisor of the lead social-affairs agency or of the facility providing "
+            "the essential needs: extends the 120-day cap."
+        ),
     )
 
     @model_validator(mode="after")
     def _override_has_reason(self) -> SupportServiceCreate:
         if self.amount_vnd is not None and not self.override_reason:
             raise ValueError("override_reason is required with amount_vnd")
+        if self.amount_vnd is not None and self.receipt is not None:
+            raise ValueError("give either amount_vnd or a receipt, not both")
         return self
 
 
@@ -98,6 +133,8 @@ class SupportServicePublic(BaseModel):
     rate_id: uuid.UUID | None
     amount_vnd: int
     amount_overridden: bool
+    actual_cost: bool
+    receipt: ReceiptPublic | None
     cap_extended: bool
     status: SupportStatus
     requested_by: uuid.UUID

@@ -22,6 +22,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app import audit
+from app.domain.entitlements import CAPPED_TYPES
+from app.domain.support_money import CAP_DAYS_PER_UNIT
 from app.errors import Conflict, DeniedForbidden, NotFound, ValidationFailed
 from app.models import Province
 from app.models.support import SupportRate
@@ -90,10 +92,16 @@ async def list_rates(
 async def create_rate(
     session: AsyncSession, data: SupportRateCreate, *, principal: Principal | None
 ) -> SupportRate:
-    """Add a rate; 422 for an unknown province, 409 when it overlaps a rate of the
-    same province, type and unit."""
+    """Add a rate; 422 for an unknown province, or essential needs in a unit the
+    120-day cap cannot count (`app.domain.support_money.CAP_DAYS_PER_UNIT`); 409 when
+    it overlaps a rate of the same province, type and unit."""
     if data.province_code and await session.get(Province, data.province_code) is None:
         raise ValidationFailed([{"field": "province_code", "message": "unknown province"}])
+    if data.type in CAPPED_TYPES and data.unit.value not in CAP_DAYS_PER_UNIT:
+        units = ", ".join(CAP_DAYS_PER_UNIT)
+        raise ValidationFailed(
+            [{"field": "unit", "message": f"essential needs are priced by the {units}"}]
+        )
     key = f"support_rate:{data.province_code or '--'}:{data.type.value}:{data.unit.value}"
     # Serialises creators of the same key, so two overlapping rows cannot both pass
     # the check below; other keys are not held up.

@@ -234,8 +234,9 @@ async def test_hotline_call_to_closure_across_agencies(world: World) -> None:
              "service_date": date.today().isoformat()},
         )  # fmt: skip
         assert (made["status"], made["amount_vnd"]) == ("approved", amounts[service])
+        # Delivered by another of its staff than the one who recorded it (four eyes).
         delivered = await j.post(
-            agency.worker, f"cases/{first}/support-services/{made['id']}/deliver", None, 200
+            agency.supervisor, f"cases/{first}/support-services/{made['id']}/deliver", None, 200
         )
         assert delivered["status"] == "delivered"
         done = await j.answer(

@@ -132,13 +132,33 @@ async def led_by(world: World, lead: Actor, *, nationality: str = "VN") -> uuid.
     return made.id
 
 
+# Essential needs are given by a unit the 120-day cap counts in days.
+UNIT = {"essential_needs": "day"}
+# Given once per person: other steps on the same person withdraw the open one first.
+ONE_OFF = ("initial_allowance", "health_insurance")
+
+
 def service(type_: str, **extra: Any) -> dict[str, Any]:
-    return {"type": type_, "quantity": 1, "unit": "session", "service_date": "2026-03-02", **extra}
+    unit = UNIT.get(type_, "session")
+    return {"type": type_, "quantity": 1, "unit": unit, "service_date": "2026-03-02", **extra}
 
 
 async def rates_for_every_type(world: World) -> None:
     for type_ in SUPPORT:
-        await add_rate(world, type_, 100_000, unit="session", province_code=None)
+        unit = UNIT.get(type_, "session")
+        await add_rate(world, type_, 100_000, unit=unit, province_code=None)
+
+
+async def withdraw_one_offs(world: World, case_id: uuid.UUID | str) -> None:
+    """Cancel the case's open one-off supports, so the next step may make another."""
+    await world.session.execute(
+        text(
+            "UPDATE support_services SET status = 'cancelled' WHERE case_id = :case_id "
+            "AND type = ANY(:types) AND status IN ('requested', 'approved')"
+        ),
+        {"case_id": uuid.UUID(str(case_id)), "types": list(ONE_OFF)},
+    )
+    await world.session.commit()
 
 
 def support_url(case_id: uuid.UUID | str, tail: str = "") -> str:
@@ -189,13 +209,15 @@ async def test_be_a_hotline_forward_target(world: World) -> None:
 
 
 async def _service_row(world: World, case_id: uuid.UUID, by: Actor, type_: str, status: str) -> str:
+    """A service `by` requested (another person than the one who then acts on it)."""
+    await withdraw_one_offs(world, case_id)
     case = await world.session.get(Case, case_id)
     assert case is not None
     row = SupportService(
         case_id=case_id,
         person_id=case.victim_person_id,
         type=type_,
-        unit="session",
+        unit=UNIT.get(type_, "session"),
         quantity=1,
         service_date=date(2026, 3, 2),
         province_code="40",
@@ -213,18 +235,19 @@ async def test_lead_requests_approves_and_delivers_each_support(world: World) ->
     await rates_for_every_type(world)
     for kind in m.kinds:
         lead = await staff(world, kind)
+        requester = await world.user(Role.CASE_WORKER, lead.agency)
         case_id = await led_by(world, lead)
         for type_, needed in SUPPORT.items():
             asked = await world.client.post(
                 support_url(case_id), json=service(type_), headers=lead.headers
             )
             m.check(f"requests {type_}", kind, asked, needed, ok=201, refused=403)
-            requested = await _service_row(world, case_id, lead, type_, "requested")
+            requested = await _service_row(world, case_id, requester, type_, "requested")
             approved = await world.client.post(
                 support_url(case_id, f"/{requested}/approve"), headers=lead.headers
             )
             m.check(f"approves {type_}", kind, approved, needed, ok=200, refused=403)
-            ready = await _service_row(world, case_id, lead, type_, "approved")
+            ready = await _service_row(world, case_id, requester, type_, "approved")
             delivered = await world.client.post(
                 support_url(case_id, f"/{ready}/deliver"), headers=lead.headers
             )
@@ -250,6 +273,7 @@ async def test_be_the_provider_the_lead_names(world: World) -> None:
                 headers=leads[by].headers,
             )
             m.check(f"provides {type_}", kind, response, needed, ok=201, refused=422)
+            await withdraw_one_offs(world, cases[by])
     m.assert_none_wrong()
 
 
@@ -289,6 +313,7 @@ async def test_a_support_participant_records_what_its_kind_gives(world: World) -
                 support_url(case["id"]), json=service(type_), headers=participant.headers
             )
             m.check(f"records {type_} as participant", kind, response, needed, ok=201, refused=403)
+            await withdraw_one_offs(world, case["id"])
     m.assert_none_wrong()
 
 

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.models.support import SupportService
+from app.security.permissions import Role
 from tests.audit.helpers import events_after, last_event_id
 from tests.conftest import World, assert_problem
 from tests.participants.helpers import participation
@@ -56,9 +57,9 @@ async def test_health_facility_records_and_delivers_at_its_provinces_rate(
     assert (row.province_code, str(row.referral_id)) == (NINH_BINH, p.referral["id"])
     (event,) = await events_after(engine, mark)
     assert (event["action"], event["outcome"]) == ("support_service.create", "success")
-    delivered = await world.client.post(
-        url(p, f"/{body['id']}/deliver"), headers=p.participant.headers
-    )
+    # Another of the facility's staff than the one who recorded it (four eyes).
+    colleague = await world.user(Role.CASE_WORKER, p.participant.agency)
+    delivered = await world.client.post(url(p, f"/{body['id']}/deliver"), headers=colleague.headers)
     assert delivered.status_code == 200, delivered.text
     assert delivered.json()["status"] == "delivered"
     # The lead sees it among the case's services.

@@ -73,7 +73,7 @@ async def test_transfer_moves_the_province_its_rates_and_its_returns(world: Worl
         await world.client.post(f"{service}/approve", headers=supervisor.headers)
     ).status_code == 200
     assert (
-        await world.client.post(f"{service}/deliver", headers=p.receiver.headers)
+        await world.client.post(f"{service}/deliver", headers=supervisor.headers)
     ).status_code == 200
 
     # The returns are the reporting officers' (exact figures).

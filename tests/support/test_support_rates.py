@@ -111,7 +111,8 @@ class TestCreateRate:
             {"effective_to": "2023-01-01"},
             {"amount_vnd": 0},
             {"legal_basis": ""},
-            {"unit": "week"},
+            {"unit": "fortnight"},
+            {"unit": "session"},  # essential needs the 120-day cap cannot count
             {"type": "housing"},
             {"province_code": "99"},
             {"surprise": 1},

@@ -293,7 +293,7 @@ class TestCreateService:
 
     @pytest.mark.parametrize(
         "overrides",
-        [{"type": "housing"}, {"quantity": 0}, {"unit": "week"}, {"service_date": "soon"}],
+        [{"type": "housing"}, {"quantity": 0}, {"unit": "fortnight"}, {"service_date": "soon"}],
     )
     async def test_invalid_body_422(self, world: World, overrides: dict[str, Any]) -> None:
         worker, _ = await team(world)

@@ -178,22 +178,23 @@ class TestDeliver:
         )
 
     async def test_before_approval_409(self, world: World) -> None:
-        worker, _ = await team(world)
+        worker, supervisor = await team(world)
         case, sid = await requested(world, worker)
-        assert_problem(await step(world, worker, case, sid, "deliver"), 409)
+        assert_problem(await step(world, supervisor, case, sid, "deliver"), 409)
 
     async def test_after_approval(self, world: World, engine: AsyncEngine) -> None:
         worker, supervisor = await team(world)
+        colleague = await world.user(Role.CASE_WORKER, worker.agency)
         case, sid = await requested(world, worker)
         assert (await step(world, supervisor, case, sid, "approve")).status_code == 200
         mark = await last_event_id(engine)
-        response = await step(world, worker, case, sid, "deliver")
+        response = await step(world, colleague, case, sid, "deliver")
         assert response.status_code == 200, response.text
         assert response.json()["status"] == "delivered"
         assert response.json()["delivered_at"]
         (event,) = await events_after(engine, mark)
         assert event["action"] == "support_service.deliver"
-        assert_problem(await step(world, worker, case, sid, "deliver"), 409)
+        assert_problem(await step(world, colleague, case, sid, "deliver"), 409)
         assert_problem(await step(world, worker, case, sid, "cancel"), 409)
 
     async def test_other_agency_404(self, world: World) -> None:

@@ -1,6 +1,7 @@
 """Support services of a case: requested, approved (or rejected), delivered, cancelled.
 
-Rules:
+Rules (the money rules are data in `app.domain.support_money`, the checks in
+`app.services.cases.support_checks`):
 - The person must be a person of the case (the victim when none is named) and
   entitled to the support under `app.domain.entitlements`, from the case status, the
   person's role (victim, or accompanying minor), nationality and whether the case
@@ -11,27 +12,42 @@ Rules:
   cut a person off from supports (the foreign list is a subset for the early ones).
   Any other code counts as foreign. Relatives, people who help and witnesses are
   protected (`app.services.cases.protection`) but entitled to no support: 422 naming
-  the rule (`entitlements.SUPPORTED_ROLES`).
-- Essential needs: at most 120 days per person per case, counting the requested,
-  approved and delivered rows (a month counts 30 days). More needs a supervisor
-  (`cases:approve`) giving `extension_reason`; without one it is 422.
-- Amount: the rate in force on the service date (the case's province, else national,
+  the rule (`entitlements.SUPPORTED_ROLES`). The entitlement is checked again at
+  approve and deliver: lost since the request (a `not_victim` decision, a closed
+  case) it is 409 `support-not-due` naming the rule.
+- One-off supports (initial allowance, health insurance) once per person: a second
+  that is not rejected or cancelled is 409 `one-off-support-given` naming the first
+  (`support_service_id`), under concurrency too (a partial unique index).
+- Essential needs: given by the day, week or month only (else 422), at most 120 days
+  per person per case counting the requested, approved and delivered rows in days (a
+  week 7, a month 30). More needs `extension_reason` (encrypted, audited with the
+  basis `cap_extension:lead` or `cap_extension:facility`) from a supervisor of the
+  lead agency whose kind may extend (`extend_care`: social affairs) or of the facility
+  providing them; without a reason 422, from anyone else 403.
+- Amount: the rate in force on the service date (the province below, else national,
   same type and unit) times the quantity; a quantity above the rate's `max_units` is
-  422. No rate is 422, unless a supervisor sets `amount_vnd` with `override_reason`.
-  `amount_vnd` or `extension_reason` from anyone else is 403 (a denied audit row).
+  422. No rate: for an actual-cost type (medical, interpretation, legal support,
+  travel) the amount is a receipt's {number, date, issuer, amount_vnd} (number and
+  issuer encrypted; a receipt where a rate is in force is 422, the rate applies), and
+  the service waits for a supervisor's approval even when a participant records it;
+  otherwise 422, unless a supervisor of the lead sets `amount_vnd` with
+  `override_reason` (from anyone else 403, a denied audit row).
+- Four eyes: whoever requested a support (and so set its amount by rate, receipt or
+  override, or extended its cap) may not approve, reject or deliver it: 403
+  `four-eyes-required`, audited. Cancelling one's own request is allowed.
 - A participating agency (an accepted `support` or `repatriation` referral, see
   `app.services.cases.access`) records the services its referral names and its agency
   kind may deliver (else 403 naming what is missing): it is their provider, the
   referral naming the service is the lead's approval (status `approved`, `referral_id`
-  set), it cannot set amounts or extend the cap, and it sees, delivers and cancels
-  only the services it provides (others are 404 to it).
+  set) unless it is paid against a receipt, it cannot override amounts, and it sees,
+  delivers and cancels only the services it provides (others are 404 to it).
 - The lead requests, approves and delivers only the types its agency kind may
   deliver (`app.domain.participation.SERVICE_FUNCTIONS`: a loan needs `loans`, legal
   aid `legal_aid`, medical care `medical_support` or `support`, essential needs and
   travel `support` or `first_support`, the rest `support`), else 403
   `agency-function-required`; other types go to a provider by a referral. A provider
-  the lead names must be able to deliver the type, else 422. Rejecting and
-  cancelling need no function.
+  the lead names must be able to deliver the type, else 422. Rejecting, cancelling and
+  approving a participant's receipt need no function.
 - Amounts use the rates of the province where the service is delivered: the
   provider agency's province, else the case's current province (it moves with a
   transfer); the service keeps that province for the returns.
@@ -47,40 +63,32 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app import audit
-from app.domain.entitlements import (
-    CAPPED_TYPES,
-    ESSENTIAL_NEEDS_MAX_DAYS,
-    SUPPORTED_ROLES,
-    PersonSituation,
-    SupportType,
-    entitlement,
-    no_support_reason,
-)
+from app.domain.entitlements import CAPPED_TYPES, ESSENTIAL_NEEDS_MAX_DAYS
 from app.domain.participation import service_function_refusal, service_refusal
-from app.errors import Conflict, DeniedForbidden, NotFound, ValidationFailed
-from app.models import Agency, Case, CasePerson, Person
-from app.models.support import SupportService, SupportStatus, SupportUnit
-from app.schemas.support import SupportServiceCreate
+from app.domain.support_money import CAP_DAYS_PER_UNIT
+from app.errors import Conflict, DeniedForbidden, NotFound
+from app.models import Case
+from app.models.support import SupportService, SupportStatus
+from app.schemas.support import (
+    ReceiptPublic,
+    SupportServiceCreate,
+    SupportServicePublic,
+)
 from app.security.keyring import KeyProvider
 from app.security.permissions import Permission
 from app.security.principal import Principal
-from app.services.agency_functions import agency_functions
+from app.services.cases import support_checks as checks
 from app.services.cases import timeline
-from app.services.cases.access import get_granted_case, refuse
-from app.services.cases.case_text import seal_text
+from app.services.cases.access import CaseGrant, get_granted_case, refuse
+from app.services.cases.case_text import open_text, seal_text
 from app.services.pagination import PageParams, page_of, paginate
-from app.services.support_rates import rate_in_force
 
-RESIDENT_NATIONALITIES = frozenset({"VN", "XX"})
-# Days each unit counts for under the essential-needs cap.
-_CAP_DAYS = {SupportUnit.DAY.value: 1, SupportUnit.MONTH.value: 30}
 _OPEN = (SupportStatus.REQUESTED.value, SupportStatus.APPROVED.value)
-_COUNTED = (*_OPEN, SupportStatus.DELIVERED.value)
 
 S = SupportStatus
 # action -> (statuses it starts from, status it leads to)
@@ -93,10 +101,11 @@ MOVES: dict[str, tuple[frozenset[str], SupportStatus]] = {
 _DECISIONS = frozenset({"approve", "reject"})
 # The steps by which the lead gives a support, which need a function that may give it.
 _LEAD_DOES = frozenset({"approve", "deliver"})
-
-
-def _unprocessable(field: str, message: str) -> ValidationFailed:
-    return ValidationFailed([{"field": field, "message": message}], detail=message)
+# The steps only someone other than the requester may take (four eyes).
+_OTHER_EYES = frozenset({"approve", "reject", "deliver"})
+# The steps at which the person must still be entitled to the support.
+_RECHECKED = frozenset({"approve", "deliver"})
+_unprocessable = checks.unprocessable
 
 
 async def _deny(
@@ -105,6 +114,7 @@ async def _deny(
     action: str,
     resource: tuple[str, uuid.UUID],
     why: str,
+    reason: str = "missing_permission:cases:approve",
 ) -> DeniedForbidden:
     resource_type, resource_id = resource
     await audit.record(
@@ -114,50 +124,52 @@ async def _deny(
         resource_id=resource_id,
         principal=principal,
         outcome="denied",
-        reason="missing_permission:cases:approve",
+        reason=reason,
     )
     return DeniedForbidden(why)
 
 
-async def _situation(
-    session: AsyncSession, case: Case, person_id: uuid.UUID
-) -> tuple[PersonSituation | None, str]:
-    row = (
-        await session.execute(
-            select(col(CasePerson.role), col(Person.nationality))
-            .join(Person, col(Person.id) == col(CasePerson.person_id))
-            .where(col(CasePerson.case_id) == case.id, col(CasePerson.person_id) == person_id)
+async def _cap(
+    session: AsyncSession,
+    principal: Principal,
+    case: Case,
+    grant: CaseGrant,
+    person_id: uuid.UUID,
+    data: SupportServiceCreate,
+) -> str | None:
+    """The essential-needs cap (module rules): None within it, else the basis of the
+    extension (`lead` or `facility`)."""
+    if data.type not in CAPPED_TYPES:
+        if data.extension_reason:
+            raise _unprocessable("extension_reason", "extends the essential-needs cap only")
+        return None
+    if data.unit.value not in CAP_DAYS_PER_UNIT:
+        raise _unprocessable(
+            "unit",
+            "essential needs are given by the "
+            + ", ".join(CAP_DAYS_PER_UNIT)
+            + f" (counted in days against the {ESSENTIAL_NEEDS_MAX_DAYS}-day cap)",
         )
-    ).one_or_none()
-    if row is None:
-        raise _unprocessable("person_id", "is not a person of this case")
-    role, nationality = row
-    if role not in SUPPORTED_ROLES:
-        return None, role
-    situation = PersonSituation(
-        is_accompanying_minor=role == "minor",
-        case_status=case.status,
-        vietnamese_or_stateless_resident=nationality is None
-        or nationality in RESIDENT_NATIONALITIES,
-        currently_abroad=case.currently_abroad,
+    provider = data.provider_agency_id or (principal.agency_id if grant.lead else None)
+    basis = checks.cap_extender(
+        principal, lead=grant.lead, functions=grant.functions, provider_agency_id=provider
     )
-    return situation, role
-
-
-async def _days_used(session: AsyncSession, case_id: uuid.UUID, person_id: uuid.UUID) -> int:
-    rows = (
-        await session.execute(
-            select(col(SupportService.unit), func.sum(col(SupportService.quantity)))
-            .where(
-                col(SupportService.case_id) == case_id,
-                col(SupportService.person_id) == person_id,
-                col(SupportService.type).in_([t.value for t in CAPPED_TYPES]),
-                col(SupportService.status).in_(_COUNTED),
-            )
-            .group_by(col(SupportService.unit))
+    if data.extension_reason and basis is None:
+        raise await _deny(
+            session,
+            principal,
+            "create",
+            ("case", case.id),
+            "Only a supervisor of the lead social-affairs agency or of the facility "
+            "providing the essential needs may extend the cap.",
+            reason="cap_extension_not_allowed",
         )
-    ).all()
-    return sum(_CAP_DAYS.get(unit, 0) * int(total) for unit, total in rows)
+    used = await checks.days_used(session, case.id, person_id)
+    if used + CAP_DAYS_PER_UNIT[data.unit.value] * data.quantity <= ESSENTIAL_NEEDS_MAX_DAYS:
+        return None
+    if not data.extension_reason:
+        raise _unprocessable("quantity", checks.cap_message(used))
+    return basis
 
 
 async def create_service(
@@ -189,69 +201,25 @@ async def create_service(
         data = data.model_copy(update={"provider_agency_id": principal.agency_id})
     service_id = uuid.uuid4()
     supervisor = principal.can(Permission.CASES_APPROVE) and grant.lead
-    if not supervisor and (data.amount_vnd is not None or data.extension_reason):
+    if not supervisor and data.amount_vnd is not None:
         raise await _deny(
             session,
             principal,
             "create",
             ("case", case.id),
-            "Only a supervisor may set amount_vnd or extend the essential-needs cap.",
+            "Only a supervisor of the lead agency may set amount_vnd.",
         )
     person_id = data.person_id or case.victim_person_id
-    situation, role = await _situation(session, case, person_id)
-    if situation is None:
-        raise _unprocessable("person_id", no_support_reason(role))
-    decision = entitlement(situation, SupportType(data.type))
-    if not decision.allowed:
-        raise _unprocessable("type", decision.reason or "not entitled")
-    cap_extended = False
-    if data.type in CAPPED_TYPES:
-        used = await _days_used(session, case.id, person_id)
-        asked = _CAP_DAYS.get(data.unit.value, 0) * data.quantity
-        if used + asked > ESSENTIAL_NEEDS_MAX_DAYS:
-            if not data.extension_reason:
-                raise _unprocessable(
-                    "quantity",
-                    f"essential needs are capped at {ESSENTIAL_NEEDS_MAX_DAYS} days per "
-                    f"person ({used} already counted); a supervisor may extend with "
-                    "extension_reason",
-                )
-            cap_extended = True
-    province = case.current_province_code or case.province_code
-    if data.provider_agency_id:
-        provider = await session.get(Agency, data.provider_agency_id)
-        if provider is None:
-            raise _unprocessable("provider_agency_id", "unknown agency")
-        # The caller's own agency was checked above, as lead or as participant.
-        unable = None
-        if provider.id != principal.agency_id:
-            functions = await agency_functions(session, provider.id)
-            unable = service_function_refusal(data.type.value, functions)
-        if unable is not None:
-            raise _unprocessable(
-                "provider_agency_id",
-                f"must be an agency with the '{unable.function}' function",
-            )
-        province = provider.province_code or province
-    rate = None
-    if data.amount_vnd is not None:
-        amount = data.amount_vnd
-    else:
-        rate = await rate_in_force(
-            session, province, data.type.value, data.service_date, unit=data.unit.value
-        )
-        if rate is None:
-            raise _unprocessable(
-                "type",
-                f"no rate for '{data.type.value}' per '{data.unit.value}' is in force on "
-                f"{data.service_date.isoformat()} in province {province} or "
-                "nationally; a supervisor may set amount_vnd with override_reason",
-            )
-        if rate.max_units is not None and data.quantity > rate.max_units:
-            raise _unprocessable(
-                "quantity", f"the rate in force allows at most {rate.max_units} units"
-            )
-        amount = rate.amount_vnd * data.quantity
+    not_due = await checks.why_not_due(session, case, person_id, data.type.value)
+    if not_due is not None:
+        raise _unprocessable(*not_due)
+    await checks.check_one_off(session, person_id, data.type.value)
+    extended = await _cap(session, principal, case, grant, person_id, data)
+    province = await checks.provider_province(
+        session, principal, data, case.current_province_code or case.province_code
+    )
+    amount, rate = await checks.price(session, data, province)
+    receipt = data.receipt if data.amount_vnd is None else None
     service = SupportService(
         id=service_id,
         case_id=case.id,
@@ -266,31 +234,36 @@ async def create_service(
         rate_id=rate.id if rate else None,
         amount_vnd=amount,
         amount_overridden=data.amount_vnd is not None,
-        cap_extended=cap_extended,
+        actual_cost=receipt is not None,
+        receipt_date=receipt.date if receipt else None,
+        cap_extended=extended is not None,
         requested_by=principal.actor_id,
     )
-    if participation is not None:
-        # The referral naming this service is the lead's approval of it.
+    # The referral naming this service is the lead's approval of it, but not of an
+    # amount taken from a receipt: that waits for a supervisor of the lead.
+    approved_by_referral = participation is not None and receipt is None
+    if approved_by_referral:
         service.status = SupportStatus.APPROVED.value
         service.decided_at = datetime.now(UTC)
     for column, text in (
         ("override_reason", data.override_reason if data.amount_vnd is not None else None),
-        ("extension_reason", data.extension_reason if cap_extended else None),
+        ("extension_reason", data.extension_reason if extended else None),
+        ("receipt_number", receipt.number if receipt else None),
+        ("receipt_issuer", receipt.issuer if receipt else None),
     ):
         if text:
             setattr(
                 service, column, await _seal(session, keys, principal, case, service, column, text)
             )
-    session.add(service)
-    await session.flush()
+    await checks.insert_service(session, service)
     await timeline.append(
         session,
         case.id,
-        "support_requested" if participation is None else "support_approved",
+        "support_approved" if approved_by_referral else "support_requested",
         principal=principal,
         ref_type="support_service",
         ref_id=service.id,
-        detail=service.type if participation is None else f"{service.type}:referral",
+        detail=f"{service.type}:referral" if approved_by_referral else service.type,
     )
     await audit.record(
         session,
@@ -300,6 +273,7 @@ async def create_service(
         principal=principal,
         person_id=person_id,
         fields=tuple(sorted(data.model_fields_set)),
+        reason=f"cap_extension:{extended}" if extended else None,
     )
     return service
 
@@ -325,10 +299,50 @@ async def _seal(
     )
 
 
+def public(
+    row: SupportService, number: str | None = None, issuer: str | None = None
+) -> SupportServicePublic:
+    """The response for a service; the receipt's number and issuer only when opened
+    (lists), never in the answer to a create (kept for Idempotency-Key replays)."""
+    receipt = None
+    if row.actual_cost and row.receipt_date is not None:
+        receipt = ReceiptPublic(
+            number=number, date=row.receipt_date, issuer=issuer, amount_vnd=row.amount_vnd
+        )
+    fields = {
+        name: getattr(row, name) for name in SupportServicePublic.model_fields if name != "receipt"
+    }
+    return SupportServicePublic.model_validate({**fields, "receipt": receipt})
+
+
+async def _open(
+    session: AsyncSession, keys: KeyProvider, principal: Principal, case: Case, row: SupportService
+) -> SupportServicePublic:
+    opened = [
+        await open_text(
+            session,
+            keys,
+            victim_person_id=case.victim_person_id,
+            table="support_services",
+            column=column,
+            row_id=row.id,
+            ciphertext=getattr(row, column),
+            actor=principal,
+        )
+        for column in ("receipt_number", "receipt_issuer")
+    ]
+    return public(row, *opened)
+
+
 async def list_services(
-    session: AsyncSession, principal: Principal, case_id: uuid.UUID, params: PageParams
-) -> tuple[list[SupportService], str | None]:
-    """The case's support services, newest first (a participant: those it provides)."""
+    session: AsyncSession,
+    keys: KeyProvider,
+    principal: Principal,
+    case_id: uuid.UUID,
+    params: PageParams,
+) -> tuple[list[SupportServicePublic], str | None]:
+    """The case's support services, newest first (a participant: those it provides),
+    with their receipts opened."""
     granted = await get_granted_case(session, principal, case_id, action="support_service.list")
     case = granted.case
     statement = select(SupportService).where(col(SupportService.case_id) == case.id)
@@ -341,14 +355,21 @@ async def list_services(
             )
         ).scalars()
     )
+    items, cursor = page_of(rows, params, lambda s: (s.created_at, s.id))
+    shown = [
+        await _open(session, keys, principal, case, row) if row.actual_cost else public(row)
+        for row in items
+    ]
     await audit.record(
         session,
         action="support_service.list",
         resource_type="case",
         resource_id=case.id,
         principal=principal,
+        person_id=case.victim_person_id if any(r.actual_cost for r in items) else None,
+        fields=("receipt",) if any(r.actual_cost for r in items) else (),
     )
-    return page_of(rows, params, lambda s: (s.created_at, s.id))
+    return shown, cursor
 
 
 async def act_on_service(
@@ -385,10 +406,15 @@ async def act_on_service(
             ("support_service", service.id),
             "Only a supervisor of the agency owning the case may approve or reject support.",
         )
-    if granted.grant.lead and action in _LEAD_DOES:
+    # A participant's receipt is approved by the lead without the function to give it:
+    # the provider's function was checked when it recorded the service.
+    providers_receipt = action == "approve" and service.referral_id is not None
+    if granted.grant.lead and action in _LEAD_DOES and not providers_receipt:
         why = service_function_refusal(service.type, granted.grant.functions)
         if why is not None:
             raise await refuse(session, principal, case.id, f"support_service.{action}", why)
+    if action in _OTHER_EYES:
+        await checks.check_four_eyes(session, principal, service, action)
     if action == "reject" and not reason:
         raise _unprocessable("reason", "a rejection needs a reason")
     if service.status not in sources:
@@ -396,6 +422,8 @@ async def act_on_service(
             f"A support service in status '{service.status}' cannot be moved to '{target.value}'.",
             extra={"allowed_from": sorted(sources)},
         )
+    if action in _RECHECKED:
+        await checks.recheck_entitlement(session, case, service, action)
     now = datetime.now(UTC)
     if action in _DECISIONS:
         service.decided_by, service.decided_at = principal.actor_id, now

@@ -34,7 +34,7 @@ from app.security.keyring import KeyProvider
 from app.security.principal import Principal
 from app.services.cases import case_text, timeline
 from app.services.cases.deadlines import deadline_policy
-from app.services.cases.support import RESIDENT_NATIONALITIES
+from app.services.cases.support_checks import RESIDENT_NATIONALITIES
 
 
 class TransitionRefused(Conflict):

@@ -53,20 +53,25 @@ def end_rate_as(role: Role | None) -> Arrange:
     return arrange
 
 
-async def _service(world: World, status: str = "requested") -> tuple[Actor, Actor, str, str]:
-    """A case with one essential-needs service in `status`; returns the worker, the
-    supervisor, the case id and the service id."""
+async def _service(
+    world: World, status: str = "requested", *, by_supervisor: bool = False
+) -> tuple[Actor, Actor, str, str]:
+    """A case with one essential-needs service in `status`, requested by the worker
+    (or the supervisor); returns the worker, the supervisor, the case id and the
+    service id."""
     worker, supervisor = await team(world)
     case = await make_case(world, worker)
     await add_rate(world, "essential_needs", 60_000)
+    requester = supervisor if by_supervisor else worker
     response = await world.client.post(
-        SERVICES.format(case_id=case.id), json=SERVICE, headers=worker.headers
+        SERVICES.format(case_id=case.id), json=SERVICE, headers=requester.headers
     )
     assert response.status_code == 201, response.text
     service_id = response.json()["id"]
     if status == "approved":
+        approver = await world.user(Role.SUPERVISOR, worker.agency)
         url = STEP.format(case_id=case.id, service_id=service_id, action="approve")
-        assert (await world.client.post(url, headers=supervisor.headers)).status_code == 200
+        assert (await world.client.post(url, headers=approver.headers)).status_code == 200
     return worker, supervisor, str(case.id), service_id
 
 
@@ -89,12 +94,16 @@ def services_as(method: str, who: str) -> Arrange:
 
 
 def step_as(action: str, who: str, start: str = "requested") -> Arrange:
-    """`who`: supervisor, worker (both of the owning agency), stranger, none."""
+    """`who`: supervisor, worker (both of the owning agency; the worker requested the
+    service), requester (the supervisor, who requested it), stranger, none."""
 
     async def arrange(world: World) -> Call:
-        worker, supervisor, case_id, service_id = await _service(world, start)
+        worker, supervisor, case_id, service_id = await _service(
+            world, start, by_supervisor=who == "requester"
+        )
         headers = {
             "supervisor": supervisor.headers,
+            "requester": supervisor.headers,
             "worker": worker.headers,
             "stranger": (await world.user(Role.SUPERVISOR)).headers,
             "none": {},
@@ -121,6 +130,15 @@ def _step_cases(action: str, actor: str, start: str) -> list[Case]:
         Case("other agency", step_as(action, "stranger", start), 404, (_out_of_reach(action),)),
         Case("anonymous", step_as(action, "none", start), 401, ()),
     ]
+    if action in ("approve", "reject", "deliver"):
+        cases.append(
+            Case(
+                "its requester (four eyes)",
+                step_as(action, "requester", start),
+                403,
+                ((f"support_service.{action}", "denied", "four_eyes"),),
+            )
+        )
     if action in ("approve", "reject"):
         cases.append(
             Case(
@@ -184,6 +202,6 @@ ROUTES: dict[tuple[str, str], list[Case] | str] = {
     ],
     ("POST", SERVICES + "/{service_id}/approve"): _step_cases("approve", "supervisor", "requested"),
     ("POST", SERVICES + "/{service_id}/reject"): _step_cases("reject", "supervisor", "requested"),
-    ("POST", SERVICES + "/{service_id}/deliver"): _step_cases("deliver", "worker", "approved"),
+    ("POST", SERVICES + "/{service_id}/deliver"): _step_cases("deliver", "supervisor", "approved"),
     ("POST", SERVICES + "/{service_id}/cancel"): _step_cases("cancel", "worker", "requested"),
 }

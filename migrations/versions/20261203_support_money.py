@@ -10,7 +10,7 @@ can be built. Two delivered for one person (paid twice) cannot be undone by a
 migration: it stops and says so, and each must be resolved by a person first.
 
 Revision ID: 20261203_support_money
-Revises: 20261203_codes
+Revises: 20261203_login_throttle
 Create Date: 2026-12-03 20:00:00
 """
 
@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "20261203_support_money"
-down_revision: str | None = "20261203_codes"
+down_revision: str | None = "20261203_login_throttle"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

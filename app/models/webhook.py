@@ -45,6 +45,8 @@ class WebhookEventType(StrEnum):
     PARTICIPANT_ADDED = "participant.added"
     PARTICIPANT_REMOVED = "participant.removed"
     HOTLINE_REPORT_CREATED = "hotline_report.created"
+    # An emergency read of a case outside the reader's access, told to the lead.
+    CASE_BREAK_GLASS = "case.break_glass"
 
 
 class DeliveryStatus(StrEnum):

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -238,9 +239,11 @@ async def break_glass(
     return _public(row, None, None)
 
 
-def _queue(reviewed: bool | None) -> Select[BreakGlass, uuid.UUID]:
-    statement = select(BreakGlass, col(Case.victim_person_id)).join(
-        Case, col(Case.id) == col(BreakGlass.case_id)
+def _queue(reviewed: bool | None) -> Select[Any]:
+    statement: Select[Any] = (
+        select(BreakGlass)
+        .add_columns(col(Case.victim_person_id))
+        .join(Case, col(Case.id) == col(BreakGlass.case_id))
     )
     if reviewed is not None:
         reviewed_at = col(BreakGlass.reviewed_at)

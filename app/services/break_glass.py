@@ -5,8 +5,8 @@ Rules:
 - Who: a user holding `cases:break_glass` (case workers, supervisors, hotline
   operators) whose agency's kind has the `emergency_access` function (police and
   the hotline, as data in `agency_kinds`); anyone else holding the permission gets
-  403 (`agency-function-required`) whatever the case id, so existence is not told
-  to them. A role without the permission gets 404, as on every case route.
+  403 (`agency-function-required`) for every case it does not read, whether or not
+  it exists. A role without the permission gets 404, as on every case route.
 - A case id that does not exist is 404; one that exists is not: reaching cases
   outside one's access is the point, so a holder of the permission learns that a
   case id exists. That is accepted: the ids are random UUIDs, and every attempt is
@@ -174,18 +174,20 @@ async def break_glass(
     minutes: int,
 ) -> BreakGlassPublic:
     """Open an emergency read of a case outside the caller's access (module rules)."""
+    found = await case_and_grant(session, principal, case_id)
+    grant = found[1] if found else None
+    if grant is not None and grant.refusal("case.read") is None:
+        await _denied(session, principal, case_id, "already_readable")
+        raise BreakGlassNotNeeded("You already read this case; no break-glass is needed.")
+    # The same answer whether or not the case exists, for a caller who may not use it.
     if EMERGENCY_ACCESS not in await _functions(session, principal.agency_kind):
         await _denied(session, principal, case_id, f"missing_function:{EMERGENCY_ACCESS}")
         raise AgencyFunctionRequired(
             f"Breaking the glass needs an agency with the '{EMERGENCY_ACCESS}' function."
         )
-    found = await case_and_grant(session, principal, case_id)
     if found is None:
         raise NotFound()
-    case, grant = found
-    if grant is not None and grant.refusal("case.read") is None:
-        await _denied(session, principal, case_id, "already_readable")
-        raise BreakGlassNotNeeded("You already read this case; no break-glass is needed.")
+    case = found[0]
     now = datetime.now(UTC)
     row_id = uuid.uuid4()
     row = BreakGlass(
@@ -261,7 +263,7 @@ async def list_break_glass(
 ) -> tuple[list[BreakGlassPublic], str | None]:
     """Break-glass grants, newest first, with their reasons (auditors; module rules)."""
     statement = paginate(_queue(reviewed), params, col(BreakGlass.created_at), col(BreakGlass.id))
-    rows = list((await session.execute(statement)).tuples().all())
+    rows = list((await session.execute(statement)).all())
     kept, cursor = page_of(rows, params, lambda r: (r[0].created_at, r[0].id))
     items = [
         _public(

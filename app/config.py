@@ -130,6 +130,8 @@ class Settings(BaseSettings):
     hotline_immediate_danger_response_minutes: int = Field(
         default=60, alias="VCM_HOTLINE_IMMEDIATE_DANGER_RESPONSE_MINUTES", ge=1, le=7 * 24 * 60
     )
+    # How long a break-glass read of a case outside the caller's access lasts.
+    break_glass_minutes: int = Field(default=60, alias="VCM_BREAK_GLASS_MINUTES", ge=1, le=24 * 60)
     # The audit sealer chains committed events this often (0 turns the background
     # sealer off; verification still seals on demand) and signs a checkpoint of the
     # chain's head at most this often.

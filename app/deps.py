@@ -207,9 +207,14 @@ def _path_record_id(request: Request) -> uuid.UUID | None:
 
 
 def require(
-    permission: Permission, *, hide: bool = False, visible_to: Permission | None = None
+    permission: Permission,
+    *,
+    hide: bool = False,
+    visible_to: Permission | None = None,
+    or_else: Permission | None = None,
 ) -> Any:
-    """Route guard: the caller must hold `permission`.
+    """Route guard: the caller must hold `permission` (or `or_else`, when given: the
+    service then decides what the second one allows).
 
     `hide=True` answers 404 instead of 403, for case-data routes whose very existence
     must not be confirmed to a role that may not read case data (system admin);
@@ -222,7 +227,7 @@ def require(
 
     async def guard(request: Request, credentials: Credentials) -> Principal:
         return await require_permission(
-            request, credentials, permission, hide=hide, visible_to=visible_to
+            request, credentials, permission, hide=hide, visible_to=visible_to, or_else=or_else
         )
 
     return Depends(guard)
@@ -235,10 +240,11 @@ async def require_permission(
     *,
     hide: bool = False,
     visible_to: Permission | None = None,
+    or_else: Permission | None = None,
 ) -> Principal:
     """The check behind `require`, for a route that needs it only sometimes."""
     principal = await authenticate(request, credentials)
-    if not principal.can(permission):
+    if not principal.can(permission) and not (or_else and principal.can(or_else)):
         await audit.record(
             await get_session(request),
             action="access.denied",

@@ -16,6 +16,7 @@ from app.db import TransactionRoute, make_engine, make_sessionmaker
 from app.keys import check_production, load_keyring
 from app.middleware import RequestContextMiddleware
 from app.routers import agencies, audit, auth, cases, hotline, ops, persons, users
+from app.routers import break_glass as break_glass_routes
 from app.routers import case_persons as case_persons_routes
 from app.routers import case_records as case_records_routes
 from app.routers import criminal as criminal_routes
@@ -100,6 +101,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         case_records_routes.router,
         case_persons_routes.router,
         criminal_routes.router,
+        break_glass_routes.router,
         ops.router,
         auth.router,
         agencies.router,

@@ -10,6 +10,8 @@ A principal's grant on a case is the union of what it holds as
   legal basis holds. Its grant is its role's actions ∩ its agency kind's functions
   (the user's permissions are the route's guard), and it sees only the referral's
   shared fields.
+- break-glass: a user with an unexpired, unrevoked emergency read of the case
+  (`app.domain.break_glass`): the case read only, whole.
 
 Actions are named like the audit actions of the case routes (`evidence.create`).
 """
@@ -20,6 +22,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
+from app.domain.break_glass import BREAK_GLASS_READS
 from app.domain.criminal import INVESTIGATING_FUNCTIONS
 from app.domain.entitlements import SupportType
 
@@ -153,6 +156,7 @@ def refusal(
     former_lead: bool,
     participations: Iterable[Participation],
     functions: Iterable[str],
+    break_glass: bool = False,
 ) -> Refusal | None:
     """None when the grant allows `action`, else what is missing (module rules)."""
     functions = set(functions)
@@ -163,6 +167,13 @@ def refusal(
         return _function_refusal(PARTICIPANT_ACTION_FUNCTIONS.get(action), functions)
     if former_lead and action in READS:
         return None
+    if break_glass and action in BREAK_GLASS_READS:
+        return None
+    if break_glass and not former_lead and not roles:
+        return Refusal(
+            "break_glass_read_only",
+            "A break-glass grant reads the case only: it allows no other action.",
+        )
     if former_lead and not roles:
         return Refusal(
             "read_only_after_transfer",

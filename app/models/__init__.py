@@ -3,6 +3,7 @@
 from app.models.agency import Agency
 from app.models.audit import AuditCheckpoint, AuditEvent, AuditSeal
 from app.models.auth import AuthSession, LoginFailure, RefreshToken
+from app.models.break_glass import BreakGlass
 from app.models.case import Case, CaseNumberCounter, CasePerson, CaseTimelineEntry
 from app.models.case_records import (
     CaseConsent,
@@ -32,6 +33,7 @@ __all__ = [
     "AuditEvent",
     "AuditSeal",
     "AuthSession",
+    "BreakGlass",
     "Case",
     "CaseConsent",
     "CaseEvidence",

@@ -48,6 +48,8 @@ class WebhookEventType(StrEnum):
     # Many failed sign-ins for one account in the window (app.services.login_throttle).
     USER_LOGIN_BURST = "user.login_burst"
     INTEGRATION_CLIENT_LOGIN_BURST = "integration_client.login_burst"
+    # An emergency read of a case outside the reader's access, told to the lead.
+    CASE_BREAK_GLASS = "case.break_glass"
 
 
 class DeliveryStatus(StrEnum):

@@ -41,11 +41,18 @@ class Permission(StrEnum):
     CASES_REVEAL_IDENTITY = "cases:reveal_identity"
     CASES_APPROVE = "cases:approve"
     CASES_ACCESS_LOG = "cases:access_log"
+    # Break-glass: an emergency read of a case outside the caller's normal access, for
+    # a limited time, reviewed afterwards by an auditor (`app.services.break_glass`).
+    # Held by the case-working roles and hotline operators; only agencies whose kind
+    # has the `emergency_access` function (police, hotline) may use it.
+    CASES_BREAK_GLASS = "cases:break_glass"
     REFERRALS_READ = "referrals:read"
     REFERRALS_WRITE = "referrals:write"
     WEBHOOKS_MANAGE = "webhooks:manage"
     INTEGRATION_CLIENTS_MANAGE = "integration_clients:manage"
     AUDIT_READ = "audit:read"
+    # The auditors' review of break-glass reads (their reasons, and a verdict).
+    BREAK_GLASS_REVIEW = "break_glass:review"
     REPORTS_READ = "reports:read"
     # Exact, unsuppressed figures (the periodic return); every read is audited.
     REPORTS_EXACT = "reports:exact"
@@ -63,6 +70,7 @@ _CASE_WORK = {
     P.REFERRALS_READ,
     P.REFERRALS_WRITE,
     P.HOTLINE_REPORTS_READ,
+    P.CASES_BREAK_GLASS,
 }
 
 # What an agency admin may grant an integration client, and so all a client can ever
@@ -74,7 +82,8 @@ CLIENT_SCOPES = frozenset(
 )
 
 # A system administrator runs the system (agencies, admins, rates, erasure orders)
-# and reads no case data; an auditor reads the audit trail and nothing else.
+# and reads no case data; an auditor reads the audit trail and reviews break-glass
+# reads (their reasons included), nothing else.
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.SYSTEM_ADMIN: frozenset(
         {
@@ -99,9 +108,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.CASE_WORKER: frozenset(_CASE_WORK),
     Role.HOTLINE_OPERATOR: frozenset(
         {P.AGENCIES_READ, P.HOTLINE_REPORTS_WRITE, P.HOTLINE_REPORTS_READ}
-        | {P.HOTLINE_REPORTS_REVEAL}
+        | {P.HOTLINE_REPORTS_REVEAL, P.CASES_BREAK_GLASS}
     ),
-    Role.AUDITOR: frozenset({P.AGENCIES_READ, P.AUDIT_READ}),
+    Role.AUDITOR: frozenset({P.AGENCIES_READ, P.AUDIT_READ, P.BREAK_GLASS_REVIEW}),
     # Analysts and supervisors read suppressed statistics only; exact figures go to
     # the reporting officer, who sends the return up.
     Role.ANALYST: frozenset({P.AGENCIES_READ, P.REPORTS_READ}),

@@ -12,7 +12,12 @@ decision are `app.domain.participation`):
   while the referral is `accepted` and its basis holds: `basis_ends_at`, the consent's
   expiry, or its withdrawal, which the consents service writes in the withdrawing
   transaction. Checked in the same statement as the case, so a withdrawal, an expiry
-  or a completion ends the access at the next request, without a sweep.
+  or a completion ends the access at the next request, without a sweep;
+- break-glass: the user holds an unexpired, unrevoked emergency read of the case
+  (`app.services.break_glass`): the case read only, whole; the same statement checks
+  the expiry. It is the one grant a principal without `cases:read` (a hotline
+  operator holding `cases:break_glass`) can have: for such a principal every other
+  relation is ignored.
 
 The grant is computed in one statement with the case (a LATERAL subquery), so a
 participant's access decision is one round trip. No grant: 404, exactly as for a case
@@ -23,7 +28,8 @@ the case's persons are joined only for lead and former lead, and a participant's
 shared fields are read on their own (`app.services.cases.shared`).
 
 Lists and search show whole case skeletons, so they reach only the cases a principal
-holds as lead or former lead; a participant finds its cases through its referrals.
+holds as lead or former lead; a participant finds its cases through its referrals, a
+break-glass holder by the id it broke the glass on.
 """
 
 from __future__ import annotations
@@ -54,7 +60,7 @@ from app import audit
 from app.domain.participation import ParticipantRole, Participation, Refusal, refusal
 from app.driver import DriverStatement
 from app.errors import DeniedForbidden
-from app.models import AgencyKind, Case, Referral
+from app.models import AgencyKind, BreakGlass, Case, Referral
 from app.security.permissions import Permission
 from app.security.principal import Principal
 from app.services.reach import out_of_reach
@@ -62,6 +68,7 @@ from app.services.reach import out_of_reach
 CASES_TABLE = Case.metadata.tables[Case.__tablename__]
 _REFERRALS = Referral.metadata.tables[Referral.__tablename__]
 _KINDS = AgencyKind.metadata.tables[AgencyKind.__tablename__]
+_BREAK_GLASS = BreakGlass.metadata.tables[BreakGlass.__tablename__]
 
 # The reader, as bound parameters: every statement is built and compiled once.
 _READER_AGENCY = bindparam("reader_agency_id", type_=Uuid())
@@ -122,14 +129,34 @@ _GRANT = (
     .correlate(CASES_TABLE)
     .lateral("case_grant")
 )
-_GRANT_COLUMNS = (_LEAD.label("grant_lead"), *_GRANT.c)
-_GRANTED_FROM = CASES_TABLE.join(_GRANT, true())
+# The reader's own break-glass on the case, unexpired and unrevoked: one probe of
+# `ix_break_glass_user_case_expires`, gated like the referrals' pass (not for the lead).
+_B = _BREAK_GLASS.c
+_BREAK_GLASS_GRANT = (
+    select(_B.id.label("grant_break_glass"))
+    .where(
+        _B.user_id == _READER,
+        _B.case_id == _C.id,
+        _B.expires_at > func.now(),
+        _B.revoked_at.is_(None),
+        ~_LEAD,
+    )
+    .order_by(_B.expires_at.desc())
+    .limit(1)
+    .correlate(CASES_TABLE)
+    .lateral("case_break_glass")
+)
+_BY_BREAK_GLASS = _BREAK_GLASS_GRANT.c.grant_break_glass
+_GRANT_COLUMNS = (_LEAD.label("grant_lead"), *_GRANT.c, _BY_BREAK_GLASS)
+_GRANTED_FROM = CASES_TABLE.join(_GRANT, true()).outerjoin(_BREAK_GLASS_GRANT, true())
 # Work on a case also needs the reader's agency functions (reads never do).
 _FUNCTIONS = (
     select(_KINDS.c.functions).where(_KINDS.c.code == _READER_KIND).scalar_subquery()
 ).label("grant_functions")
-# Lead or former lead: reads the whole case (its persons are joined).
-SEES_WHOLE_CASE = or_(_AS_LEAD, _AS_ASSIGNEE, _GRANT.c.grant_former_lead)
+# Lead, former lead or break-glass: reads the whole case (its persons are joined).
+SEES_WHOLE_CASE = or_(
+    _AS_LEAD, _AS_ASSIGNEE, _GRANT.c.grant_former_lead, _BY_BREAK_GLASS.is_not(None)
+)
 _REACHED = or_(SEES_WHOLE_CASE, _GRANT.c.grant_participations.is_not(None))
 _CASE_ID = bindparam("case_id", type_=Uuid())
 
@@ -140,6 +167,13 @@ _GRANTED_CASE = (
     .where(col(Case.id) == _CASE_ID, _REACHED)
 )
 _GRANTED_CASE_FOR_UPDATE = _GRANTED_CASE.with_for_update(of=Case)
+# The case, whether or not the reader reaches it, with the grant: for breaking the
+# glass only.
+_CASE_AND_GRANT = (
+    select(Case, *_GRANT_COLUMNS, _FUNCTIONS, _REACHED.label("grant_reached"))
+    .select_from(_GRANTED_FROM)
+    .where(col(Case.id) == _CASE_ID)
+)
 
 
 @dataclass(frozen=True)
@@ -150,11 +184,26 @@ class CaseGrant:
     former_lead: bool
     participations: tuple[Participation, ...]
     functions: frozenset[str]
+    # The reader's break-glass grant on the case, if one is open.
+    break_glass_id: uuid.UUID | None = None
 
     @property
     def whole_case(self) -> bool:
-        """Lead or former lead: sees the whole case; otherwise only shared fields."""
-        return self.lead or self.former_lead
+        """Lead, former lead or break-glass: sees the whole case; otherwise only
+        shared fields."""
+        return self.lead or self.former_lead or self.break_glass_id is not None
+
+    @property
+    def via_break_glass(self) -> bool:
+        """Reads the case whole only because of a break-glass grant (the read's audit
+        row names it)."""
+        return self.break_glass_id is not None and not (self.lead or self.former_lead)
+
+    def break_glass_only(self) -> CaseGrant | None:
+        """The grant of a principal without `cases:read`: its break-glass alone."""
+        if self.break_glass_id is None:
+            return None
+        return CaseGrant(False, False, (), self.functions, self.break_glass_id)
 
     @property
     def shared_fields(self) -> frozenset[str]:
@@ -171,6 +220,7 @@ class CaseGrant:
             former_lead=self.former_lead,
             participations=self.participations,
             functions=self.functions,
+            break_glass=self.break_glass_id is not None,
         )
 
     def referral_naming(self, service_type: str) -> Participation | None:
@@ -194,6 +244,7 @@ class CaseGrant:
                 for item in items
             ),
             functions=frozenset(row.get("grant_functions") or ()),
+            break_glass_id=row["grant_break_glass"],
         )
 
 
@@ -271,7 +322,7 @@ async def refuse(
     )
     if why.function is not None:
         return AgencyFunctionRequired(why.message)
-    if why.reason == "read_only_after_transfer":
+    if why.reason in ("read_only_after_transfer", "break_glass_read_only"):
         return DeniedForbidden(why.message)
     return CaseRoleRequired(why.message)
 
@@ -285,6 +336,17 @@ async def check(
         raise await refuse(session, principal, case_id, action, why)
 
 
+def _may_reach(principal: Principal) -> bool:
+    """Whether the access statements run at all for this principal."""
+    return principal.can(Permission.CASES_READ) or principal.can(Permission.CASES_BREAK_GLASS)
+
+
+def _grant_of(principal: Principal, row: Any) -> CaseGrant | None:
+    """The principal's grant from a row of the access statements (module rules)."""
+    grant = CaseGrant.from_row(row)
+    return grant if principal.can(Permission.CASES_READ) else grant.break_glass_only()
+
+
 async def granted_rows(
     session: AsyncSession,
     principal: Principal,
@@ -296,13 +358,13 @@ async def granted_rows(
     """The rows of `statement` (built on `granted_by_id()`) and the grant, or 404 (a
     denied audit event for an existing case); 403 when the grant lacks `action`."""
     rows: list[Record] = []
-    if principal.can(Permission.CASES_READ):
+    if _may_reach(principal):
         rows = await statement.fetch(session, {**reader(principal), "case_id": case_id})
-    if not rows:
+    grant = _grant_of(principal, rows[0]) if rows else None
+    if grant is None:
         raise await out_of_reach(
             session, principal, col(Case.id), case_id, resource_type="case", action=action
         )
-    grant = CaseGrant.from_row(rows[0])
     await check(session, principal, case_id, grant, action)
     return rows, grant
 
@@ -324,17 +386,32 @@ async def get_granted_case(
     """The case and the principal's grant on it, or 404 (module rules); 403, audited,
     when the grant does not allow `action`."""
     found = None
-    if principal.can(Permission.CASES_READ):
+    if _may_reach(principal):
         statement = _GRANTED_CASE_FOR_UPDATE if for_update else _GRANTED_CASE
         params = {**reader(principal), "case_id": case_id}
         found = (await session.execute(statement, params)).one_or_none()
-    if found is None:
+    grant = _grant_of(principal, found._mapping) if found is not None else None
+    if found is None or grant is None:
         raise await out_of_reach(
             session, principal, col(Case.id), case_id, resource_type="case", action=action
         )
-    granted = GrantedCase(case=found[0], grant=CaseGrant.from_row(found._mapping))
+    granted = GrantedCase(case=found[0], grant=grant)
     await check(session, principal, case_id, granted.grant, action)
     return granted
+
+
+async def case_and_grant(
+    session: AsyncSession, principal: Principal, case_id: uuid.UUID
+) -> tuple[Case, CaseGrant | None] | None:
+    """For breaking the glass only: the case whether or not the principal reaches it,
+    with its grant (None when it reaches nothing), or None when no case has this id.
+    Nothing is recorded here; the caller audits."""
+    params = {**reader(principal), "case_id": case_id}
+    found = (await session.execute(_CASE_AND_GRANT, params)).one_or_none()
+    if found is None:
+        return None
+    reached = found._mapping["grant_reached"]
+    return found[0], _grant_of(principal, found._mapping) if reached else None
 
 
 async def get_readable_case(

@@ -13,7 +13,8 @@ Rules:
   the codes in API.md); it is audited as `case.reveal` with the fields revealed and
   the purpose. A participating agency reads only its shared fields
   (`CaseSharedView`), the same way masked or revealed, audited with those fields and
-  its roles.
+  its roles. A break-glass holder reads the case whole, every read audited with the
+  reason `break_glass:<id>` (`app.services.break_glass`).
 - Lists and search answers carry the case skeleton only, no identity field, and the
   search audit names the index used, never the value searched.
 """
@@ -256,6 +257,7 @@ async def read_case(
         person_id=victim_person_id,
         fields=tuple(f"victim.{c}" for c in ENCRYPTED_COLUMNS) if code else (),
         purpose=code,
+        reason=f"break_glass:{grant.break_glass_id}" if grant.via_break_glass else None,
     )
     return public
 

@@ -132,6 +132,10 @@ class Settings(BaseSettings):
     )
     # How long a break-glass read of a case outside the caller's access lasts.
     break_glass_minutes: int = Field(default=60, alias="VCM_BREAK_GLASS_MINUTES", ge=1, le=24 * 60)
+    # How long an `Idempotency-Key` is remembered; older keys are purged on the next write.
+    idempotency_retention_hours: int = Field(
+        default=24, alias="VCM_IDEMPOTENCY_RETENTION_HOURS", ge=1, le=24 * 365
+    )
     # The audit sealer chains committed events this often (0 turns the background
     # sealer off; verification still seals on demand) and signs a checkpoint of the
     # chain's head at most this often.

@@ -1,5 +1,8 @@
 """`Idempotency-Key` on creates: a retry with the same key and body gets the first
-answer (same status, same id); the same key with a different body is 422.
+answer's status and the resource as it reads now (a GET of where it lives, with the
+caller's own access); the same key with a different body is 422. Only the status, the
+resource id and location, and a digest of the request are kept (no body: it held
+masked identity), and only for `VCM_IDEMPOTENCY_RETENTION_HOURS`.
 
 The key row is inserted in the request's own transaction before the work, so: a
 concurrent retry waits on the unique key until the first commits, then replays it; a
@@ -10,15 +13,18 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import uuid
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import Annotated
 
+import httpx
 from fastapi import Depends, Header, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -26,7 +32,7 @@ from sqlmodel import col
 from app import audit
 from app.db import SessionDep
 from app.deps import CurrentPrincipal
-from app.errors import AppError, ValidationFailed
+from app.errors import AppError, DeniedNotFound, ValidationFailed
 from app.models import IdempotencyRecord
 from app.security.principal import Principal
 
@@ -47,11 +53,14 @@ class Idempotency:
         session: AsyncSession,
         principal: Principal,
         key: str | None,
+        *,
+        retention: timedelta = timedelta(hours=24),
     ) -> None:
         self.request = request
         self.session = session
         self.principal = principal
         self.key = key
+        self.retention = retention
 
     async def run(
         self,
@@ -60,8 +69,8 @@ class Idempotency:
         status_code: int = 201,
         resource_type: str = "request",
     ) -> JSONResponse:
-        """Run `create` once per key. A replay hands the stored record back, so it is
-        audited as a read of it: `<resource_type>.create`, reason `idempotent_replay`."""
+        """Run `create` once per key. A replay is audited as `<resource_type>.create`,
+        reason `idempotent_replay`, and answers the resource as it is now."""
         if not self.key:
             body = jsonable_encoder(await create())
             return JSONResponse(body, status_code=status_code)
@@ -72,6 +81,12 @@ class Idempotency:
             + b"\n"
             + _canonical(await self.request.body())
         ).digest()
+        # Purge on write: a key is remembered for the retention window only.
+        await self.session.execute(
+            delete(IdempotencyRecord).where(
+                col(IdempotencyRecord.created_at) < func.now() - self.retention
+            )
+        )
         inserted = (
             await self.session.execute(
                 insert(IdempotencyRecord)
@@ -82,38 +97,13 @@ class Idempotency:
                     path=self.request.url.path,
                     request_hash=request_hash,
                     status_code=0,
-                    response_body={},
                 )
                 .on_conflict_do_nothing()
                 .returning(col(IdempotencyRecord.key))
             )
         ).first()
         if inserted is None:
-            record = (
-                await self.session.execute(
-                    select(IdempotencyRecord).where(
-                        col(IdempotencyRecord.principal_id) == self.principal.actor_id,
-                        col(IdempotencyRecord.key) == self.key,
-                    )
-                )
-            ).scalar_one()
-            if record.request_hash != request_hash:
-                raise ValidationFailed(
-                    [{"field": "Idempotency-Key", "message": "reused with a different request"}]
-                )
-            await audit.record(
-                self.session,
-                action=f"{resource_type}.create",
-                resource_type=resource_type,
-                resource_id=_record_id(record.response_body),
-                principal=self.principal,
-                reason="idempotent_replay",
-            )
-            return JSONResponse(
-                record.response_body,
-                status_code=record.status_code,
-                headers={"Idempotent-Replayed": "true"},
-            )
+            return await self._replay(request_hash, resource_type)
         try:
             body = jsonable_encoder(await create())
         except AppError as exc:
@@ -130,9 +120,96 @@ class Idempotency:
         stored = await self.session.get(IdempotencyRecord, (self.principal.actor_id, self.key))
         assert stored is not None
         stored.status_code = status_code
-        stored.response_body = body
+        stored.resource_id = _record_id(body)
+        if stored.resource_id is not None:
+            stored.location = _location(self.request, stored.resource_id)
         await self.session.flush()
         return JSONResponse(body, status_code=status_code)
+
+    async def _replay(self, request_hash: bytes, resource_type: str) -> JSONResponse:
+        record = (
+            await self.session.execute(
+                select(IdempotencyRecord).where(
+                    col(IdempotencyRecord.principal_id) == self.principal.actor_id,
+                    col(IdempotencyRecord.key) == self.key,
+                )
+            )
+        ).scalar_one()
+        if record.request_hash != request_hash:
+            raise ValidationFailed(
+                [{"field": "Idempotency-Key", "message": "reused with a different request"}]
+            )
+        await audit.record(
+            self.session,
+            action=f"{resource_type}.create",
+            resource_type=resource_type,
+            resource_id=record.resource_id,
+            principal=self.principal,
+            reason="idempotent_replay",
+        )
+        replayed = {"Idempotent-Replayed": "true"}
+        if record.resource_id is None or record.location is None:
+            # Nothing to read again: the id is all a replay can give.
+            ident = None if record.resource_id is None else str(record.resource_id)
+            return JSONResponse({"id": ident}, status_code=record.status_code, headers=replayed)
+        return await _reread(self.request, record, replayed)
+
+
+async def _reread(
+    request: Request, record: IdempotencyRecord, headers: dict[str, str]
+) -> JSONResponse:
+    """GET the resource again through the app with the caller's own credentials, so
+    what the caller may no longer read (or what was erased) answers accordingly."""
+    forwarded = {k: v for k, v in request.headers.items() if k.lower() not in _NOT_FORWARDED}
+    transport = httpx.ASGITransport(app=request.app)
+    async with httpx.AsyncClient(transport=transport, base_url=str(request.base_url)) as client:
+        answer = await client.get(str(record.location), headers=forwarded)
+    if not answer.is_success:
+        return JSONResponse(
+            answer.json(),
+            status_code=answer.status_code,
+            media_type=answer.headers.get("content-type", "application/json"),
+            headers=headers,
+        )
+    found = _find(answer.json(), str(record.resource_id))
+    if found is None:
+        raise DeniedNotFound()
+    return JSONResponse(found, status_code=record.status_code, headers=headers)
+
+
+_NOT_FORWARDED = {"content-length", "content-type", "idempotency-key", "transfer-encoding"}
+
+
+def _find(body: object, resource_id: str) -> object | None:
+    """The resource in what its location answers: itself, or an item of a list."""
+    if isinstance(body, dict):
+        if str(body.get("id")) == resource_id:
+            return body
+        items = body.get("items")
+        body = items if isinstance(items, list) else []
+    if isinstance(body, list):
+        for item in body:
+            if isinstance(item, dict) and str(item.get("id")) == resource_id:
+                return item
+    return None
+
+
+def _location(request: Request, resource_id: uuid.UUID) -> str | None:
+    """Where the created resource is read: `<path>/<id>` if the app serves a GET
+    there, else the collection `<path>` it was posted to, else nowhere."""
+    app = request.scope.get("app")
+    if app is None:
+        return None
+    readable = [
+        re.compile("^" + re.sub(r"\{[^}]+\}", "[^/]+", template) + "$")
+        for template, operations in app.openapi().get("paths", {}).items()
+        if "get" in operations
+    ]
+    path = request.url.path
+    for candidate in (f"{path}/{resource_id}", path):
+        if any(pattern.match(candidate) for pattern in readable):
+            return candidate
+    return None
 
 
 def _record_id(body: object) -> uuid.UUID | None:
@@ -156,7 +233,8 @@ async def idempotency(
     principal: CurrentPrincipal,
     key: IdempotencyKeyHeader = None,
 ) -> Idempotency:
-    return Idempotency(request, session, principal, key)
+    hours = request.app.state.settings.idempotency_retention_hours
+    return Idempotency(request, session, principal, key, retention=timedelta(hours=hours))
 
 
 IdempotencyDep = Annotated[Idempotency, Depends(idempotency)]

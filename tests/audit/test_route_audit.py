@@ -128,7 +128,7 @@ ROUTES: dict[tuple[str, str], list[Case] | str] = {
             "idempotent replay",
             create_user_as(Role.AGENCY_ADMIN, replay=True),
             201,
-            (("user.create", "success", "idempotent_replay"),),
+            (("user.create", "success", "idempotent_replay"), ("user.read", "success")),
         ),
         Case("case worker", create_user_as(Role.CASE_WORKER), 403, (DENIED,)),
         Case("anonymous", create_user_as(None), 401, ()),

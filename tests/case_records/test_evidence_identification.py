@@ -313,11 +313,15 @@ class TestEvidenceIdempotency:
         again = await world.client.post(url(case, "evidence"), json=body, headers=headers)
         assert (again.status_code, again.json()["id"]) == (201, first.json()["id"])
         events = await events_after(engine, mark)
-        assert [(e["action"], e["reason"]) for e in events] == [
-            ("evidence.create", "idempotent_replay")
-        ]
+        assert (events[0]["action"], events[0]["reason"]) == (
+            "evidence.create",
+            "idempotent_replay",
+        )
+        # The replay answers the record as the caller reads it now.
+        listed = (await world.client.get(url(case, "evidence"), headers=owner.headers)).json()
+        assert [again.json()] == listed["items"]
         async with engine.connect() as conn:
             stored = (
-                await conn.execute(text("SELECT response_body::text FROM idempotency_keys"))
+                await conn.execute(text("SELECT row_to_json(t)::text FROM idempotency_keys t"))
             ).scalar_one()
         assert "Lời khai" not in stored and first.json()["id"] in stored

@@ -87,7 +87,10 @@ ROUTES: dict[tuple[str, str], list[Case] | str] = {
             "idempotent replay",
             call("POST", replay=True),
             201,
-            (("case_person.create", "success", "idempotent_replay"),),
+            (
+                ("case_person.create", "success", "idempotent_replay"),
+                ("case_person.read", "success"),
+            ),
         ),
         Case(
             "other agency",

@@ -87,7 +87,7 @@ ROUTES: dict[tuple[str, str], list[Case] | str] = {
             "idempotent replay",
             create_case_as(Role.CASE_WORKER, replay=True),
             201,
-            (("case.create", "success", "idempotent_replay"),),
+            (("case.create", "success", "idempotent_replay"), ("case.read", "success")),
         ),
         Case("hotline operator", create_case_as(Role.HOTLINE_OPERATOR), 404, (DENIED,)),
         Case("anonymous", create_case_as(None), 401, ()),

@@ -108,7 +108,10 @@ ROUTES: dict[tuple[str, str], list[Case] | str] = {
             "idempotent replay",
             create_report_as(Role.HOTLINE_OPERATOR, replay=True),
             201,
-            (("hotline_report.create", "success", "idempotent_replay"),),
+            (
+                ("hotline_report.create", "success", "idempotent_replay"),
+                ("hotline_report.read", "success"),
+            ),
         ),
         Case("case worker", create_report_as(Role.CASE_WORKER), 404, (DENIED,)),
         Case("system admin", create_report_as(Role.SYSTEM_ADMIN), 404, (DENIED,)),

@@ -136,7 +136,7 @@ ROUTES: dict[tuple[str, str], list[Case] | str] = {
             "idempotent replay",
             create_as("owner", replay=True),
             201,
-            (("referral.create", "success", "idempotent_replay"),),
+            (("referral.create", "success", "idempotent_replay"), ("referral.read", "success")),
         ),
         Case(
             "other agency",

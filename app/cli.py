@@ -20,6 +20,7 @@ from app.config import Settings, get_settings
 from app.keys import ConfigurationError, check_production, load_keyring
 from app.security import keys_cli
 from app.security.keyring import KeyRingError
+from app.services import retention_cli
 from app.services.webhooks import cli as webhooks_cli
 
 log = logging.getLogger("vcm.cli")
@@ -227,6 +228,7 @@ def build_parser() -> argparse.ArgumentParser:
     keys_cli.register(sub)
     audit_cli.register(sub)
     webhooks_cli.register(sub)
+    retention_cli.register(sub)
     return parser
 
 

@@ -136,6 +136,11 @@ class Settings(BaseSettings):
     idempotency_retention_hours: int = Field(
         default=24, alias="VCM_IDEMPOTENCY_RETENTION_HOURS", ge=1, le=24 * 365
     )
+    # How long after a case is closed its persons' identity is kept; `vcm retention run`
+    # crypto-shreds it past that. None (the default) keeps it.
+    identity_retention_days: int | None = Field(
+        default=None, alias="VCM_IDENTITY_RETENTION_DAYS", ge=1, le=365 * 100
+    )
     # The audit sealer chains committed events this often (0 turns the background
     # sealer off; verification still seals on demand) and signs a checkpoint of the
     # chain's head at most this often.

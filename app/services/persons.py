@@ -399,7 +399,7 @@ async def erase_person(
     session: AsyncSession,
     person_id: uuid.UUID,
     *,
-    principal: Principal,
+    principal: Principal | None,
     legal_basis: str,
     reason_code: ErasureReason | str | None = None,
     store: DocumentStore | None = None,
@@ -410,7 +410,8 @@ async def erase_person(
 
     Anything else encrypted with this person's DEK, in any table, becomes unreadable
     with it. 404 if there is no such person; 409 if already erased. Authorisation
-    (system administrator only) is the router's.
+    (system administrator only) is the router's; `principal=None` is the retention
+    run of the command line, recorded as the system.
     """
     reason = None if reason_code is None else enum_value(ErasureReason, reason_code)
     person = await _locked(session, person_id)
@@ -428,7 +429,7 @@ async def erase_person(
     person.updated_at = now
     person.erasure_legal_basis = legal_basis
     person.erasure_reason_code = reason
-    person.erased_by = principal.actor_id
+    person.erased_by = None if principal is None else principal.actor_id
     person.version += 1
     await session.flush()
     await record(

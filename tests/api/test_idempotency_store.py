@@ -120,3 +120,28 @@ async def test_a_key_within_the_window_is_kept(world: World, engine: AsyncEngine
     fresh = {**worker.headers, "Idempotency-Key": "intake-other"}
     assert (await world.client.post(CASES, json=intake_body(), headers=fresh)).status_code == 201
     assert len(await _stored(engine)) == 2
+
+
+async def test_a_replay_of_what_the_caller_can_no_longer_read_answers_so(
+    world: World, engine: AsyncEngine
+) -> None:
+    admin = await world.user(Role.AGENCY_ADMIN)
+    elsewhere = await world.agency()
+    headers = {**admin.headers, "Idempotency-Key": "user-moved"}
+    body = {
+        "username": "moved.worker",
+        "password": "a long enough passphrase",
+        "full_name": "Người Dùng Thử",
+        "role": "case_worker",
+    }
+    first = await world.client.post("/api/v1/users", json=body, headers=headers)
+    assert first.status_code == 201, first.text
+    async with engine.begin() as conn:
+        await conn.execute(
+            text("UPDATE users SET agency_id = :a WHERE username = 'moved.worker'"),
+            {"a": elsewhere.id},
+        )
+    again = await world.client.post("/api/v1/users", json=body, headers=headers)
+    assert again.status_code == 404
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert "moved.worker" not in again.text

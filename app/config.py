@@ -132,6 +132,11 @@ class Settings(BaseSettings):
     )
     # How long a break-glass read of a case outside the caller's access lasts.
     break_glass_minutes: int = Field(default=60, alias="VCM_BREAK_GLASS_MINUTES", ge=1, le=24 * 60)
+    # A personal-data incident is to be notified to the authority within this many
+    # hours of its detection (72 by default; the legal figure is not yet confirmed).
+    incident_notify_hours: int = Field(
+        default=72, alias="VCM_INCIDENT_NOTIFY_HOURS", ge=1, le=24 * 30
+    )
     # The audit sealer chains committed events this often (0 turns the background
     # sealer off; verification still seals on demand) and signs a checkpoint of the
     # chain's head at most this often.

@@ -141,6 +141,11 @@ class Settings(BaseSettings):
     identity_retention_days: int | None = Field(
         default=None, alias="VCM_IDENTITY_RETENTION_DAYS", ge=1, le=365 * 100
     )
+    # A personal-data incident is to be notified to the authority within this many
+    # hours of its detection (72 by default; the legal figure is not yet confirmed).
+    incident_notify_hours: int = Field(
+        default=72, alias="VCM_INCIDENT_NOTIFY_HOURS", ge=1, le=24 * 30
+    )
     # The audit sealer chains committed events this often (0 turns the background
     # sealer off; verification still seals on demand) and signs a checkpoint of the
     # chain's head at most this often.

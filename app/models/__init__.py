@@ -15,6 +15,7 @@ from app.models.criminal import CriminalProceeding
 from app.models.document import PersonDocument
 from app.models.hotline import HotlineReport, HotlineSuspectedVictim
 from app.models.idempotency import IdempotencyRecord
+from app.models.incident import Incident, IncidentNotification
 from app.models.integration_client import IntegrationClient
 from app.models.mfa import MfaRecoveryCode, UserTotp
 from app.models.person import Person, PersonBlindIndex, PersonKey
@@ -47,6 +48,8 @@ __all__ = [
     "HotspotCommune",
     "IdempotencyRecord",
     "IdentificationDecision",
+    "Incident",
+    "IncidentNotification",
     "IntegrationClient",
     "LoginFailure",
     "MfaRecoveryCode",

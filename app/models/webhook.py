@@ -50,6 +50,8 @@ class WebhookEventType(StrEnum):
     INTEGRATION_CLIENT_LOGIN_BURST = "integration_client.login_burst"
     # An emergency read of a case outside the reader's access, told to the lead.
     CASE_BREAK_GLASS = "case.break_glass"
+    # A personal-data incident not notified to the authority by its deadline.
+    INCIDENT_OVERDUE = "incident.overdue"
 
 
 class DeliveryStatus(StrEnum):

@@ -1,4 +1,5 @@
-"""Reports: `GET /api/v1/reports/summary` and `GET /api/v1/reports/periodic`."""
+"""Reports: `GET /api/v1/reports/summary`, `GET /api/v1/reports/periodic` and
+`GET /api/v1/reports/processing-record`."""
 
 from __future__ import annotations
 
@@ -8,14 +9,23 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
+from app.config import Settings
 from app.db import SessionDep, TransactionRoute
 from app.deps import require
 from app.errors import prefers_english
 from app.schemas.common import problem_responses
+from app.schemas.processing_record import ProcessingRecord
 from app.schemas.reports import AgeBands, PeriodicFormat, PeriodicReport, SummaryReport
 from app.security.permissions import Permission
 from app.security.principal import Principal
-from app.services.reports import calendars, formats, periodic, periodic_files, summary
+from app.services.reports import (
+    calendars,
+    formats,
+    periodic,
+    periodic_files,
+    processing_record,
+    summary,
+)
 from app.services.reports.labels import Language
 
 router = APIRouter(
@@ -34,6 +44,9 @@ ReadExact = Annotated[
     Principal,
     require(Permission.REPORTS_EXACT, hide=True, visible_to=Permission.REPORTS_READ),
 ]
+# The record of processing: auditors and system administrators (not hidden: it holds
+# no case data).
+ReadProcessingRecord = Annotated[Principal, require(Permission.PROCESSING_RECORD_READ)]
 Province = Annotated[str | None, Query(pattern=r"^[0-9]{2}$")]
 
 _FILES = {
@@ -134,3 +147,16 @@ async def periodic_report(
             "Cache-Control": "no-store",
         },
     )
+
+
+@router.get("/processing-record", response_model=ProcessingRecord)
+async def processing_record_report(
+    request: Request, session: SessionDep, principal: ReadProcessingRecord
+) -> ProcessingRecord:
+    """The record of processing activities, built from the code and the data: the
+    categories of personal data held (identity, encrypted; statistics, plain), the
+    purposes of use, the kinds of agencies that received referrals and the legal bases
+    they were made on (with counts), and the retention settings. Auditors and system
+    administrators. Audited as `report.processing_record`."""
+    settings: Settings = request.app.state.settings
+    return await processing_record.processing_record(session, principal, settings)

@@ -147,7 +147,7 @@ def _print_counts(keys: Any, counts: tuple[dict[int, int], dict[int, int]]) -> N
         note = " (current)" if version == current else ""
         line = f"  version {version}{note}: {data_keys.get(version, 0)} data keys"
         if secrets.get(version):
-            line += f", {secrets[version]} webhook and TOTP secrets"
+            line += f", {secrets[version]} webhook, TOTP and incident secrets"
         print(line)
     stale = sum(c for v, c in (*data_keys.items(), *secrets.items()) if v < current)
     if stale:
@@ -182,11 +182,12 @@ def cmd_rotate(args: argparse.Namespace, settings: Settings) -> None:
             where = f" on token {keys.token_label!r}" if on_token else ""
             print(f"Added KEK version {version}{where} and made it current.")
         report = asyncio.run(_rewrap(url, keys, args.batch_size))
+        secrets = report.webhook_secrets + report.totp_secrets + report.incident_keys
         print(
             f"Rewrapped {report.rewrapped} of {sum(before[0].values())} data keys in "
             f"{report.batches} batches under version {report.kek_version}, and "
-            f"{report.webhook_secrets + report.totp_secrets} of {sum(before[1].values())} "
-            "webhook and TOTP secrets."
+            f"{secrets} of {sum(before[1].values())} "
+            "webhook, TOTP and incident secrets."
         )
         _print_counts(keys, asyncio.run(_counts(url)))
     failed = [*report.failed, *report.failed_secrets]

@@ -53,6 +53,14 @@ class Permission(StrEnum):
     AUDIT_READ = "audit:read"
     # The auditors' review of break-glass reads (their reasons, and a verdict).
     BREAK_GLASS_REVIEW = "break_glass:review"
+    # Personal-data incidents: record them and their notifications (system and agency
+    # administrators, an agency's own; a system administrator's are national), and read
+    # them (the same, and auditors, over all agencies).
+    INCIDENTS_MANAGE = "incidents:manage"
+    INCIDENTS_READ = "incidents:read"
+    # The record of processing activities (`GET /reports/processing-record`): auditors
+    # and system administrators.
+    PROCESSING_RECORD_READ = "processing_record:read"
     REPORTS_READ = "reports:read"
     # Exact, unsuppressed figures (the periodic return); every read is audited.
     REPORTS_EXACT = "reports:exact"
@@ -93,6 +101,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.USERS_MANAGE,
             P.SUPPORT_RATES_MANAGE,
             P.PERSONS_ERASE,
+            P.INCIDENTS_MANAGE,
+            P.INCIDENTS_READ,
+            P.PROCESSING_RECORD_READ,
         }
     ),
     Role.AGENCY_ADMIN: frozenset(
@@ -102,6 +113,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.USERS_MANAGE,
             P.WEBHOOKS_MANAGE,
             P.INTEGRATION_CLIENTS_MANAGE,
+            P.INCIDENTS_MANAGE,
+            P.INCIDENTS_READ,
         }
     ),
     Role.SUPERVISOR: frozenset(_CASE_WORK | {P.CASES_APPROVE, P.CASES_ACCESS_LOG, P.REPORTS_READ}),
@@ -110,7 +123,15 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         {P.AGENCIES_READ, P.HOTLINE_REPORTS_WRITE, P.HOTLINE_REPORTS_READ}
         | {P.HOTLINE_REPORTS_REVEAL, P.CASES_BREAK_GLASS}
     ),
-    Role.AUDITOR: frozenset({P.AGENCIES_READ, P.AUDIT_READ, P.BREAK_GLASS_REVIEW}),
+    Role.AUDITOR: frozenset(
+        {
+            P.AGENCIES_READ,
+            P.AUDIT_READ,
+            P.BREAK_GLASS_REVIEW,
+            P.INCIDENTS_READ,
+            P.PROCESSING_RECORD_READ,
+        }
+    ),
     # Analysts and supervisors read suppressed statistics only; exact figures go to
     # the reporting officer, who sends the return up.
     Role.ANALYST: frozenset({P.AGENCIES_READ, P.REPORTS_READ}),

@@ -50,6 +50,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
 from app.audit.writer import SYSTEM_CONTEXT, AuditContext, record
+from app.domain.incidents import key_context as incident_key_context
+from app.models.incident import Incident
 from app.models.mfa import UserTotp
 from app.models.person import PersonKey
 from app.models.webhook import WebhookEndpoint
@@ -87,6 +89,8 @@ class RewrapReport:
     # Webhook and TOTP secrets that failed to unwrap (ids of endpoints and users).
     failed_secrets: list[uuid.UUID] = field(default_factory=list)
     totp_secrets: int = 0
+    # Data keys of incident descriptions (failures listed in `failed_secrets`).
+    incident_keys: int = 0
 
 
 async def wait_for_old_wraps(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
@@ -143,6 +147,16 @@ _TOTP_SECRETS = _Wrapped(
     resource_type="user",
     audit_field="totp_secret",
 )
+_INCIDENT_KEYS = _Wrapped(
+    label="incident description key",
+    id=col(Incident.id),
+    version=col(Incident.description_kek_version),
+    blob=col(Incident.description_key_wrapped),
+    owner=null(),
+    context=lambda incident_id, _: incident_key_context(incident_id),
+    resource_type="incident",
+    audit_field="description_key",
+)
 
 
 async def kek_version_counts(session: AsyncSession) -> dict[int, int]:
@@ -154,8 +168,9 @@ async def secret_version_counts(session: AsyncSession) -> dict[int, int]:
     """How many secrets (webhook signing secrets and TOTP secrets) each KEK version
     wraps."""
     counts = await _counts_by(session, _WEBHOOK_SECRETS)
-    for version, count in (await _counts_by(session, _TOTP_SECRETS)).items():
-        counts[version] = counts.get(version, 0) + count
+    for kind in (_TOTP_SECRETS, _INCIDENT_KEYS):
+        for version, count in (await _counts_by(session, kind)).items():
+            counts[version] = counts.get(version, 0) + count
     return dict(sorted(counts.items()))
 
 
@@ -264,7 +279,7 @@ async def rewrap_all(
     context: AuditContext = SYSTEM_CONTEXT,
     progress: Callable[[RewrapReport], None] | None = None,
 ) -> RewrapReport:
-    """Rewrap every DEK, then every webhook signing secret and TOTP secret, under an
+    """Rewrap every DEK, then every webhook signing secret, TOTP secret and incident key, under an
     older KEK version with the current one, in short batches, while the service runs; records
     `keys.rotate` when done.
 
@@ -287,6 +302,9 @@ async def rewrap_all(
 
     def totp_done(count: int) -> None:
         report.totp_secrets += count
+
+    def incidents_done(count: int) -> None:
+        report.incident_keys += count
 
     await _rewrap_until_done(
         sessionmaker,
@@ -317,6 +335,16 @@ async def rewrap_all(
         failed=report.failed_secrets,
         context=context,
         progress=totp_done,
+    )
+    await _rewrap_until_done(
+        sessionmaker,
+        keys,
+        _INCIDENT_KEYS,
+        report.kek_version,
+        batch_size=batch_size,
+        failed=report.failed_secrets,
+        context=context,
+        progress=incidents_done,
     )
     failures = report.failed or report.failed_secrets
     async with sessionmaker() as session, session.begin():

@@ -75,6 +75,18 @@ async def _client(world: World, s: Scenario) -> None:
     s.ids["client_id"] = response.json()["client_id"]
 
 
+async def _incident(world: World, s: Scenario) -> None:
+    response = await world.client.post(
+        "/api/v1/incidents",
+        json={"detected_at": "2026-01-15T08:00:00+00:00", "nature": "integrity",
+              "description": "sửa nhầm hồ sơ hàng loạt (test)", "persons_affected": 3,
+              "severity": "medium"},
+        headers=s.headers(Role.AGENCY_ADMIN),
+    )  # fmt: skip
+    assert response.status_code == 201, response.text
+    s.ids["incident_id"] = response.json()["id"]
+
+
 ACTION = {"reason": "không phù hợp"}
 # A valid body for each referral answer, so the 404 is about the record, not the body.
 ANSWERS: dict[str, dict[str, object]] = {
@@ -106,6 +118,11 @@ TABLE: dict[str, Owned | NotOwned] = {
     "/api/v1/webhooks/{webhook_id}": Owned(Role.AGENCY_ADMIN, make=_webhook),
     "/api/v1/integration-clients/{client_id}": Owned(Role.AGENCY_ADMIN, make=_client),
     "/api/v1/integration-clients/{client_id}/revoke": Owned(Role.AGENCY_ADMIN, make=_client),
+    "/api/v1/incidents/{incident_id}/notifications": Owned(
+        Role.AGENCY_ADMIN,
+        {"recipient": "authority", "notified_at": "2026-01-16T08:00:00+00:00"},
+        make=_incident,
+    ),
 }
 
 

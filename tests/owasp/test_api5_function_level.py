@@ -52,11 +52,16 @@ ADMIN_ROUTES: dict[tuple[str, str], tuple[Permission, int]] = {
     ("GET", "/api/v1/cases/{case_id}/persons"): (P.CASES_READ, 404),
     ("POST", "/api/v1/cases/{case_id}/persons"): (P.CASES_WRITE, 404),
     ("GET", "/api/v1/cases/{case_id}/persons/{person_id}"): (P.CASES_READ, 404),
+    ("GET", "/api/v1/incidents"): (P.INCIDENTS_READ, 403),
+    ("POST", "/api/v1/incidents"): (P.INCIDENTS_MANAGE, 403),
+    ("POST", "/api/v1/incidents/{incident_id}/notifications"): (P.INCIDENTS_MANAGE, 403),
+    ("GET", "/api/v1/reports/processing-record"): (P.PROCESSING_RECORD_READ, 403),
 }  # fmt: skip
 SERVED = api_routes(create_app(Settings(VCM_ENV="dev")))  # type: ignore[call-arg]
 # Path words of administrative functions: a served route with one needs a row above.
 ADMIN_WORDS = re.compile(r"/(agencies|users|support-rates|audit-events|persons|webhooks|"
-                         r"integration-clients|access-log)(/|$)")  # fmt: skip
+                         r"integration-clients|access-log|incidents|"
+                         r"processing-record)(/|$)")  # fmt: skip
 # Reads of directories every signed-in role may use (permissions.py gives them all).
 EVERYONE = {("GET", "/api/v1/agencies"), ("GET", "/api/v1/agencies/{agency_id}"),
             ("GET", "/api/v1/support-rates")}  # fmt: skip

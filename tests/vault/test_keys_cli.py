@@ -127,10 +127,13 @@ def test_rotate_and_status_count_webhook_secrets(
     _seed(database_url, keyring, 2)
     _seed_endpoint(database_url, keyring)
     assert cli.main(["keys", "status"]) == 0
-    assert "version 1 (current): 2 data keys, 1 webhook and TOTP secrets" in capsys.readouterr().out
+    assert (
+        "version 1 (current): 2 data keys, 1 webhook, TOTP and incident secrets"
+        in capsys.readouterr().out
+    )
 
     assert cli.main(["keys", "rotate"]) == 0
     out = capsys.readouterr().out
-    assert "under version 2, and 1 of 1 webhook and TOTP secrets" in out
-    assert "version 2 (current): 2 data keys, 1 webhook and TOTP secrets" in out
+    assert "under version 2, and 1 of 1 webhook, TOTP and incident secrets" in out
+    assert "version 2 (current): 2 data keys, 1 webhook, TOTP and incident secrets" in out
     assert "version 1" not in out.split("KEK versions")[-1]

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.config import Settings
 from app.security.keyring import KeyProvider
+from app.services.incidents import announce_overdue
 from app.services.referrals.lifecycle import expire_due
 from app.services.webhooks.delivery import BATCH_SIZE, run_once
 
@@ -29,8 +30,9 @@ log = logging.getLogger("vcm.webhooks")
 
 PeriodicJob = Callable[[AsyncSession, datetime], Awaitable[int]]
 # Pending referrals whose due date passed become `expired` (reads already treat them
-# so; the sweep records it, with a timeline entry and an audit row).
-PERIODIC_JOBS: list[PeriodicJob] = [expire_due]
+# so; the sweep records it, with a timeline entry and an audit row). Incidents past
+# their notification deadline are announced (`incident.overdue`).
+PERIODIC_JOBS: list[PeriodicJob] = [expire_due, announce_overdue]
 # Rounds in a row while full batches keep coming, before yielding to the timer.
 MAX_ROUNDS_PER_TICK = 10
 

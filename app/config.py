@@ -132,6 +132,15 @@ class Settings(BaseSettings):
     )
     # How long a break-glass read of a case outside the caller's access lasts.
     break_glass_minutes: int = Field(default=60, alias="VCM_BREAK_GLASS_MINUTES", ge=1, le=24 * 60)
+    # A data subject's request (Law 91/2025) is acknowledged within this many working
+    # days (weekends and `public_holidays` excluded) and completed within this many
+    # calendar days of its receipt (`app.domain.working_days`).
+    data_request_ack_working_days: int = Field(
+        default=2, alias="VCM_DATA_REQUEST_ACK_WORKING_DAYS", ge=0, le=30
+    )
+    data_request_complete_days: int = Field(
+        default=15, alias="VCM_DATA_REQUEST_COMPLETE_DAYS", ge=1, le=90
+    )
     # The audit sealer chains committed events this often (0 turns the background
     # sealer off; verification still seals on demand) and signs a checkpoint of the
     # chain's head at most this often.

@@ -50,6 +50,8 @@ class WebhookEventType(StrEnum):
     INTEGRATION_CLIENT_LOGIN_BURST = "integration_client.login_burst"
     # An emergency read of a case outside the reader's access, told to the lead.
     CASE_BREAK_GLASS = "case.break_glass"
+    # A data subject's request past its completion deadline, told to the lead once.
+    DATA_REQUEST_OVERDUE = "data_request.overdue"
 
 
 class DeliveryStatus(StrEnum):

@@ -21,6 +21,7 @@ CASE_DATA_PREFIXES = (
     "/api/v1/referrals",
     "/api/v1/reports",
     "/api/v1/exports",
+    "/api/v1/data-requests",
 )
 
 

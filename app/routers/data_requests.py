@@ -1,5 +1,6 @@
 """The register of data subjects' requests (Law 91/2025): `POST|GET
-/api/v1/data-requests`, `POST /api/v1/data-requests/{data_request_id}/complete|reject`."""
+/api/v1/data-requests`, `POST /api/v1/data-requests/{data_request_id}/complete|reject`,
+and the right of access: `GET /api/v1/persons/{person_id}/export`."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 
 from app.config import Settings
 from app.db import SessionDep, TransactionRoute
@@ -15,10 +16,15 @@ from app.deps import KeysDep, require
 from app.domain.data_requests import RequestStatus
 from app.idempotency import IdempotencyDep
 from app.schemas.common import Page, problem_responses
-from app.schemas.data_request import DataRequestClose, DataRequestCreate, DataRequestPublic
+from app.schemas.data_request import (
+    DataRequestClose,
+    DataRequestCreate,
+    DataRequestPublic,
+    PersonExport,
+)
 from app.security.permissions import Permission
 from app.security.principal import Principal
-from app.services import data_requests
+from app.services import data_requests, person_export, person_export_page
 from app.services.pagination import PageParams, page_params
 
 router = APIRouter(
@@ -28,6 +34,8 @@ router = APIRouter(
 # Hidden like every case route: a role without it learns nothing about which cases exist.
 Write = Annotated[Principal, require(Permission.CASES_WRITE, hide=True)]
 Read = Annotated[Principal, require(Permission.CASES_READ, hide=True)]
+# The export shows identity in clear.
+Reveal = Annotated[Principal, require(Permission.CASES_REVEAL_IDENTITY, hide=True)]
 BASE = "/api/v1/data-requests"
 
 
@@ -124,3 +132,32 @@ async def reject_data_request(
     return await data_requests.close(
         session, keys, principal, data_request_id, body, status=RequestStatus.REJECTED
     )
+
+
+@router.get(
+    "/api/v1/persons/{person_id}/export",
+    response_model=PersonExport,
+    responses={
+        **problem_responses(404, 409, 422),
+        200: {"content": {"text/html": {"schema": {"type": "string"}}}},
+    },
+)
+async def export_person(
+    request: Request,
+    session: SessionDep,
+    keys: KeysDep,
+    principal: Reveal,
+    person_id: uuid.UUID,
+    data_request_id: Annotated[
+        uuid.UUID | None,
+        Query(description="The open `access` request; when omitted, the person's only one."),
+    ] = None,
+) -> PersonExport | HTMLResponse:
+    """The person's own data in clear, for their open `access` request (the case's
+    lead agency): identity, the case's steps, services, consents and every agency the
+    data was disclosed to. JSON, or a printable page in Vietnamese with
+    `Accept: text/html`. Audited as a disclosure to the person."""
+    answer = await person_export.export(session, keys, principal, person_id, data_request_id)
+    if "text/html" in request.headers.get("accept", ""):
+        return HTMLResponse(person_export_page.render(answer))
+    return answer

@@ -61,3 +61,73 @@ class DataRequestPublic(BaseModel):
     recorded_by: uuid.UUID
     closed_at: datetime | None
     closed_by: uuid.UUID | None
+
+
+class ExportIdentity(BaseModel):
+    erased: bool
+    full_name: str | None
+    other_names: str | None
+    date_of_birth: str | None
+    national_id: str | None
+    phone: str | None
+    address: str | None
+    ethnicity: str | None
+    sex: str | None
+    nationality: str | None
+    hometown_province_code: str | None
+
+
+class ExportCase(BaseModel):
+    id: uuid.UUID
+    case_number: str
+    status: str
+    received_at: datetime
+
+
+class ExportStep(BaseModel):
+    occurred_at: datetime
+    kind: str
+    from_status: str | None
+    to_status: str | None
+
+
+class ExportService(BaseModel):
+    type: str
+    service_date: date
+    quantity: int
+    unit: str
+    status: str
+    provider: str | None
+
+
+class ExportConsent(BaseModel):
+    scope: str
+    given_by: str
+    given_at: datetime
+    expires_at: datetime | None
+    status: str
+    withdrawn_at: datetime | None
+
+
+class ExportDisclosure(BaseModel):
+    agency_id: uuid.UUID
+    agency: str
+    purpose: str
+    legal_basis: str
+    shared_fields: list[str]
+    disclosed_at: datetime
+
+
+class PersonExport(BaseModel):
+    """A person's own data, in clear, given to them on an `access` request."""
+
+    data_request_id: uuid.UUID
+    person_id: uuid.UUID
+    generated_at: datetime
+    identity: ExportIdentity
+    case: ExportCase
+    steps: list[ExportStep]
+    services: list[ExportService]
+    consents: list[ExportConsent]
+    # Every agency the case's data was sent to (the accounting of disclosures).
+    disclosures: list[ExportDisclosure]

@@ -88,6 +88,7 @@ async def _data_request(world: World, s: Scenario) -> None:
     )  # fmt: skip
     assert response.status_code == 201, response.text
     s.ids["data_request_id"] = response.json()["id"]
+    s.ids["person_id"] = case.json()["victim"]["id"]
 
 
 ACTION = {"reason": "không phù hợp"}
@@ -119,6 +120,7 @@ TABLE: dict[str, Owned | NotOwned] = {
         for action, body in ANSWERS.items()
     },
     "/api/v1/webhooks/{webhook_id}": Owned(Role.AGENCY_ADMIN, make=_webhook),
+    "/api/v1/persons/{person_id}/export": Owned(Role.CASE_WORKER, make=_data_request),
     "/api/v1/data-requests/{data_request_id}/complete": Owned(
         Role.CASE_WORKER, {"outcome": "Đã xử lý"}, make=_data_request
     ),

@@ -69,6 +69,30 @@ def close(verb: str, who: str) -> Arrange:
     return arrange
 
 
+def export(who: str) -> Arrange:
+    """`who`: `lead`, `stranger`, `analyst` (hidden), `closed` (no open request)."""
+
+    async def arrange(world: World) -> Call:
+        c = await led(world)
+        made_ = await made(world, c)
+        headers = c.lead.headers
+        if who == "closed":
+            done = await world.client.post(
+                f"{URL}/{made_['id']}/complete", json={"outcome": "xong"}, headers=headers
+            )
+            assert done.status_code == 200, done.text
+        elif who == "stranger":
+            headers = await _stranger(world)
+        elif who == "analyst":
+            headers = (await world.user(Role.ANALYST, c.lead.agency)).headers
+        elif who == "anonymous":
+            headers = {}
+        url = f"/api/v1/persons/{c.person_id}/export?data_request_id={made_['id']}"
+        return Call("GET", url, headers)
+
+    return arrange
+
+
 def _closing(verb: str) -> list[Case]:
     action = f"data_request.{verb}"
     return [
@@ -91,6 +115,13 @@ ROUTES: dict[tuple[str, str], list[Case] | str] = {
         Case("the lead", listing("lead"), 200, (("data_request.list", "success", "overdue:true"),)),
         Case("analyst, hidden", listing("analyst"), 404, (DENIED,)),
         Case("anonymous", listing("anonymous"), 401, ()),
+    ],
+    ("GET", "/api/v1/persons/{person_id}/export"): [
+        Case("the lead", export("lead"), 200, (("person.export", "success"),)),
+        Case("request closed", export("closed"), 409, ()),
+        Case("another agency", export("stranger"), 404, (("data_request.export", "denied"),)),
+        Case("analyst, hidden", export("analyst"), 404, (DENIED,)),
+        Case("anonymous", export("anonymous"), 401, ()),
     ],
     ("POST", URL + "/{data_request_id}/complete"): _closing("complete"),
     ("POST", URL + "/{data_request_id}/reject"): _closing("reject"),

@@ -33,6 +33,9 @@ class DataRequestClose(StrictInput):
     outcome: str | None = Field(default=None, min_length=1, max_length=TEXT_MAX)
     # Why (required to reject), stored encrypted.
     reason: str | None = Field(default=None, min_length=1, max_length=TEXT_MAX)
+    # Completing a `consent_withdrawal`: the consents of the case it ends (required
+    # for that kind, refused for the others).
+    consent_ids: list[uuid.UUID] | None = Field(default=None, min_length=1, max_length=20)
 
 
 class DataRequestPublic(BaseModel):

@@ -19,6 +19,16 @@ Rules:
   `complete_by` is overdue (`?overdue=true`) and is announced once to the lead
   agency by the webhook event `data_request.overdue` (ids and codes only), by the
   sweep `announce_overdue`, which the register's list runs.
+- Completing carries the request out, or checks it was:
+  - `consent_withdrawal`: `consent_ids` names consents of the case (else 422); each
+    still active is withdrawn through the consents service (audited, on the
+    timeline, and the referrals resting on it lose their basis at once);
+  - `erasure`: the person must already be erased (the system administrator's
+    erasure order, `POST /persons/{id}/erasure`), else 409; the outcome is then not
+    kept (the person's key, which would seal it, is gone);
+  - `rectification`: the person's record must have been corrected (`PATCH`) since
+    the request was received, else 409;
+  - `access`, `restriction`, `objection`: recorded with their outcome.
 - The note, outcome and reason are sealed under the person's data key; the answer
   to the create leaves the note out (replays return it). Every call is audited.
 """
@@ -34,14 +44,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app import audit
-from app.domain.data_requests import RequestStatus
+from app.domain.data_requests import RequestKind, RequestStatus
 from app.domain.working_days import is_past, local_day, request_deadlines
 from app.errors import Conflict, NotFound, ValidationFailed
-from app.models import Case, CasePerson, DataRequest, PublicHoliday
+from app.models import Case, CaseConsent, CasePerson, DataRequest, Person, PublicHoliday
+from app.models.case_records import ConsentStatus
 from app.schemas.data_request import DataRequestClose, DataRequestCreate, DataRequestPublic
 from app.security.keyring import KeyProvider
 from app.security.principal import Principal
-from app.services.cases import case_text
+from app.services.cases import case_text, consents
 from app.services.cases.access import get_granted_case
 from app.services.pagination import PageParams, page_of, paginate
 from app.services.webhooks.outbox import emit
@@ -50,6 +61,14 @@ TABLE = "data_requests"
 RESOURCE = "data_request"
 OVERDUE_EVENT = "data_request.overdue"
 _TEXTS = ("note", "outcome", "reason")
+
+
+class NotCarriedOut(Conflict):
+    slug = "data-request-not-carried-out"
+    title_en, title_vi = (
+        "The request has not been carried out yet",
+        "Yêu cầu chưa được thực hiện",
+    )
 
 
 class DataRequestClosed(Conflict):
@@ -263,6 +282,45 @@ def _register(principal: Principal, overdue: bool | None, today: date) -> Select
     return statement
 
 
+async def _carry_out(
+    session: AsyncSession,
+    principal: Principal,
+    row: DataRequest,
+    body: DataRequestClose,
+    person: Any,
+) -> None:
+    """What completing a request of this kind does or requires (module rules)."""
+    if row.kind == RequestKind.CONSENT_WITHDRAWAL:
+        wanted = set(body.consent_ids or ())
+        found = {
+            c.id: c
+            for c in (
+                await session.execute(
+                    select(CaseConsent).where(
+                        col(CaseConsent.case_id) == row.case_id, col(CaseConsent.id).in_(wanted)
+                    )
+                )
+            ).scalars()
+        }
+        if set(found) != wanted:
+            raise ValidationFailed(
+                [{"field": "consent_ids", "message": "names a consent not of this case"}]
+            )
+        for consent_id in sorted(wanted):
+            if found[consent_id].status == ConsentStatus.ACTIVE.value:
+                await consents.withdraw_consent(session, principal, row.case_id, consent_id)
+        return
+    if row.kind == RequestKind.ERASURE and person.erased_at is None:
+        raise NotCarriedOut(
+            "The person is not erased yet: a system administrator's erasure order "
+            "(POST /api/v1/persons/{id}/erasure) carries the request out."
+        )
+    if row.kind == RequestKind.RECTIFICATION and person.updated_at <= row.received_at:
+        raise NotCarriedOut(
+            "The person's record has not been corrected since the request was received."
+        )
+
+
 async def list_requests(
     session: AsyncSession,
     keys: KeyProvider,
@@ -319,6 +377,19 @@ async def close(
     needed = "outcome" if status is RequestStatus.COMPLETED else "reason"
     if getattr(body, needed) is None:
         raise ValidationFailed([{"field": needed, "message": f"is required to {verb}"}])
+    withdrawing = status is RequestStatus.COMPLETED and row.kind == RequestKind.CONSENT_WITHDRAWAL
+    if (body.consent_ids is not None) != withdrawing:
+        message = "is required" if withdrawing else "only completes a consent_withdrawal"
+        raise ValidationFailed([{"field": "consent_ids", "message": message}])
+    person = (
+        await session.execute(
+            select(col(Person.erased_at), col(Person.updated_at)).where(
+                col(Person.id) == row.person_id
+            )
+        )
+    ).one()
+    if status is RequestStatus.COMPLETED:
+        await _carry_out(session, principal, row, body, person)
     now = datetime.now(UTC)
     row.status = status.value
     row.closed_at = now
@@ -326,7 +397,8 @@ async def close(
     written = []
     for column in ("outcome", "reason"):
         text = getattr(body, column)
-        if text is not None:
+        # Nothing can be sealed under an erased person's shredded key: not kept.
+        if text is not None and person.erased_at is None:
             setattr(row, column, await _seal(session, keys, principal, row, column, text))
             written.append(column)
     session.add(row)

@@ -28,7 +28,9 @@ Rules:
     kept (the person's key, which would seal it, is gone);
   - `rectification`: the person's record must have been corrected (`PATCH`) since
     the request was received, else 409;
-  - `access`, `restriction`, `objection`: recorded with their outcome.
+  - `restriction`: the person is restricted from then on: their identity is revealed
+    to supervisors only (`app.services.restriction`);
+  - `access`, `objection`: recorded with their outcome.
 - The note, outcome and reason are sealed under the person's data key; the answer
   to the create leaves the note out (replays return it). Every call is audited.
 """
@@ -309,6 +311,13 @@ async def _carry_out(
         for consent_id in sorted(wanted):
             if found[consent_id].status == ConsentStatus.ACTIVE.value:
                 await consents.withdraw_consent(session, principal, row.case_id, consent_id)
+        return
+    if row.kind == RequestKind.RESTRICTION:
+        await session.execute(
+            update(Person)
+            .where(col(Person.id) == row.person_id, col(Person.restricted_at).is_(None))
+            .values(restricted_at=datetime.now(UTC))
+        )
         return
     if row.kind == RequestKind.ERASURE and person.erased_at is None:
         raise NotCarriedOut(

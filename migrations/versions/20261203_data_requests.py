@@ -1,7 +1,7 @@
 """Rights of the person: the register of data subjects' requests (note, outcome and
 reason sealed under the person's data key; deadlines as Vietnam dates), the calendar
 of public holidays 2025-2027 their working days count on (2027 unconfirmed), and the
-webhook event `data_request.overdue`
+webhook event `data_request.overdue`, and the restriction flag on persons
 
 Revision ID: 20261203_data_requests
 Revises: 20261203_break_glass
@@ -177,6 +177,7 @@ def upgrade() -> None:
         ["complete_by"],
         postgresql_where=sa.text("status = 'open'"),
     )
+    op.add_column("persons", sa.Column("restricted_at", sa.DateTime(timezone=True), nullable=True))
     _recheck_events((*_OLD_EVENTS, _EVENT))
 
 
@@ -194,6 +195,7 @@ def downgrade() -> None:
     )
     op.execute(f"DELETE FROM webhook_events WHERE event_type = '{_EVENT}'")
     _recheck_events(_OLD_EVENTS)
+    op.drop_column("persons", "restricted_at")
     op.drop_index("ix_data_requests_open_due", table_name=TABLE)
     op.drop_index("ix_data_requests_person", table_name=TABLE)
     op.drop_index("ix_data_requests_case", table_name=TABLE)

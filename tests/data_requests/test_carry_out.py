@@ -10,6 +10,8 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.security.permissions import Role
+from tests.audit.helpers import events_after, last_event_id
+from tests.cases.test_case_persons import add, person_body, persons_url
 from tests.conftest import World, assert_problem
 from tests.data_requests.helpers import URL, Led, led, made
 from tests.referrals.helpers import give_consent, parties, refer
@@ -98,3 +100,53 @@ class TestRectification:
         assert patched.status_code == 200, patched.text
         response = await _complete(world, c, request["id"])
         assert response.status_code == 200, response.text
+
+
+class TestRestriction:
+    def _reveal(self, c: Led) -> str:
+        return f"/api/v1/cases/{c.case['id']}?reveal=identity"
+
+    async def test_only_a_supervisor_reveals_a_restricted_person(
+        self, world: World, engine: AsyncEngine
+    ) -> None:
+        c = await led(world)
+        purpose = {"X-Purpose-Of-Use": "case_management"}
+        before = await world.client.get(self._reveal(c), headers={**c.lead.headers, **purpose})
+        assert before.status_code == 200, before.text
+        request = await made(world, c, kind="restriction")
+        assert (await _complete(world, c, request["id"])).status_code == 200
+        mark = await last_event_id(engine)
+        refused = await world.client.get(self._reveal(c), headers={**c.lead.headers, **purpose})
+        assert_problem(refused, 403)
+        assert refused.json()["type"].endswith("person-restricted")
+        events = await events_after(engine, mark)
+        assert [(e["action"], e["outcome"], e["reason"]) for e in events] == [
+            ("case.reveal", "denied", "person_restricted")
+        ]
+        # Masked reads go on.
+        masked = await world.client.get(f"/api/v1/cases/{c.case['id']}", headers=c.lead.headers)
+        assert masked.status_code == 200, masked.text
+        supervisor = await world.user(Role.SUPERVISOR, c.lead.agency)
+        allowed = await world.client.get(self._reveal(c), headers={**supervisor.headers, **purpose})
+        assert allowed.status_code == 200, allowed.text
+        assert allowed.json()["victim"]["revealed"] is True
+
+    async def test_a_restricted_person_of_the_case_is_not_revealed(self, world: World) -> None:
+        c = await led(world)
+        relative = await add(world, c.lead, c.case["id"], person_body("relative"))
+        request = await made(world, c, kind="restriction", person_id=relative["id"])
+        assert (await _complete(world, c, request["id"])).status_code == 200
+        purpose = {"X-Purpose-Of-Use": "protection"}
+        url = persons_url(c.case["id"])
+        refused = await world.client.get(
+            url, params={"reveal": "identity"}, headers={**c.lead.headers, **purpose}
+        )
+        assert_problem(refused, 403)
+        # The victim's own case read is refused too: the restricted person is on it.
+        case_reveal = await world.client.get(self._reveal(c), headers={**c.lead.headers, **purpose})
+        assert_problem(case_reveal, 403)
+        supervisor = await world.user(Role.SUPERVISOR, c.lead.agency)
+        allowed = await world.client.get(
+            url, params={"reveal": "identity"}, headers={**supervisor.headers, **purpose}
+        )
+        assert allowed.status_code == 200, allowed.text

@@ -150,3 +150,17 @@ class TestRestriction:
             url, params={"reveal": "identity"}, headers={**supervisor.headers, **purpose}
         )
         assert allowed.status_code == 200, allowed.text
+
+    async def test_a_referral_of_a_restricted_victim_is_not_revealed(self, world: World) -> None:
+        p = await parties(world)
+        c = Led(p.owner, p.case)
+        referral = await refer(world, p)
+        url = f"/api/v1/referrals/{referral['id']}"
+        params = {"reveal": "identity"}
+        purpose = {"X-Purpose-Of-Use": "case_management"}
+        before = await world.client.get(url, params=params, headers={**p.owner.headers, **purpose})
+        assert before.status_code == 200, before.text
+        request = await made(world, c, kind="restriction")
+        assert (await _complete(world, c, request["id"])).status_code == 200
+        after = await world.client.get(url, params=params, headers={**p.owner.headers, **purpose})
+        assert_problem(after, 403)

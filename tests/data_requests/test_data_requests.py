@@ -7,11 +7,13 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from fastapi import FastAPI
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.domain.holidays import HOLIDAY_ROWS
 from app.security.permissions import Role
+from app.services.webhooks import worker
 from tests.audit.helpers import events_after, last_event_id
 from tests.cases.intake_helpers import intake_body, open_case
 from tests.conftest import World, assert_problem
@@ -246,3 +248,17 @@ async def _events(engine: AsyncEngine) -> list[tuple[uuid.UUID, dict[str, Any]]]
             )
         )
         return [(r.agency_id, r.payload) for r in rows]
+
+
+async def test_the_worker_announces_overdue_requests(
+    world: World, engine: AsyncEngine, app: FastAPI
+) -> None:
+    c = await led(world)
+    admin = await world.user(Role.AGENCY_ADMIN, c.lead.agency)
+    await register(world, admin, PUBLIC_URL, ["data_request.overdue"])
+    late = await made(world, c)
+    await _age(engine, late["id"], 2)
+    assert await worker.run_periodic_jobs(app.state.sessionmaker) == 1
+    assert [p["data"]["data_request_id"] for _, p in await _events(engine)] == [late["id"]]
+    # Once only.
+    assert await worker.run_periodic_jobs(app.state.sessionmaker) == 0

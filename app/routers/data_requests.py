@@ -89,11 +89,12 @@ async def list_data_requests(
     overdue: Annotated[
         bool | None, Query(description="`true`: open requests past their completion day.")
     ] = None,
+    case_id: Annotated[uuid.UUID | None, Query(description="One case's requests.")] = None,
 ) -> Page[DataRequestPublic]:
     """The requests of the cases your agency leads, newest first, with their texts.
     Overdue requests are announced (`data_request.overdue`, once each)."""
     items, cursor = await data_requests.list_requests(
-        session, keys, principal, params, overdue=overdue
+        session, keys, principal, params, overdue=overdue, case_id=case_id
     )
     return Page(items=items, next_cursor=cursor)
 

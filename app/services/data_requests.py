@@ -263,12 +263,16 @@ async def announce_overdue(session: AsyncSession, now: datetime | None = None) -
     return len(rows)
 
 
-def _register(principal: Principal, overdue: bool | None, today: date) -> Select[Any]:
+def _register(
+    principal: Principal, overdue: bool | None, today: date, case_id: uuid.UUID | None
+) -> Select[Any]:
     statement: Select[Any] = (
         select(DataRequest)
         .join(Case, col(Case.id) == col(DataRequest.case_id))
         .where(col(Case.owner_agency_id) == principal.agency_id)
     )
+    if case_id is not None:
+        statement = statement.where(col(DataRequest.case_id) == case_id)
     late = (col(DataRequest.status) == RequestStatus.OPEN.value) & (
         col(DataRequest.complete_by) < today
     )
@@ -337,13 +341,14 @@ async def list_requests(
     params: PageParams,
     *,
     overdue: bool | None,
+    case_id: uuid.UUID | None = None,
 ) -> tuple[list[DataRequestPublic], str | None]:
     """The requests of the cases the caller's agency leads, newest first (module
     rules); announces the overdue ones first."""
     now = datetime.now(UTC)
     await announce_overdue(session, now)
     statement = paginate(
-        _register(principal, overdue, local_day(now)),
+        _register(principal, overdue, local_day(now), case_id),
         params,
         col(DataRequest.created_at),
         col(DataRequest.id),

@@ -196,6 +196,15 @@ class TestRegister:
         assert [i["id"] for i in items] == [mine["id"]]
         assert items[0]["note"] == NOTE
 
+    async def test_case_filter_and_location(self, world: World) -> None:
+        c = await led(world)
+        # Another case of the same agency.
+        other = Led(c.lead, await open_case(world, c.lead, intake_body()))
+        response = await post(world, c.lead, body(c))
+        await made(world, other)
+        listed = await world.client.get(response.headers["Location"], headers=c.lead.headers)
+        assert [i["id"] for i in listed.json()["items"]] == [response.json()["id"]]
+
     async def test_overdue_filter(self, world: World, engine: AsyncEngine) -> None:
         c = await led(world)
         late = await made(world, c)

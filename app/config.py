@@ -146,6 +146,15 @@ class Settings(BaseSettings):
     incident_notify_hours: int = Field(
         default=72, alias="VCM_INCIDENT_NOTIFY_HOURS", ge=1, le=24 * 30
     )
+    # A data subject's request (Law 91/2025) is acknowledged within this many working
+    # days (weekends and `public_holidays` excluded) and completed within this many
+    # calendar days of its receipt (`app.domain.working_days`).
+    data_request_ack_working_days: int = Field(
+        default=2, alias="VCM_DATA_REQUEST_ACK_WORKING_DAYS", ge=0, le=30
+    )
+    data_request_complete_days: int = Field(
+        default=15, alias="VCM_DATA_REQUEST_COMPLETE_DAYS", ge=1, le=90
+    )
     # The audit sealer chains committed events this often (0 turns the background
     # sealer off; verification still seals on demand) and signs a checkpoint of the
     # chain's head at most this often.

@@ -20,6 +20,7 @@ from app.routers import break_glass as break_glass_routes
 from app.routers import case_persons as case_persons_routes
 from app.routers import case_records as case_records_routes
 from app.routers import criminal as criminal_routes
+from app.routers import data_requests as data_request_routes
 from app.routers import exports as exports_routes
 from app.routers import incidents as incident_routes
 from app.routers import integration_clients as integration_clients_routes
@@ -104,6 +105,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         criminal_routes.router,
         break_glass_routes.router,
         incident_routes.router,
+        data_request_routes.router,
         ops.router,
         auth.router,
         agencies.router,

@@ -35,7 +35,13 @@ warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
 
 # Reference data made by migrations; everything else is emptied between tests. Of the
 # report calendars only the seeded defaults (province NULL) stay.
-REFERENCE_TABLES = {"provinces", "agency_kinds", "alembic_version", "report_calendars"}
+REFERENCE_TABLES = {
+    "provinces",
+    "agency_kinds",
+    "alembic_version",
+    "report_calendars",
+    "public_holidays",
+}
 
 fake = Faker("vi_VN")
 

@@ -12,6 +12,7 @@ from app.models.case_records import (
     ProtectionMeasure,
 )
 from app.models.criminal import CriminalProceeding
+from app.models.data_request import DataRequest, PublicHoliday
 from app.models.document import PersonDocument
 from app.models.hotline import HotlineReport, HotlineSuspectedVictim
 from app.models.idempotency import IdempotencyRecord
@@ -43,6 +44,7 @@ __all__ = [
     "CaseTimelineEntry",
     "CaseVerification",
     "CriminalProceeding",
+    "DataRequest",
     "HotlineReport",
     "HotlineSuspectedVictim",
     "HotspotCommune",
@@ -59,6 +61,7 @@ __all__ = [
     "PersonKey",
     "ProtectionMeasure",
     "Province",
+    "PublicHoliday",
     "Referral",
     "RefreshToken",
     "ReportCalendar",

@@ -145,6 +145,9 @@ class Person(SQLModel, table=True):
         sa_column=Column(DateTime(timezone=True), nullable=False, server_default=func.now()),
     )
     erased_at: datetime | None = timestamp_column()
+    # Processing restricted on the person's request (`app.services.restriction`):
+    # their identity is revealed to supervisors only.
+    restricted_at: datetime | None = timestamp_column()
     # A citation of the law or decision, written by a system administrator; the
     # erasure endpoint refuses long digit runs so no identity number lands here.
     erasure_legal_basis: str | None = Field(default=None, max_length=500)

@@ -52,6 +52,8 @@ class WebhookEventType(StrEnum):
     CASE_BREAK_GLASS = "case.break_glass"
     # A personal-data incident not notified to the authority by its deadline.
     INCIDENT_OVERDUE = "incident.overdue"
+    # A data subject's request past its completion deadline, told to the lead once.
+    DATA_REQUEST_OVERDUE = "data_request.overdue"
 
 
 class DeliveryStatus(StrEnum):

@@ -21,6 +21,7 @@ CASE_DATA_PREFIXES = (
     "/api/v1/referrals",
     "/api/v1/reports",
     "/api/v1/exports",
+    "/api/v1/data-requests",
 )
 # Under a prefix above but holding no case data: the record of processing lists
 # categories, purposes, agency kinds and counts, and is the system administrator's.

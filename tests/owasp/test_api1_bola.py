@@ -87,6 +87,22 @@ async def _incident(world: World, s: Scenario) -> None:
     s.ids["incident_id"] = response.json()["id"]
 
 
+async def _data_request(world: World, s: Scenario) -> None:
+    headers = s.headers(Role.CASE_WORKER)
+    case = await world.client.get(f"/api/v1/cases/{s.ids['case_id']}", headers=headers)
+    assert case.status_code == 200, case.text
+    response = await world.client.post(
+        "/api/v1/data-requests",
+        json={"case_id": s.ids["case_id"], "person_id": case.json()["victim"]["id"],
+              "kind": "access", "received_at": "2026-11-20T03:00:00+00:00",
+              "channel": "letter", "requester": "self", "identity_checked": True},
+        headers=headers,
+    )  # fmt: skip
+    assert response.status_code == 201, response.text
+    s.ids["data_request_id"] = response.json()["id"]
+    s.ids["person_id"] = case.json()["victim"]["id"]
+
+
 ACTION = {"reason": "không phù hợp"}
 # A valid body for each referral answer, so the 404 is about the record, not the body.
 ANSWERS: dict[str, dict[str, object]] = {
@@ -116,6 +132,13 @@ TABLE: dict[str, Owned | NotOwned] = {
         for action, body in ANSWERS.items()
     },
     "/api/v1/webhooks/{webhook_id}": Owned(Role.AGENCY_ADMIN, make=_webhook),
+    "/api/v1/persons/{person_id}/export": Owned(Role.CASE_WORKER, make=_data_request),
+    "/api/v1/data-requests/{data_request_id}/complete": Owned(
+        Role.CASE_WORKER, {"outcome": "Đã xử lý"}, make=_data_request
+    ),
+    "/api/v1/data-requests/{data_request_id}/reject": Owned(
+        Role.CASE_WORKER, {"reason": "Không xác minh"}, make=_data_request
+    ),
     "/api/v1/integration-clients/{client_id}": Owned(Role.AGENCY_ADMIN, make=_client),
     "/api/v1/integration-clients/{client_id}/revoke": Owned(Role.AGENCY_ADMIN, make=_client),
     "/api/v1/incidents/{incident_id}/notifications": Owned(

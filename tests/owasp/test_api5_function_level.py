@@ -38,6 +38,8 @@ ADMIN_ROUTES: dict[tuple[str, str], tuple[Permission, int]] = {
     ("GET", "/api/v1/audit-events/checkpoints"): (P.AUDIT_READ, 403),
     # Hidden on purpose: a role that may not erase learns nothing of which persons exist.
     ("POST", "/api/v1/persons/{person_id}/erasure"): (P.PERSONS_ERASE, 404),
+    # A person's own data in clear (the right of access): hidden like case data.
+    ("GET", "/api/v1/persons/{person_id}/export"): (P.CASES_REVEAL_IDENTITY, 404),
     ("GET", "/api/v1/webhooks"): (P.WEBHOOKS_MANAGE, 403),
     ("POST", "/api/v1/webhooks"): (P.WEBHOOKS_MANAGE, 403),
     ("DELETE", "/api/v1/webhooks/{webhook_id}"): (P.WEBHOOKS_MANAGE, 403),

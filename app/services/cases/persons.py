@@ -39,7 +39,7 @@ from app.security.blind_index import BlindIndexer
 from app.security.keyring import KeyProvider
 from app.security.permissions import Permission
 from app.security.principal import Principal
-from app.services import case_persons
+from app.services import case_persons, restriction
 from app.services import persons as vault
 from app.services.cases import timeline
 from app.services.cases.access import get_granted_case
@@ -192,6 +192,16 @@ async def list_persons(
     if person_id is not None and not views:
         raise NotFound()
     revealed = [view.person.id for view in views if view.person.revealed]
+    if code is not None:
+        await restriction.check_reveal(
+            session,
+            principal,
+            revealed,
+            action="case_person.reveal",
+            resource_type="case",
+            resource_id=case.id,
+            purpose=code,
+        )
     if code is not None and revealed:
         for revealed_id in revealed:
             await audit.record(

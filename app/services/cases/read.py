@@ -52,7 +52,7 @@ from app.security.blind_index import BlindIndexer
 from app.security.keyring import KeyProvider
 from app.security.permissions import Permission
 from app.security.principal import Principal
-from app.services import case_persons, persons_search
+from app.services import case_persons, persons_search, restriction
 from app.services.cases import case_text, shared
 from app.services.cases.access import (
     CASES_TABLE,
@@ -232,6 +232,17 @@ async def read_case(
             resource_id=case_id,
             person_id=victim_person_id,
             purpose=code,
+        )
+    if code is not None:
+        await restriction.check_reveal(
+            session,
+            principal,
+            [victim_person_id],
+            action="case.reveal",
+            resource_type="case",
+            resource_id=case_id,
+            purpose=code,
+            case_id=case_id,
         )
     if not grant.whole_case:
         return await _shared_view(session, keys, principal, rows[0], grant, code)

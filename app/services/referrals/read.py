@@ -47,6 +47,7 @@ from app.schemas.referrals import (
 from app.security.keyring import KeyProvider
 from app.security.permissions import Permission
 from app.security.principal import Principal
+from app.services import restriction
 from app.services.cases import shared
 from app.services.cases.access import get_readable_case
 from app.services.cases.read import refuse_reveal, reveal_purpose
@@ -148,6 +149,16 @@ async def get_referral(
             resource_type="referral",
             resource_id=referral.id,
             person_id=case.victim_person_id,
+            purpose=code,
+        )
+    if code is not None:
+        await restriction.check_reveal(
+            session,
+            principal,
+            [case.victim_person_id],
+            action=action,
+            resource_type="referral",
+            resource_id=referral.id,
             purpose=code,
         )
     now = datetime.now(UTC)

@@ -49,6 +49,8 @@ _BOOKKEEPING = frozenset(
         "erasure_legal_basis",
         "erasure_reason_code",
         "erased_by",
+        # When a restriction of processing was asked (a data subject's request).
+        "restricted_at",
     }
 )
 

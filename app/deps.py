@@ -22,6 +22,7 @@ from app.security.permissions import Permission, Role
 from app.security.principal import Principal
 from app.security.tokens import CLIENT_ACTOR, TokenError, TokenService
 from app.services.integration_clients import client_principal
+from app.services.pagination import PageParams, page_params
 
 _bearer = HTTPBearer(auto_error=False, description="Access token from /api/v1/auth/token")
 
@@ -260,6 +261,14 @@ async def require_permission(
             raise DeniedNotFound()
         raise DeniedForbidden(f"This action needs the '{permission.value}' permission.")
     return principal
+
+
+# The guards of the routes on case data. Hidden: a role without case rights learns
+# nothing about which cases exist.
+ReadCases = Annotated[Principal, require(Permission.CASES_READ, hide=True)]
+WriteCases = Annotated[Principal, require(Permission.CASES_WRITE, hide=True)]
+# A list's page: `limit` and `cursor`.
+Paging = Annotated[PageParams, Depends(page_params)]
 
 
 # How a read asks for identity in clear (API.md, "Identity reveal"): both are needed.

@@ -5,21 +5,26 @@ from __future__ import annotations
 
 import json
 import uuid
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 
 from app.db import SessionDep, TransactionRoute
-from app.deps import IndexerDep, KeysDep, PurposeHeader, RevealQuery, require
+from app.deps import (
+    IndexerDep,
+    KeysDep,
+    Paging,
+    PurposeHeader,
+    ReadCases,
+    RevealQuery,
+    WriteCases,
+)
 from app.etag import etag
 from app.idempotency import IdempotencyDep
 from app.schemas.case_persons import CasePersonCreate, CasePersonPublic
 from app.schemas.common import Page, problem_responses
-from app.security.permissions import Permission
-from app.security.principal import Principal
 from app.services.cases import persons
-from app.services.pagination import PageParams, page_params
+from app.services.pagination import PageParams
 
 router = APIRouter(
     route_class=TransactionRoute,
@@ -27,11 +32,6 @@ router = APIRouter(
     tags=["case persons"],
     responses=problem_responses(401, 404),
 )
-
-# Hidden: a role without case rights learns nothing about which cases exist.
-ReadCases = Annotated[Principal, require(Permission.CASES_READ, hide=True)]
-WriteCases = Annotated[Principal, require(Permission.CASES_WRITE, hide=True)]
-Paging = Annotated[PageParams, Depends(page_params)]
 
 
 @router.post(

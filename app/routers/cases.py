@@ -8,12 +8,21 @@ import uuid
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Query, Response
 from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime
 
 from app.db import SessionDep, TransactionRoute
-from app.deps import IndexerDep, KeysDep, PurposeHeader, RevealQuery, require
+from app.deps import (
+    IndexerDep,
+    KeysDep,
+    Paging,
+    PurposeHeader,
+    ReadCases,
+    RevealQuery,
+    WriteCases,
+    require,
+)
 from app.domain.workflow import CaseStatus
 from app.etag import IfMatchHeader, etag, required_version
 from app.idempotency import IdempotencyDep
@@ -33,7 +42,6 @@ from app.schemas.common import Page, problem_responses, written
 from app.security.permissions import Permission
 from app.security.principal import Principal
 from app.services.cases import intake, read, update
-from app.services.pagination import PageParams, page_params
 
 router = APIRouter(
     route_class=TransactionRoute,
@@ -42,15 +50,12 @@ router = APIRouter(
     responses=problem_responses(401, 404),
 )
 
-ReadCases = Annotated[Principal, require(Permission.CASES_READ, hide=True)]
-WriteCases = Annotated[Principal, require(Permission.CASES_WRITE, hide=True)]
 # The case read: also a break-glass holder's (the access rule gives such a principal
 # nothing but its open break-glass grants).
 ReadCaseOrBreakGlass = Annotated[
     Principal,
     require(Permission.CASES_READ, hide=True, or_else=Permission.CASES_BREAK_GLASS),
 ]
-Paging = Annotated[PageParams, Depends(page_params)]
 
 
 @router.post(

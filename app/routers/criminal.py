@@ -4,13 +4,12 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 
 from app.db import SessionDep, TransactionRoute
-from app.deps import KeysDep, require
+from app.deps import KeysDep, Paging, ReadCases, WriteCases
 from app.etag import IfMatchHeader, etag
 from app.idempotency import IdempotencyDep
 from app.schemas.common import Page, problem_responses
@@ -19,10 +18,7 @@ from app.schemas.criminal import (
     CriminalProceedingPublic,
     CriminalProceedingUpdate,
 )
-from app.security.permissions import Permission
-from app.security.principal import Principal
 from app.services.cases import criminal
-from app.services.pagination import PageParams, page_params
 
 router = APIRouter(
     route_class=TransactionRoute,
@@ -30,11 +26,6 @@ router = APIRouter(
     tags=["case records"],
     responses=problem_responses(401, 404),
 )
-
-# Hidden: a role without case rights learns nothing about which cases exist.
-ReadCases = Annotated[Principal, require(Permission.CASES_READ, hide=True)]
-WriteCases = Annotated[Principal, require(Permission.CASES_WRITE, hide=True)]
-Paging = Annotated[PageParams, Depends(page_params)]
 
 
 @router.post(

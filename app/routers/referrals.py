@@ -9,11 +9,11 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
 from app.db import SessionDep, TransactionRoute
-from app.deps import KeysDep, PurposeHeader, RevealQuery, require
+from app.deps import KeysDep, Paging, PurposeHeader, ReadCases, RevealQuery, require
 from app.idempotency import IdempotencyDep
 from app.models.referral import ReferralStatus
 from app.schemas.common import Page, problem_responses
@@ -32,7 +32,6 @@ from app.schemas.referrals import (
 )
 from app.security.permissions import Permission
 from app.security.principal import Principal
-from app.services.pagination import PageParams, page_params
 from app.services.referrals import create, lifecycle, participants, read
 
 router = APIRouter(
@@ -43,8 +42,6 @@ router = APIRouter(
 ReadReferrals = Annotated[Principal, require(Permission.REFERRALS_READ, hide=True)]
 WriteReferrals = Annotated[Principal, require(Permission.REFERRALS_WRITE, hide=True)]
 ReadAccessLog = Annotated[Principal, require(Permission.CASES_ACCESS_LOG, hide=True)]
-ReadCases = Annotated[Principal, require(Permission.CASES_READ, hide=True)]
-Pages = Annotated[PageParams, Depends(page_params)]
 _ACTION = "/api/v1/referrals/{referral_id}/"
 _ACTION_ERRORS = problem_responses(403, 409, 422)
 
@@ -75,7 +72,7 @@ async def create_referral(
 async def list_referrals(
     session: SessionDep,
     principal: ReadReferrals,
-    params: Pages,
+    params: Paging,
     direction: ReferralDirection | None = None,
     box: Annotated[ReferralDirection | None, Query(description="The same as `direction`.")] = None,
     status: ReferralStatus | None = None,
@@ -184,7 +181,7 @@ async def cancel_referral(
 
 @router.get("/api/v1/cases/{case_id}/disclosures", response_model=Page[DisclosurePublic])
 async def list_disclosures(
-    session: SessionDep, principal: ReadAccessLog, case_id: uuid.UUID, params: Pages
+    session: SessionDep, principal: ReadAccessLog, case_id: uuid.UUID, params: Paging
 ) -> Page[DisclosurePublic]:
     """Which agency was given which fields of this case, when, why and on which legal
     basis: the accounting of disclosures the person can be given (supervisors)."""

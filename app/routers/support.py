@@ -7,11 +7,11 @@ import uuid
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
 from app.db import SessionDep, TransactionRoute
-from app.deps import CurrentPrincipal, KeysDep, require
+from app.deps import CurrentPrincipal, KeysDep, Paging, ReadCases, WriteCases, require
 from app.domain.entitlements import SupportType
 from app.idempotency import IdempotencyDep
 from app.models.support import SupportRate, SupportService
@@ -28,17 +28,12 @@ from app.security.permissions import Permission
 from app.security.principal import Principal
 from app.services import support_rates as rates_service
 from app.services.cases import support as service
-from app.services.pagination import PageParams, page_params
 
 router = APIRouter(
     route_class=TransactionRoute, tags=["support"], responses=problem_responses(401, 403, 404, 409)
 )
 
 ManageRates = Annotated[Principal, require(Permission.SUPPORT_RATES_MANAGE)]
-# Hidden: a role that reads no case data learns nothing about which cases exist.
-ReadCases = Annotated[Principal, require(Permission.CASES_READ, hide=True)]
-WriteCases = Annotated[Principal, require(Permission.CASES_WRITE, hide=True)]
-Pages = Annotated[PageParams, Depends(page_params)]
 
 
 def _rate(rate: SupportRate) -> SupportRatePublic:
@@ -53,7 +48,7 @@ def _service(row: SupportService) -> SupportServicePublic:
 async def list_support_rates(
     session: SessionDep,
     principal: CurrentPrincipal,
-    params: Pages,
+    params: Paging,
     province_code: Annotated[str | None, Query(pattern=r"^[0-9]{2}$")] = None,
     type: SupportType | None = None,
     on: Annotated[date | None, Query(description="Only rates in force on this day.")] = None,
@@ -121,7 +116,7 @@ async def create_support_service(
 
 @router.get("/api/v1/cases/{case_id}/support-services", response_model=Page[SupportServicePublic])
 async def list_support_services(
-    session: SessionDep, keys: KeysDep, principal: ReadCases, case_id: uuid.UUID, params: Pages
+    session: SessionDep, keys: KeysDep, principal: ReadCases, case_id: uuid.UUID, params: Paging
 ) -> Page[SupportServicePublic]:
     """With each receipt's number and issuer (audited as a `receipt` read)."""
     items, cursor = await service.list_services(session, keys, principal, case_id, params)

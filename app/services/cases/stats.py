@@ -54,11 +54,16 @@ def apply_age(case: Case, received_day: date, changes: Mapping[str, Any]) -> Non
         if isinstance(born, str):
             born = date.fromisoformat(born)
         from_birth = age_on(born, received_day) if born else None
-    elif case.age_basis == AgeBasis.DATE_OF_BIRTH.value:
-        from_birth = case.victim_age_at_intake
     else:
-        from_birth = None
+        from_birth = recorded_age_from_birth(case)
     set_age(case, assess(from_birth, case.age_estimate, keep_presumption=kept))
+
+
+def recorded_age_from_birth(case: Case) -> int | None:
+    """The age at reception the recorded date of birth gives (None without one)."""
+    if case.age_basis == AgeBasis.DATE_OF_BIRTH.value:
+        return case.victim_age_at_intake
+    return None
 
 
 def set_age(case: Case, age: Age) -> None:

@@ -170,9 +170,10 @@ async def _correct_age(
             [{"field": "age.age_estimate", "message": "is required to rest the age on an estimate"}]
         )
     case.age_estimate = estimate
-    from_birth = case.victim_age_at_intake if case.age_basis == AgeBasis.DATE_OF_BIRTH else None
     keep = correction.basis is AgeBasis.PRESUMED_MINOR
-    stats.set_age(case, assess(from_birth, estimate, keep_presumption=keep))
+    stats.set_age(
+        case, assess(stats.recorded_age_from_birth(case), estimate, keep_presumption=keep)
+    )
     entry_id = uuid.uuid4()
     note = await case_text.seal_text(
         session,

@@ -141,6 +141,9 @@ class Case(SQLModel, table=True):
     # case has its verification record (`verified_at`), the initial-verification
     # deadline stays among them, whatever the status says (app/domain/workflow.py).
     next_due_at: datetime | None = timestamp_column()
+    # The deadline `case.overdue` was last announced for (the webhook worker's sweep,
+    # app/services/cases/overdue.py): announced once per deadline.
+    overdue_announced_for: datetime | None = timestamp_column()
     # When the initial verification was completed: set by its record
     # (app/services/cases/verification.py), NULL until then.
     verified_at: datetime | None = timestamp_column()

@@ -7,7 +7,9 @@
 - `webhook_events`: the outbox. One row per event and receiving agency, inserted in
   the same transaction as the change it announces, so an event whose transaction
   rolled back never exists and is never sent. The payload holds ids and codes only.
-- `webhook_deliveries`: one per event and endpoint, the delivery worker's queue.
+- `webhook_deliveries`: one per event and endpoint, the delivery worker's queue; a
+  redelivery asked by the agency is a further row for the same event and endpoint
+  (`redelivery_of_id` names the delivery it repeats).
 - `webhook_attempts`: one row per try (time, HTTP status or error code, duration).
 """
 
@@ -26,7 +28,6 @@ from sqlalchemy import (
     LargeBinary,
     SmallInteger,
     String,
-    UniqueConstraint,
     text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
@@ -54,6 +55,22 @@ class WebhookEventType(StrEnum):
     INCIDENT_OVERDUE = "incident.overdue"
     # A data subject's request past its completion deadline, told to the lead once.
     DATA_REQUEST_OVERDUE = "data_request.overdue"
+    # A case opened (intake or a hotline triage), told to its lead agency.
+    CASE_CREATED = "case.created"
+    # The state machine moved a case (from/to status), told to its lead agency.
+    CASE_STATUS_CHANGED = "case.status_changed"
+    # A case's legal deadline passed without the next step, told to the lead once per
+    # deadline.
+    CASE_OVERDUE = "case.overdue"
+    # A hotline report forwarded, told to the receiving agency and the hotline centre.
+    HOTLINE_REPORT_FORWARDED = "hotline_report.forwarded"
+    # A test event (`POST /webhooks/{id}/ping`): sent to that one endpoint, never
+    # subscribed to.
+    WEBHOOK_PING = "webhook.ping"
+
+
+# Events an endpoint receives without subscribing (and may not list in `events`).
+UNSUBSCRIBED_EVENTS = frozenset({WebhookEventType.WEBHOOK_PING})
 
 
 class DeliveryStatus(StrEnum):
@@ -107,7 +124,8 @@ class WebhookDelivery(SQLModel, table=True):
     __tablename__ = "webhook_deliveries"
     __table_args__ = (
         CheckConstraint(f"status IN ({_one_of(DeliveryStatus)})", name="status"),
-        UniqueConstraint("event_id", "endpoint_id", name="uq_webhook_deliveries_event_endpoint"),
+        # An endpoint's delivery log, newest first.
+        Index("ix_webhook_deliveries_endpoint_created", "endpoint_id", "created_at"),
         # The worker's claim query: due pending deliveries, oldest first.
         Index(
             "ix_webhook_deliveries_due",
@@ -117,8 +135,9 @@ class WebhookDelivery(SQLModel, table=True):
     )
 
     id: uuid.UUID = uuid_pk()
-    event_id: uuid.UUID = Field(foreign_key="webhook_events.id")
-    endpoint_id: uuid.UUID = Field(foreign_key="webhook_endpoints.id", index=True)
+    event_id: uuid.UUID = Field(foreign_key="webhook_events.id", index=True)
+    endpoint_id: uuid.UUID = Field(foreign_key="webhook_endpoints.id")
+    redelivery_of_id: uuid.UUID | None = Field(default=None, foreign_key="webhook_deliveries.id")
     status: str = Field(default=DeliveryStatus.PENDING.value, max_length=16)
     attempt_count: int = Field(default=0, sa_type=SmallInteger)
     next_attempt_at: datetime | None = timestamp_column()

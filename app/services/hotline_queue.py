@@ -1,5 +1,5 @@
 """The hotline centre's work queue: urgency first, a response deadline, the overdue list,
-and the event that announces a new report.
+and the events that announce a new report and a forward.
 
 Rules:
 - A report in `immediate_danger` must be answered within
@@ -14,7 +14,9 @@ Rules:
   everything newest first (once answered, a report takes its place by time).
 - A new report is announced to the recording centre's webhook endpoints as
   `hotline_report.created` with its id and codes: urgency, channel, province, and
-  `respond_by` when it has one (no identity value, no free text).
+  `respond_by` when it has one (no identity value, no free text). A forward is
+  announced as `hotline_report.forwarded` (the same codes, both agencies' ids) to the
+  agency it went to and to the centre.
 """
 
 from __future__ import annotations
@@ -89,6 +91,28 @@ async def announce_created(session: AsyncSession, report: HotlineReport) -> None
         session,
         event_type="hotline_report.created",
         agency_ids=[report.owner_agency_id],
+        data=data,
+    )
+
+
+async def announce_forwarded(session: AsyncSession, report: HotlineReport) -> None:
+    """Queue `hotline_report.forwarded` for the agency it went to and the recording
+    centre (module rules)."""
+    assert report.forwarded_to_agency_id is not None
+    data = {
+        "hotline_report_id": str(report.id),
+        "from_agency_id": str(report.owner_agency_id),
+        "to_agency_id": str(report.forwarded_to_agency_id),
+        "urgency": report.urgency,
+        "channel": report.channel,
+        "province_code": report.province_code,
+    }
+    if report.respond_by is not None:
+        data["respond_by"] = _utc_code(report.respond_by)
+    await emit(
+        session,
+        event_type="hotline_report.forwarded",
+        agency_ids=[report.forwarded_to_agency_id, report.owner_agency_id],
         data=data,
     )
 

@@ -158,6 +158,7 @@ async def triage_report(
         await _check_target(session, report, data.to_agency_id)
         report.forwarded_to_agency_id = data.to_agency_id
         report.status = HotlineStatus.FORWARDED.value
+        await hotline_queue.announce_forwarded(session, report)
     elif data.action == TriageAction.CLOSE:
         assert data.reason is not None
         ctx = text_context(REPORTS, "close_reason", report.id, report.caller_person_id)

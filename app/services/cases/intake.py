@@ -20,6 +20,7 @@ Rules:
 - Possible duplicates (same national ID, phone, or full name with date of birth) are
   reported, never merged, and only among cases the caller may read: a match in a case
   out of reach is not revealed, not even by its number.
+- `case.created` is queued for the lead agency's webhooks (`events`).
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ from app.security.principal import Principal
 from app.services import case_persons, persons, persons_search
 from app.services.agency_functions import require_own
 from app.services.case_persons import CasePersonView
-from app.services.cases import first_days, jurisdiction, numbering, stats, timeline
+from app.services.cases import events, first_days, jurisdiction, numbering, stats, timeline
 from app.services.cases.access import readable_cases
 from app.services.cases.deadlines import deadline_policy
 from app.services.person_fields import PersonFields
@@ -249,5 +250,6 @@ async def intake_case(
     stats.apply_victim_stats(case, received_day, data.victim.model_dump())
     session.add(case)
     await session.flush()
+    await events.announce_created(session, case)
     await first_days.after_intake(session, keys, principal, case, data.brought_to_commune)
     return Intake(case, duplicates, linked)

@@ -2,7 +2,8 @@
 
 Every change checks `app.domain.workflow.check_transition` against the acting agency's
 functions, records the reason (encrypted, see `case_text`), appends the timeline,
-writes the audit event, moves the case's next legal deadline, and bumps its version.
+writes the audit event, moves the case's next legal deadline, bumps its version, and
+queues `case.status_changed` for the lead agency (`events`).
 Identification decisions call this with `by_decision=True`.
 
 A closing move may carry a closure code (`app.domain.workflow.CLOSURES`), kept on the
@@ -32,7 +33,7 @@ from app.errors import Conflict, ValidationFailed
 from app.models import Case
 from app.security.keyring import KeyProvider
 from app.security.principal import Principal
-from app.services.cases import case_text, timeline
+from app.services.cases import case_text, events, timeline
 from app.services.cases.deadlines import deadline_policy
 from app.services.cases.support_checks import RESIDENT_NATIONALITIES
 
@@ -125,4 +126,5 @@ async def apply_transition(
         fields=("status",),
         reason=":".join(x.value for x in (source, target, closure) if x is not None),
     )
+    await events.announce_status_changed(session, case, source, target)
     return case

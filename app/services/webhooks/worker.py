@@ -5,7 +5,7 @@ It runs inside every server process (started by the app's lifespan) and alone wi
 round is logged by exception type only and retried on the next tick.
 
 `PERIODIC_JOBS` is the other periodic work on the same loop (the referral expiry
-sweep, the overdue data subjects' requests): each job gets its own short transaction
+sweep, the overdue data subjects' requests and cases): each job gets its own short transaction
 and the time, returns how many rows it handled, and must be safe to run concurrently
 in several processes (use SKIP LOCKED or idempotent updates).
 """
@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.config import Settings
 from app.security.keyring import KeyProvider
+from app.services.cases.events import announce_overdue as announce_overdue_cases
 from app.services.data_requests import announce_overdue as announce_overdue_requests
 from app.services.incidents import announce_overdue as announce_overdue_incidents
 from app.services.referrals.lifecycle import expire_due
@@ -33,11 +34,13 @@ PeriodicJob = Callable[[AsyncSession, datetime], Awaitable[int]]
 # Pending referrals whose due date passed become `expired` (reads already treat them
 # so; the sweep records it, with a timeline entry and an audit row). Incidents past
 # their notification deadline are announced (`incident.overdue`), and open data
-# subjects' requests past their completion day once (`data_request.overdue`).
+# subjects' requests past their completion day once (`data_request.overdue`), and
+# cases past their next legal deadline once per deadline (`case.overdue`).
 PERIODIC_JOBS: list[PeriodicJob] = [
     expire_due,
     announce_overdue_incidents,
     announce_overdue_requests,
+    announce_overdue_cases,
 ]
 # Rounds in a row while full batches keep coming, before yielding to the timer.
 MAX_ROUNDS_PER_TICK = 10

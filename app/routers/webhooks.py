@@ -1,5 +1,6 @@
 """Webhook endpoints of the caller's agency: `GET|POST /api/v1/webhooks`,
-`DELETE /api/v1/webhooks/{webhook_id}` (agency administrators)."""
+`DELETE /api/v1/webhooks/{webhook_id}`, and each endpoint's delivery log, redelivery
+and test ping (agency administrators)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from app.deps import KeysDep, require
 from app.models.webhook import WebhookEndpoint
 from app.schemas.common import Page, problem_responses
 from app.schemas.webhooks import (
+    WebhookDeliveryPublic,
     WebhookEndpointCreate,
     WebhookEndpointCreated,
     WebhookEndpointPublic,
@@ -21,6 +23,7 @@ from app.schemas.webhooks import (
 from app.security.permissions import Permission
 from app.security.principal import Principal
 from app.services.pagination import PageParams, page_params
+from app.services.webhooks import deliveries
 from app.services.webhooks import endpoints as service
 
 router = APIRouter(
@@ -75,3 +78,58 @@ async def delete_webhook(
 ) -> Response:
     await service.deactivate_endpoint(session, principal, webhook_id)
     return Response(status_code=204)
+
+
+def _delivery_location(response: Response, delivery: WebhookDeliveryPublic) -> None:
+    response.headers["Location"] = (
+        f"/api/v1/webhooks/{delivery.webhook_id}/deliveries/{delivery.id}"
+    )
+
+
+@router.get("/{webhook_id}/deliveries", response_model=Page[WebhookDeliveryPublic])
+async def list_webhook_deliveries(
+    session: SessionDep,
+    principal: ManageWebhooks,
+    webhook_id: uuid.UUID,
+    params: Annotated[PageParams, Depends(page_params)],
+) -> Page[WebhookDeliveryPublic]:
+    """The endpoint's deliveries, newest first, each with every attempt."""
+    items, cursor = await deliveries.list_deliveries(session, principal, webhook_id, params)
+    return Page(items=items, next_cursor=cursor)
+
+
+@router.get("/{webhook_id}/deliveries/{delivery_id}", response_model=WebhookDeliveryPublic)
+async def read_webhook_delivery(
+    session: SessionDep, principal: ManageWebhooks, webhook_id: uuid.UUID, delivery_id: uuid.UUID
+) -> WebhookDeliveryPublic:
+    return await deliveries.read_delivery(session, principal, webhook_id, delivery_id)
+
+
+@router.post(
+    "/{webhook_id}/deliveries/{delivery_id}/redeliver",
+    status_code=201,
+    response_model=WebhookDeliveryPublic,
+    responses=problem_responses(409),
+)
+async def redeliver_webhook_delivery(
+    session: SessionDep,
+    principal: ManageWebhooks,
+    webhook_id: uuid.UUID,
+    delivery_id: uuid.UUID,
+    response: Response,
+) -> WebhookDeliveryPublic:
+    """Queue the same event again (same payload and `webhook-id`) as a new delivery,
+    due now; 409 while the delivery is still pending."""
+    delivery = await deliveries.redeliver(session, principal, webhook_id, delivery_id)
+    _delivery_location(response, delivery)
+    return delivery
+
+
+@router.post("/{webhook_id}/ping", status_code=201, response_model=WebhookDeliveryPublic)
+async def ping_webhook(
+    session: SessionDep, principal: ManageWebhooks, webhook_id: uuid.UUID, response: Response
+) -> WebhookDeliveryPublic:
+    """Queue a `webhook.ping` event to this endpoint alone (no subscription needed)."""
+    delivery = await deliveries.ping(session, principal, webhook_id)
+    _delivery_location(response, delivery)
+    return delivery

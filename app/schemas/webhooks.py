@@ -5,9 +5,9 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
-from app.models.webhook import WebhookEventType
+from app.models.webhook import UNSUBSCRIBED_EVENTS, DeliveryStatus, WebhookEventType
 from app.schemas.common import StrictInput
 
 
@@ -25,6 +25,14 @@ class WebhookEndpointCreate(StrictInput):
         description="A label for the receiving system; never personal data.",
     )
 
+    @field_validator("events")
+    @classmethod
+    def _subscribable(cls, events: list[WebhookEventType]) -> list[WebhookEventType]:
+        for event in events:
+            if event in UNSUBSCRIBED_EVENTS:
+                raise ValueError(f"{event.value} is sent by POST /webhooks/{{id}}/ping only")
+        return events
+
 
 class WebhookEndpointPublic(BaseModel):
     id: uuid.UUID
@@ -40,3 +48,29 @@ class WebhookEndpointCreated(WebhookEndpointPublic):
     secret: str = Field(
         description="The signing secret (`whsec_…`), shown this once: store it now."
     )
+
+
+class WebhookAttemptPublic(BaseModel):
+    attempted_at: datetime
+    status_code: int | None = Field(description="The receiver's HTTP status, if it answered.")
+    error: str | None = Field(
+        description="Why nothing was answered (`timeout`, `connect_error`, "
+        "`unsafe_address`, ...), else null."
+    )
+    duration_ms: int
+
+
+class WebhookDeliveryPublic(BaseModel):
+    id: uuid.UUID
+    webhook_id: uuid.UUID
+    event_id: uuid.UUID = Field(description="The event's id, sent as the `webhook-id` header.")
+    event_type: str
+    status: DeliveryStatus
+    attempt_count: int
+    next_attempt_at: datetime | None = Field(description="When a pending delivery is tried.")
+    delivered_at: datetime | None
+    redelivery_of: uuid.UUID | None = Field(
+        description="The delivery this one repeats, for a redelivery."
+    )
+    created_at: datetime
+    attempts: list[WebhookAttemptPublic] = Field(description="Every try, oldest first.")

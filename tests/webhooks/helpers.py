@@ -13,7 +13,9 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+import pytest
 from fastapi import FastAPI
+from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from app.config import Settings
 from tests.conftest import Actor, World
@@ -114,3 +116,17 @@ def app_settings(app: FastAPI, **changes: Any) -> Iterator[Settings]:
         yield changed
     finally:
         app.state.settings = original
+
+
+def verified(secret: str, got: Received) -> dict[str, Any]:
+    """The delivery's payload as a receiver reads it: checked with the Standard Webhooks
+    project's own library (signature and timestamp), else WebhookVerificationError."""
+    payload: dict[str, Any] = Webhook(secret).verify(got.body, got.headers)
+    return payload
+
+
+def assert_tampering_fails(secret: str, got: Received) -> None:
+    with pytest.raises(WebhookVerificationError):
+        Webhook(secret).verify(got.body.replace(b'"data"', b'"data" '), got.headers)
+    with pytest.raises(WebhookVerificationError):
+        Webhook(secret).verify(got.body, {**got.headers, "webhook-id": "msg_other"})

@@ -124,7 +124,7 @@ async def list_deliveries(
                     statement, params, col(WebhookDelivery.created_at), col(WebhookDelivery.id)
                 )
             )
-        ).tuples()
+        ).all()
     ]
     kept, cursor = page_of(rows, params, lambda r: (r[0].created_at, r[0].id))
     await audit.record(
@@ -136,23 +136,12 @@ async def list_deliveries(
 async def _delivery(
     session: AsyncSession, endpoint: WebhookEndpoint, delivery_id: uuid.UUID
 ) -> tuple[WebhookDelivery, str]:
-    row = (
-        (
-            await session.execute(
-                select(WebhookDelivery, col(WebhookEvent.event_type))
-                .join(WebhookEvent, col(WebhookEvent.id) == col(WebhookDelivery.event_id))
-                .where(
-                    col(WebhookDelivery.id) == delivery_id,
-                    col(WebhookDelivery.endpoint_id) == endpoint.id,
-                )
-            )
-        )
-        .tuples()
-        .first()
-    )
+    statement = _of_endpoint(endpoint).where(col(WebhookDelivery.id) == delivery_id)
+    row = (await session.execute(statement)).first()
     if row is None:
         raise NotFound()
-    return row
+    delivery, event_type = row
+    return delivery, event_type
 
 
 async def read_delivery(

@@ -65,6 +65,15 @@ async def _webhook(world: World, s: Scenario) -> None:
     s.ids["webhook_id"] = response.json()["id"]
 
 
+async def _webhook_delivery(world: World, s: Scenario) -> None:
+    await _webhook(world, s)
+    response = await world.client.post(
+        f"/api/v1/webhooks/{s.ids['webhook_id']}/ping", headers=s.headers(Role.AGENCY_ADMIN)
+    )
+    assert response.status_code == 201, response.text
+    s.ids["delivery_id"] = response.json()["id"]
+
+
 async def _client(world: World, s: Scenario) -> None:
     response = await world.client.post(
         "/api/v1/integration-clients",
@@ -132,6 +141,14 @@ TABLE: dict[str, Owned | NotOwned] = {
         for action, body in ANSWERS.items()
     },
     "/api/v1/webhooks/{webhook_id}": Owned(Role.AGENCY_ADMIN, make=_webhook),
+    "/api/v1/webhooks/{webhook_id}/deliveries": Owned(Role.AGENCY_ADMIN, make=_webhook),
+    "/api/v1/webhooks/{webhook_id}/ping": Owned(Role.AGENCY_ADMIN, make=_webhook),
+    "/api/v1/webhooks/{webhook_id}/deliveries/{delivery_id}": Owned(
+        Role.AGENCY_ADMIN, make=_webhook_delivery
+    ),
+    "/api/v1/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver": Owned(
+        Role.AGENCY_ADMIN, make=_webhook_delivery
+    ),
     "/api/v1/persons/{person_id}/export": Owned(Role.CASE_WORKER, make=_data_request),
     "/api/v1/data-requests/{data_request_id}/complete": Owned(
         Role.CASE_WORKER, {"outcome": "Đã xử lý"}, make=_data_request

@@ -43,6 +43,12 @@ ADMIN_ROUTES: dict[tuple[str, str], tuple[Permission, int]] = {
     ("GET", "/api/v1/webhooks"): (P.WEBHOOKS_MANAGE, 403),
     ("POST", "/api/v1/webhooks"): (P.WEBHOOKS_MANAGE, 403),
     ("DELETE", "/api/v1/webhooks/{webhook_id}"): (P.WEBHOOKS_MANAGE, 403),
+    ("GET", "/api/v1/webhooks/{webhook_id}/deliveries"): (P.WEBHOOKS_MANAGE, 403),
+    ("GET", "/api/v1/webhooks/{webhook_id}/deliveries/{delivery_id}"): (P.WEBHOOKS_MANAGE, 403),
+    ("POST", "/api/v1/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver"): (
+        P.WEBHOOKS_MANAGE, 403,
+    ),
+    ("POST", "/api/v1/webhooks/{webhook_id}/ping"): (P.WEBHOOKS_MANAGE, 403),
     ("GET", "/api/v1/integration-clients"): (P.INTEGRATION_CLIENTS_MANAGE, 403),
     ("POST", "/api/v1/integration-clients"): (P.INTEGRATION_CLIENTS_MANAGE, 403),
     ("GET", "/api/v1/integration-clients/{client_id}"): (P.INTEGRATION_CLIENTS_MANAGE, 403),

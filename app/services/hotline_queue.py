@@ -77,8 +77,8 @@ def _utc_code(moment: datetime) -> str:
     return moment.isoformat().replace("+00:00", "Z")
 
 
-async def announce_created(session: AsyncSession, report: HotlineReport) -> None:
-    """Queue `hotline_report.created` for the recording centre (module rules)."""
+def _event_codes(report: HotlineReport) -> dict[str, str]:
+    """A report's id and codes for its events: no identity value, no free text."""
     data = {
         "hotline_report_id": str(report.id),
         "urgency": report.urgency,
@@ -87,11 +87,16 @@ async def announce_created(session: AsyncSession, report: HotlineReport) -> None
     }
     if report.respond_by is not None:
         data["respond_by"] = _utc_code(report.respond_by)
+    return data
+
+
+async def announce_created(session: AsyncSession, report: HotlineReport) -> None:
+    """Queue `hotline_report.created` for the recording centre (module rules)."""
     await emit(
         session,
         event_type="hotline_report.created",
         agency_ids=[report.owner_agency_id],
-        data=data,
+        data=_event_codes(report),
     )
 
 
@@ -100,15 +105,10 @@ async def announce_forwarded(session: AsyncSession, report: HotlineReport) -> No
     centre (module rules)."""
     assert report.forwarded_to_agency_id is not None
     data = {
-        "hotline_report_id": str(report.id),
+        **_event_codes(report),
         "from_agency_id": str(report.owner_agency_id),
         "to_agency_id": str(report.forwarded_to_agency_id),
-        "urgency": report.urgency,
-        "channel": report.channel,
-        "province_code": report.province_code,
     }
-    if report.respond_by is not None:
-        data["respond_by"] = _utc_code(report.respond_by)
     await emit(
         session,
         event_type="hotline_report.forwarded",

@@ -87,9 +87,7 @@ async def record_verification(
     async def create() -> VerificationPublic:
         return await verification.record_verification(session, keys, principal, case_id, body)
 
-    answer = await idempotency.run(create, resource_type="verification")
-    answer.headers["Location"] = f"/api/v1/cases/{case_id}/verification"
-    return answer
+    return await idempotency.run(create, resource_type="verification")
 
 
 @router.get("/verification", response_model=list[VerificationPublic])

@@ -48,7 +48,7 @@ class TestBreakingTheGlass:
         assert grant["case_id"] == o.case["id"]
         assert grant["user_id"] == str(o.police.id)
         assert grant["purpose"] == "investigation"
-        assert grant["reason"] is None  # kept for replays: no plaintext in it
+        assert grant["reason"] == REASON  # as written
         assert grant["verdict"] is None
         assert grant["expires_at"] > grant["created_at"]
 

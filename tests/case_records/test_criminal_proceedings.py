@@ -61,8 +61,7 @@ class TestWhoRecords:
         owner, case = await police_case(world)
         mark = await last_event_id(engine)
         created = await record(world, owner, case.id)
-        # The answer is kept for Idempotency-Key replays: no plaintext in it.
-        assert created["reference"] is None
+        assert created["reference"] == REFERENCE  # as written
         assert created["investigating_agency_id"] == str(owner.agency.id)  # the default
         assert (created["stage"], created["outcome"], created["version"]) == (
             "investigating",

@@ -83,8 +83,7 @@ class TestCreateEvidence:
         response = await world.client.post(url(case, "evidence"), json=body, headers=owner.headers)
         assert response.status_code == 201, response.text
         created = response.json()
-        # The create's answer carries no text (it is kept for replays); reads do.
-        assert created["description"] is None
+        assert created["description"] == body["description"]  # as written
         assert created["source"] == body["source"]
         events = await events_after(engine, mark)
         assert [(e["action"], e["outcome"]) for e in events] == [("evidence.create", "success")]
@@ -216,7 +215,7 @@ class TestIdentification:
         assert response.status_code == 201, response.text
         decision = response.json()
         assert decision["case_status"] == "identified"
-        assert decision["certificate_number"] is None
+        assert decision["certificate_number"] == "XN-0042/2026"  # as written
         events = await events_after(engine, mark)
         assert [(e["action"], e["outcome"]) for e in events] == [
             ("case.transition", "success"),

@@ -94,7 +94,7 @@ class TestCreateProtectionMeasure:
         )
         assert response.status_code == 201, response.text
         created = response.json()
-        assert created["refusal_reason"] is None  # kept for replays: no plaintext
+        assert created["refusal_reason"] == body["refusal_reason"]  # as written
         assert (created["status"], created["version"]) == ("refused", 1)
         events = await events_after(engine, mark)
         assert [(e["action"], e["outcome"]) for e in events] == [

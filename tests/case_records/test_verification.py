@@ -59,8 +59,8 @@ class TestRecord:
         assert response.status_code == 201, response.text
         assert response.headers["Location"] == f"/api/v1/cases/{case.id}/verification"
         created = response.json()
-        # The create's answer is kept for replays: no note in it; reads return it.
-        assert created["note"] is None
+        # The create's answer shows what was written.
+        assert created["note"] == sent["note"]
         assert (created["outcome"], created["agency_id"]) == ("grounds_found", str(owner.agency.id))
         assert created["agency_ids"] == [str(owner.agency.id), str(police.id)]
         events = await events_after(engine, mark)

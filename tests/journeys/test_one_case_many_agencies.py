@@ -220,7 +220,8 @@ async def test_hotline_call_to_closure_across_agencies(world: World) -> None:
             so_y_te.worker, first, agency, purpose="support", services=[service],
             shared_fields=["victim.full_name", "victim.sex"], consent_id=consent,
         )  # fmt: skip
-        assert referral["legal_basis"] == "consent" and referral["shared"] is None
+        assert referral["legal_basis"] == "consent"
+        assert set(referral["shared"]) == {"victim.full_name", "victim.sex"}
         await j.cannot_see(agency.worker, first)
         await j.answer(agency.worker, referral, "accept")
         masked = await j.get(agency.worker, f"cases/{first}")

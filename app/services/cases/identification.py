@@ -13,8 +13,7 @@ Rules:
 - The decision moves the case to `identified` / `not_identified` through
   `apply_transition(..., by_decision=True)`, referring to the decision.
 - The legal basis and the certificate number are sealed under the victim's data key;
-  the answer to the decision (stored for Idempotency-Key replays) leaves them out,
-  GET returns them.
+  the answer to the decision shows them as written, GET returns them.
 """
 
 from __future__ import annotations
@@ -81,11 +80,14 @@ async def _public(
     case: Case,
     row: IdentificationDecision,
     *,
-    with_text: bool = True,
+    written: dict[str, str | None] | None = None,
 ) -> IdentificationPublic:
+    """The decision, its sealed texts opened (or, for the answer to the decision,
+    the texts just `written`, not decrypted again)."""
+
     async def opened(column: str, ciphertext: bytes | None) -> str | None:
-        if not with_text:
-            return None
+        if written is not None:
+            return written[column]
         return await case_text.open_text(
             session,
             keys,
@@ -186,8 +188,11 @@ async def decide(
         else ("legal_basis",),
         reason=body.decision.value,
     )
-    # The answer to a create is kept for Idempotency-Key replays: no plaintext in it.
-    return await _public(session, keys, principal, case, row, with_text=False)
+    written = {
+        "legal_basis": body.legal_basis,
+        "certificate_number": body.certificate_number or None,
+    }
+    return await _public(session, keys, principal, case, row, written=written)
 
 
 async def list_decisions(

@@ -1,5 +1,5 @@
 """HTTP manners shared by the routes: where a created resource is read (`Location`),
-and the response headers a browser client may read (CORS)."""
+and the headers a browser client may send and read (CORS)."""
 
 from __future__ import annotations
 
@@ -9,18 +9,33 @@ from typing import Any
 
 from fastapi import FastAPI, Request, Response
 
-# Every header the app sets that a client reads: CORS exposes exactly these (a browser
-# hides any other from scripts). A route adding a custom header adds it here.
+# The request headers a browser client may send (CORS preflight).
+ALLOWED_REQUEST_HEADERS = [
+    "Authorization",
+    "Content-Type",
+    "Idempotency-Key",
+    "If-Match",
+    "X-Purpose-Of-Use",
+    "X-Request-Id",
+    "Accept-Language",
+]
+
+# Every response header the app sets that a client reads beyond the CORS-safelisted
+# ones (Cache-Control, Content-Type, ...): CORS exposes exactly these, a browser hides
+# any other from scripts. A route adding a custom header adds it here (a test scans
+# the code for header names).
 EXPOSED_HEADERS = [
     "ETag",
     "Location",
     "Retry-After",
     "X-Request-Id",
+    "WWW-Authenticate",
+    "Idempotent-Replayed",
+    "Content-Disposition",
     "X-Suppressed-Rows",
     "X-Generalisation",
-    "Content-Disposition",
-    "Idempotent-Replayed",
-    "WWW-Authenticate",
+    "X-Released-Rows",
+    "X-K-Anonymity",
 ]
 
 

@@ -281,6 +281,7 @@ class TestStages:
             path, json={"stage": "tried"}, headers={**owner.headers, "If-Match": '"9"'}
         )
         assert_problem(stale, 412)
+        assert stale.headers["ETag"] == f'"{row["version"]}"'  # the current version
 
     async def test_stamps_resolved_and_tried(self, world: World, engine: AsyncEngine) -> None:
         owner, case = await police_case(world)

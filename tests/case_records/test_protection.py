@@ -158,9 +158,9 @@ class TestUpdateProtectionMeasure:
             await world.client.patch(path, json={"status": "active"}, headers=headers), 428
         )
         stale = {**headers, "If-Match": '"7"'}
-        assert_problem(
-            await world.client.patch(path, json={"status": "active"}, headers=stale), 412
-        )
+        refused = await world.client.patch(path, json={"status": "active"}, headers=stale)
+        assert_problem(refused, 412)
+        assert refused.headers["ETag"] == f'"{measure["version"]}"'  # the current version
 
     async def test_refusal_needs_reason_422(self, world: World) -> None:
         headers, case, measure = await self._measure(world)

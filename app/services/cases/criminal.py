@@ -41,8 +41,8 @@ from app.domain.criminal import (
     check_outcome,
     stamps,
 )
-from app.errors import Conflict, NotFound, PreconditionFailed, ValidationFailed
-from app.etag import required_version
+from app.errors import Conflict, NotFound, ValidationFailed
+from app.etag import required_version, stale
 from app.models import Agency, AgencyKind, Case, CriminalProceeding
 from app.schemas.criminal import (
     CriminalProceedingCreate,
@@ -241,7 +241,7 @@ async def update_proceeding(
     if row is None:
         raise NotFound()
     if row.version != version:
-        raise PreconditionFailed()
+        raise stale(row.version)
     given = body.model_fields_set
     for field in ("stage", "reference", "investigating_agency_id"):
         if field in given and getattr(body, field) is None:

@@ -33,8 +33,8 @@ from sqlmodel import col
 
 from app import audit
 from app.domain.agency_functions import MEASURE_RESPONSIBLE
-from app.errors import NotFound, PreconditionFailed, ValidationFailed
-from app.etag import required_version
+from app.errors import NotFound, ValidationFailed
+from app.etag import required_version, stale
 from app.models import Agency, Case, CasePerson, ProtectionMeasure
 from app.models.case_records import ProtectedPerson, ProtectionMeasureKind, ProtectionStatus
 from app.schemas.case_records import (
@@ -245,7 +245,7 @@ async def update_measure(
     if row is None:
         raise NotFound()
     if row.version != version:
-        raise PreconditionFailed()
+        raise stale(row.version)
     given = body.model_fields_set
     if "status" in given and body.status is None:
         raise ValidationFailed([{"field": "status", "message": "must not be null"}])

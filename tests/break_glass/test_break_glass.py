@@ -220,7 +220,7 @@ class TestAnnounced:
         o = await outside(world)
         grant = await opened(world, o.police, o.case["id"])
         response = await world.client.get(_case(o.case["id"]) + "/timeline", headers=o.lead.headers)
-        entries = [e for e in response.json() if e["kind"] == "break_glass"]
+        entries = [e for e in response.json()["items"] if e["kind"] == "break_glass"]
         assert [(e["ref_id"], e["detail"]) for e in entries] == [(grant["id"], "investigation")]
 
 

@@ -182,7 +182,7 @@ class TestTimeline:
             f"/api/v1/cases/{case['id']}/timeline", headers=worker.headers
         )
         assert response.status_code == 200
-        entries = response.json()
+        entries = response.json()["items"]
         assert [e["kind"] for e in entries] == ["case_opened", "status_changed"]
         last = entries[-1]
         assert (last["from_status"], last["to_status"], last["note"]) == (

@@ -36,6 +36,7 @@ from app.services.cases import case_text
 from app.services.cases.access import get_granted_case, get_readable_case
 from app.services.cases.evidence import evidence_of_case
 from app.services.cases.transitions import apply_transition
+from app.services.pagination import PageParams, page_of, paginate
 
 TABLE = "identification_decisions"
 _TARGET = {
@@ -196,19 +197,23 @@ async def decide(
 
 
 async def list_decisions(
-    session: AsyncSession, keys: KeyProvider, principal: Principal, case_id: uuid.UUID
-) -> list[IdentificationPublic]:
-    """Every decision on the case, oldest first (a reopened case has more than one)."""
+    session: AsyncSession,
+    keys: KeyProvider,
+    principal: Principal,
+    case_id: uuid.UUID,
+    params: PageParams,
+) -> tuple[list[IdentificationPublic], str | None]:
+    """The decisions on the case, oldest first (a reopened case has more than one)."""
     case = await get_readable_case(session, principal, case_id, action="identification.list")
-    rows = list(
-        (
-            await session.execute(
-                select(IdentificationDecision)
-                .where(col(IdentificationDecision.case_id) == case.id)
-                .order_by(col(IdentificationDecision.created_at), col(IdentificationDecision.id))
-            )
-        ).scalars()
+    statement = paginate(
+        select(IdentificationDecision).where(col(IdentificationDecision.case_id) == case.id),
+        params,
+        col(IdentificationDecision.created_at),
+        col(IdentificationDecision.id),
+        oldest_first=True,
     )
+    found = list((await session.execute(statement)).scalars())
+    rows, cursor = page_of(found, params, lambda r: (r.created_at, r.id))
     await audit.record(
         session,
         action="identification.list",
@@ -218,4 +223,4 @@ async def list_decisions(
         person_id=case.victim_person_id,
         fields=("legal_basis", "certificate_number"),
     )
-    return [await _public(session, keys, principal, case, r) for r in rows]
+    return [await _public(session, keys, principal, case, r) for r in rows], cursor

@@ -14,12 +14,24 @@ IfMatchHeader = Annotated[
 ]
 
 
+# What an If-Match that names no version stands for: versions start at 1, so it is
+# stale against any resource, and the 412 then carries the resource's ETag.
+NO_VERSION = 0
+
+
 def etag(version: int) -> str:
     return f'"{version}"'
 
 
+def stale(current_version: int) -> PreconditionFailed:
+    """412 for an If-Match older than the resource, with the current `ETag` so the
+    client can read again (or retry) without guessing."""
+    return PreconditionFailed(headers={"ETag": etag(current_version)})
+
+
 def required_version(if_match: str | None) -> int:
-    """428 without If-Match; 412 when it cannot name a version (it is then stale)."""
+    """428 without If-Match; `NO_VERSION` when it cannot name a version (stale: the
+    service's version check answers 412 with the current ETag)."""
     if not if_match:
         raise PreconditionRequired("Send If-Match with the ETag of the resource.")
     value = if_match.strip()
@@ -27,5 +39,5 @@ def required_version(if_match: str | None) -> int:
         value = value[2:]
     try:
         return int(value.strip('"'))
-    except ValueError as exc:
-        raise PreconditionFailed() from exc
+    except ValueError:
+        return NO_VERSION

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
@@ -33,6 +32,7 @@ from app import audit
 from app.db import SessionDep
 from app.deps import CurrentPrincipal
 from app.errors import AppError, DeniedNotFound, ValidationFailed
+from app.http import location_of, set_location
 from app.models import IdempotencyRecord
 from app.security.principal import Principal
 
@@ -68,12 +68,15 @@ class Idempotency:
         *,
         status_code: int = 201,
         resource_type: str = "request",
+        location: str | None = None,
     ) -> JSONResponse:
         """Run `create` once per key. A replay is audited as `<resource_type>.create`,
-        reason `idempotent_replay`, and answers the resource as it is now."""
+        reason `idempotent_replay`, and answers the resource as it is now. A 201 (and
+        its replay) carries `Location`: `location`, else where the app reads the
+        created id (`app.http.location_of`)."""
         if not self.key:
             body = jsonable_encoder(await create())
-            return JSONResponse(body, status_code=status_code)
+            return self._created(JSONResponse(body, status_code=status_code), body, location)
         request_hash = hashlib.sha256(
             self.request.method.encode()
             + b" "
@@ -103,7 +106,7 @@ class Idempotency:
             )
         ).first()
         if inserted is None:
-            return await self._replay(request_hash, resource_type)
+            return await self._replay(request_hash, resource_type, location)
         try:
             body = jsonable_encoder(await create())
         except AppError as exc:
@@ -122,11 +125,18 @@ class Idempotency:
         stored.status_code = status_code
         stored.resource_id = _record_id(body)
         if stored.resource_id is not None:
-            stored.location = _location(self.request, stored.resource_id)
+            stored.location = location_of(self.request, stored.resource_id)
         await self.session.flush()
-        return JSONResponse(body, status_code=status_code)
+        return self._created(JSONResponse(body, status_code=status_code), body, location)
 
-    async def _replay(self, request_hash: bytes, resource_type: str) -> JSONResponse:
+    def _created(self, answer: JSONResponse, body: object, location: str | None) -> JSONResponse:
+        if answer.status_code == 201:
+            set_location(self.request, answer, _record_id(body), location=location)
+        return answer
+
+    async def _replay(
+        self, request_hash: bytes, resource_type: str, location: str | None
+    ) -> JSONResponse:
         record = (
             await self.session.execute(
                 select(IdempotencyRecord).where(
@@ -151,8 +161,10 @@ class Idempotency:
         if record.resource_id is None or record.location is None:
             # Nothing to read again: the id is all a replay can give.
             ident = None if record.resource_id is None else str(record.resource_id)
-            return JSONResponse({"id": ident}, status_code=record.status_code, headers=replayed)
-        return await _reread(self.request, record, replayed)
+            answer = JSONResponse({"id": ident}, status_code=record.status_code, headers=replayed)
+        else:
+            answer = await _reread(self.request, record, replayed)
+        return self._created(answer, {"id": record.resource_id}, location)
 
 
 async def _reread(
@@ -191,24 +203,6 @@ def _find(body: object, resource_id: str) -> object | None:
         for item in body:
             if isinstance(item, dict) and str(item.get("id")) == resource_id:
                 return item
-    return None
-
-
-def _location(request: Request, resource_id: uuid.UUID) -> str | None:
-    """Where the created resource is read: `<path>/<id>` if the app serves a GET
-    there, else the collection `<path>` it was posted to, else nowhere."""
-    app = request.scope.get("app")
-    if app is None:
-        return None
-    readable = [
-        re.compile("^" + re.sub(r"\{[^}]+\}", "[^/]+", template) + "$")
-        for template, operations in app.openapi().get("paths", {}).items()
-        if "get" in operations
-    ]
-    path = request.url.path
-    for candidate in (f"{path}/{resource_id}", path):
-        if any(pattern.match(candidate) for pattern in readable):
-            return candidate
     return None
 
 

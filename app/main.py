@@ -13,6 +13,7 @@ from app import errors
 from app.audit import worker as audit_worker
 from app.config import Settings, get_settings
 from app.db import TransactionRoute, make_engine, make_sessionmaker
+from app.http import ALLOWED_REQUEST_HEADERS, EXPOSED_HEADERS
 from app.keys import check_production, load_keyring
 from app.middleware import RequestContextMiddleware
 from app.routers import agencies, audit, auth, cases, hotline, ops, persons, users
@@ -129,16 +130,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             CORSMiddleware,
             allow_origins=settings.cors_origins,
             allow_methods=["GET", "POST", "PATCH", "DELETE"],
-            allow_headers=[
-                "Authorization",
-                "Content-Type",
-                "Idempotency-Key",
-                "If-Match",
-                "X-Purpose-Of-Use",
-                "X-Request-Id",
-                "Accept-Language",
-            ],
-            expose_headers=["ETag", "X-Request-Id", "Retry-After", "Location"],
+            allow_headers=ALLOWED_REQUEST_HEADERS,
+            expose_headers=EXPOSED_HEADERS,
         )
     app.add_middleware(
         RequestContextMiddleware,

@@ -3,7 +3,6 @@ who help and witnesses (`/api/v1/cases/{case_id}/persons`)."""
 
 from __future__ import annotations
 
-import json
 import uuid
 
 from fastapi import APIRouter, Response
@@ -56,10 +55,7 @@ async def add_person(
     async def create() -> CasePersonPublic:
         return await persons.add_person(session, keys, indexer, principal, case_id, body)
 
-    response = await idempotency.run(create, resource_type="case_person")
-    person_id = json.loads(bytes(response.body))["id"]
-    response.headers["Location"] = f"/api/v1/cases/{case_id}/persons/{person_id}"
-    return response
+    return await idempotency.run(create, resource_type="case_person")
 
 
 @router.get("", response_model=Page[CasePersonPublic], responses=problem_responses(403, 422))

@@ -87,17 +87,17 @@ async def record_verification(
     async def create() -> VerificationPublic:
         return await verification.record_verification(session, keys, principal, case_id, body)
 
-    answer = await idempotency.run(create, resource_type="verification")
-    answer.headers["Location"] = f"/api/v1/cases/{case_id}/verification"
-    return answer
+    return await idempotency.run(create, resource_type="verification")
 
 
-@router.get("/verification", response_model=list[VerificationPublic])
+@router.get("/verification", response_model=Page[VerificationPublic])
 async def list_verification(
-    session: SessionDep, keys: KeysDep, principal: ReadCases, case_id: uuid.UUID
-) -> list[VerificationPublic]:
-    """The case's verification record: an empty list until it is recorded, then one."""
-    return await verification.list_verifications(session, keys, principal, case_id)
+    session: SessionDep, keys: KeysDep, principal: ReadCases, case_id: uuid.UUID, params: Paging
+) -> Page[VerificationPublic]:
+    """The case's verification record: no item until it is recorded, then one (so
+    never a next page; `limit` is accepted as on every list)."""
+    items = await verification.list_verifications(session, keys, principal, case_id)
+    return Page(items=items[: params.limit], next_cursor=None)
 
 
 @router.post(
@@ -123,12 +123,13 @@ async def decide_identification(
     return await idempotency.run(create, resource_type="identification_decision")
 
 
-@router.get("/identification", response_model=list[IdentificationPublic])
+@router.get("/identification", response_model=Page[IdentificationPublic])
 async def list_identification(
-    session: SessionDep, keys: KeysDep, principal: ReadCases, case_id: uuid.UUID
-) -> list[IdentificationPublic]:
+    session: SessionDep, keys: KeysDep, principal: ReadCases, case_id: uuid.UUID, params: Paging
+) -> Page[IdentificationPublic]:
     """The case's identification decisions, oldest first."""
-    return await identification.list_decisions(session, keys, principal, case_id)
+    items, cursor = await identification.list_decisions(session, keys, principal, case_id, params)
+    return Page(items=items, next_cursor=cursor)
 
 
 @router.post("/protection-measures", status_code=201, response_model=ProtectionMeasurePublic)

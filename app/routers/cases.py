@@ -42,6 +42,7 @@ from app.schemas.common import Page, problem_responses, written
 from app.security.permissions import Permission
 from app.security.principal import Principal
 from app.services.cases import intake, read, update
+from app.services.pagination import page_in_memory
 
 router = APIRouter(
     route_class=TransactionRoute,
@@ -118,6 +119,7 @@ async def search_cases(
     keys: KeysDep,
     indexer: IndexerDep,
     principal: ReadCases,
+    params: Paging,
     national_id: Annotated[str | None, Query(max_length=20)] = None,
     phone: Annotated[str | None, Query(max_length=20)] = None,
     full_name: Annotated[str | None, Query(max_length=200)] = None,
@@ -135,7 +137,8 @@ async def search_cases(
         full_name=full_name,
         date_of_birth=date_of_birth,
     )
-    return written(CaseSearchResult(items=items))
+    page, cursor = page_in_memory(items, params)
+    return written(CaseSearchResult(items=page, next_cursor=cursor))
 
 
 @router.get(
@@ -200,12 +203,14 @@ async def transition_case(
     return read.summary(case)
 
 
-@router.get("/{case_id}/timeline", response_model=list[TimelineEntryPublic])
+@router.get("/{case_id}/timeline", response_model=Page[TimelineEntryPublic])
 async def get_timeline(
-    session: SessionDep, keys: KeysDep, principal: ReadCases, case_id: uuid.UUID
-) -> list[TimelineEntryPublic]:
-    """Every state change and event of the case, oldest first, notes decrypted."""
-    return await read.read_timeline(session, keys, principal, case_id)
+    session: SessionDep, keys: KeysDep, principal: ReadCases, case_id: uuid.UUID, params: Paging
+) -> Page[TimelineEntryPublic]:
+    """Every state change and event of the case, oldest first (a page at a time),
+    notes decrypted."""
+    items, cursor = await read.read_timeline(session, keys, principal, case_id, params)
+    return Page(items=items, next_cursor=cursor)
 
 
 @router.get(

@@ -44,7 +44,7 @@ async def create_criminal_proceeding(
 ) -> JSONResponse:
     """Record criminal proceedings the case belongs to (police, border guard or coast
     guard: the lead, or a participant in an identification or investigation role).
-    The reference is stored encrypted and left out of this answer."""
+    The reference is stored encrypted."""
 
     async def create() -> CriminalProceedingPublic:
         return await criminal.create_proceeding(session, keys, principal, case_id, body)

@@ -74,10 +74,9 @@ async def create_data_request(
             complete_days=settings.data_request_complete_days,
         )
 
-    answer = await idempotency.run(create, resource_type="data_request")
-    if answer.status_code == 201:
-        answer.headers["Location"] = f"{BASE}?case_id={body.case_id}"
-    return answer
+    return await idempotency.run(
+        create, resource_type="data_request", location=f"{BASE}?case_id={body.case_id}"
+    )
 
 
 @router.get(BASE, response_model=Page[DataRequestPublic], responses=problem_responses(404))

@@ -25,6 +25,8 @@ router = APIRouter(
 # nothing of what exists.
 ReadReports = Annotated[Principal, require(Permission.REPORTS_READ, hide=True)]
 
+_RANGE_HELP = "An ISO date (2026-03-31) or a year (2026); widened to the whole year."
+
 _CSV_HEADERS = {
     "X-Released-Rows": "Rows in the file.",
     "X-Suppressed-Rows": "Identified victims left out because their class stayed under k.",
@@ -52,13 +54,17 @@ async def export_ctdc(
     session: SessionDep,
     principal: ReadReports,
     province_code: Annotated[str | None, Query(pattern=r"^[0-9]{2}$")] = None,
-    year_from: Annotated[int | None, Query(alias="from", ge=1990, le=2100)] = None,
-    year_to: Annotated[int | None, Query(alias="to", ge=1990, le=2100)] = None,
+    from_: Annotated[str | None, Query(alias="from", description=_RANGE_HELP)] = None,
+    to: Annotated[str | None, Query(description=_RANGE_HELP)] = None,
 ) -> StreamingResponse:
     """Identified victims of the caller's scope (own province; any province or the whole
     country for a national agency) as CTDC rows, k-anonymised with k = 11: every
     combination of values occurs at least 11 times; rows that cannot be made so are
-    left out and counted in `X-Suppressed-Rows`. Audited as `export.ctdc`."""
+    left out and counted in `X-Suppressed-Rows`. `from` and `to` are ISO dates like
+    the summary report's (a bare year is accepted too), widened to whole years of
+    registration: a row says only its year, and two exports of ranges a day apart
+    would otherwise tell that day's victims apart. Audited as `export.ctdc`."""
+    year_from, year_to = ctdc.year_range(from_, to)
     export = await ctdc.export_ctdc(
         session, principal, province_code=province_code, year_from=year_from, year_to=year_to
     )

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Response
 from fastapi.responses import JSONResponse
 
-from app.audit.writer import purpose_from_request
 from app.db import SessionDep, TransactionRoute
-from app.deps import IndexerDep, KeysDep, require
+from app.deps import IndexerDep, KeysDep, PurposeHeader, RevealQuery, require
 from app.etag import IfMatchHeader, etag, required_version
 from app.idempotency import IdempotencyDep
 from app.models import HotlineReport
@@ -29,6 +28,7 @@ from app.security.permissions import Permission
 from app.security.principal import Principal
 from app.services import hotline as service
 from app.services import hotline_queue, hotline_triage
+from app.services.cases.read import reveal_purpose
 from app.services.pagination import PageParams, page_params
 
 router = APIRouter(
@@ -87,25 +87,22 @@ async def list_hotline_reports(
     return Page(items=[hotline_queue.summary(r, now) for r in items], next_cursor=cursor)
 
 
-@router.get("/{report_id}", response_model=HotlineReportPublic)
+@router.get("/{report_id}", response_model=HotlineReportPublic, responses=problem_responses(422))
 async def get_hotline_report(
-    request: Request,
     session: SessionDep,
     keys: KeysDep,
     principal: ReadReports,
     report_id: uuid.UUID,
     response: Response,
-    reveal: Annotated[Literal["identity"] | None, Query()] = None,
+    purpose: PurposeHeader = None,
+    reveal: RevealQuery = None,
 ) -> HotlineReportPublic:
     """Masked by default; `?reveal=identity` with `X-Purpose-Of-Use` shows the values
-    to a holder of a reveal permission. ETag is the version."""
+    to a holder of a reveal permission, as for a case: a reveal without a known
+    purpose is 422. ETag is the version."""
+    code = reveal_purpose(principal, reveal, purpose)
     public = await service.read_report(
-        session,
-        keys,
-        principal,
-        report_id,
-        reveal=reveal == "identity",
-        purpose=purpose_from_request(request),
+        session, keys, principal, report_id, reveal=code is not None, purpose=code
     )
     response.headers["ETag"] = etag(public.version)
     return public

@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from app.config import Settings
 from app.db import SessionDep, TransactionRoute
 from app.deps import KeysDep, require
+from app.http import set_location
 from app.schemas.common import Page, problem_responses
 from app.schemas.incidents import IncidentCreate, IncidentPublic, NotificationCreate
 from app.security.permissions import Permission
@@ -40,17 +41,14 @@ async def create_incident(
 ) -> JSONResponse:
     """Record a personal-data incident of your agency. `notify_by` is
     `VCM_INCIDENT_NOTIFY_HOURS` (72 by default; the legal figure is not yet
-    confirmed) after `detected_at`. The description is stored encrypted and left out
-    of this answer."""
+    confirmed) after `detected_at`. The description is stored encrypted."""
     settings: Settings = request.app.state.settings
     created = await incidents.create_incident(
         session, keys, principal, body, notify_hours=settings.incident_notify_hours
     )
-    return JSONResponse(
-        created.model_dump(mode="json"),
-        status_code=201,
-        headers={"Location": f"/api/v1/incidents/{created.id}"},
-    )
+    answer = JSONResponse(created.model_dump(mode="json"), status_code=201)
+    set_location(request, answer, created.id)
+    return answer
 
 
 @router.get("", response_model=Page[IncidentPublic])

@@ -12,10 +12,11 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends, Request, Response
 
 from app.db import SessionDep, TransactionRoute
 from app.deps import require
+from app.http import set_location
 from app.models import IntegrationClient
 from app.schemas.common import Page, problem_responses
 from app.schemas.integration_clients import (
@@ -53,12 +54,17 @@ def _public(client: IntegrationClient) -> IntegrationClientPublic:
 
 @router.post("", status_code=201, response_model=IntegrationClientCreated)
 async def create_client(
-    session: SessionDep, principal: ManageClients, body: IntegrationClientCreate, response: Response
+    session: SessionDep,
+    principal: ManageClients,
+    body: IntegrationClientCreate,
+    request: Request,
+    response: Response,
 ) -> IntegrationClientCreated:
     """Register a client for the caller's agency. `client_secret` is in this response
     only; it is stored hashed and cannot be shown again."""
     client, secret = await service.create_client(session, principal, body)
     response.headers.update(NO_STORE)
+    set_location(request, response, client.id)
     return IntegrationClientCreated(**_public(client).model_dump(), client_secret=secret)
 
 

@@ -32,6 +32,7 @@ from app.schemas.referrals import (
 )
 from app.security.permissions import Permission
 from app.security.principal import Principal
+from app.services.pagination import page_in_memory
 from app.services.referrals import create, lifecycle, participants, read
 
 router = APIRouter(
@@ -195,9 +196,10 @@ async def list_disclosures(
     responses=problem_responses(403),
 )
 async def list_participants(
-    session: SessionDep, principal: ReadCases, case_id: uuid.UUID
+    session: SessionDep, principal: ReadCases, case_id: uuid.UUID, params: Paging
 ) -> Page[ParticipantPublic]:
     """The lead agency, former leads and participating agencies of the case, with the
     referral that made each one and whether it is active (lead and former leads)."""
     items = await participants.list_participants(session, principal, case_id)
-    return Page(items=items, next_cursor=None)
+    page, cursor = page_in_memory(items, params)
+    return Page(items=page, next_cursor=cursor)

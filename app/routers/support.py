@@ -109,7 +109,10 @@ async def create_support_service(
     a one-off support the person already has, naming it."""
 
     async def create() -> SupportServicePublic:
-        return _service(await service.create_service(session, keys, principal, case_id, body))
+        row = await service.create_service(session, keys, principal, case_id, body)
+        # The answer shows the receipt as written (stored encrypted).
+        receipt = body.receipt
+        return service.public(row, *((receipt.number, receipt.issuer) if receipt else ()))
 
     return await idempotency.run(create, resource_type="support_service")
 

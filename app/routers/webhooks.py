@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from app.config import Settings
 from app.db import SessionDep, TransactionRoute
 from app.deps import KeysDep, require
+from app.http import set_location
 from app.models.webhook import WebhookEndpoint
 from app.schemas.common import Page, problem_responses
 from app.schemas.webhooks import (
@@ -67,8 +68,11 @@ async def create_webhook(
     keys: KeysDep,
     settings: SettingsDep,
     body: WebhookEndpointCreate,
+    request: Request,
+    response: Response,
 ) -> WebhookEndpointCreated:
     endpoint, secret = await service.create_endpoint(session, keys, settings, principal, body)
+    set_location(request, response, endpoint.id)
     return WebhookEndpointCreated(**_public(endpoint).model_dump(), secret=secret)
 
 

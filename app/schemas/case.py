@@ -335,4 +335,7 @@ class TimelineEntryPublic(BaseModel):
 
 
 class CaseSearchResult(BaseModel):
+    """Exact matches, newest first (at most 100), a page at a time like every list."""
+
     items: list[CaseSummary]
+    next_cursor: str | None = None

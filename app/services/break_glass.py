@@ -19,7 +19,7 @@ Rules:
   expiry in the read's own statement. Every such read is audited with the reason
   `break_glass:<id>`.
 - The reason is sealed under the victim's data key (it may name people); the answer
-  to the create leaves it out. The break-glass is audited (`case.break_glass`, on
+  to the create shows it as written. The break-glass is audited (`case.break_glass`, on
   the case, reason `break_glass:<id>`), put on the case's timeline, and announced by
   the webhook event `case.break_glass` to the lead agency (ids and codes only).
 - Review: auditors (`break_glass:review`), over all agencies as for the audit trail,
@@ -237,8 +237,7 @@ async def break_glass(
         purpose=body.purpose,
         reason=_reason_code(row.id),
     )
-    # The answer to a create is kept for Idempotency-Key replays: no plaintext in it.
-    return _public(row, None, None)
+    return _public(row, body.reason, None)
 
 
 def _queue(reviewed: bool | None) -> Select[Any]:

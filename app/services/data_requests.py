@@ -32,7 +32,7 @@ Rules:
     to supervisors only (`app.services.restriction`);
   - `access`, `objection`: recorded with their outcome.
 - The note, outcome and reason are sealed under the person's data key; the answer
-  to the create leaves the note out (replays return it). Every call is audited.
+  to the create shows the note as written. Every call is audited.
 """
 
 from __future__ import annotations
@@ -222,8 +222,7 @@ async def create(
         fields=("note",) if body.note else (),
         reason=f"kind:{row.kind}",
     )
-    # Kept for Idempotency-Key replays: no plaintext in it.
-    return _public(row, {}, now)
+    return _public(row, {"note": body.note or None}, now)
 
 
 async def announce_overdue(session: AsyncSession, now: datetime | None = None) -> int:

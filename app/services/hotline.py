@@ -14,7 +14,8 @@ Rules:
   free text withheld; `reveal` with a stated purpose shows the values to a holder of
   `hotline_reports:reveal_identity` (the centre's operators) or
   `cases:reveal_identity` (the forward target's case workers); anyone else asking to
-  reveal gets 403, recorded.
+  reveal gets 403, recorded. A reveal without a known purpose is 422, as for a case
+  (the route checks it with the case reads' `reveal_purpose`).
 """
 
 from __future__ import annotations

@@ -37,7 +37,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import audit
 from app.domain.agency_functions import FORWARD_TARGET, OPEN_CASE
-from app.errors import Conflict, DeniedForbidden, PreconditionFailed, ValidationFailed
+from app.errors import Conflict, DeniedForbidden, ValidationFailed
+from app.etag import stale
 from app.models import Agency, HotlineReport, HotlineSuspectedVictim
 from app.models.hotline import HotlineStatus
 from app.models.person import Sex
@@ -129,7 +130,7 @@ async def triage_report(
             extra={"allowed": [a.value for a in allowed]},
         )
     if report.version != expected_version:
-        raise PreconditionFailed()
+        raise stale(report.version)
     needed = required_permission(report, data.action)
     if not principal.can(needed):
         await audit.record(

@@ -16,7 +16,7 @@ Rules:
   `incident.overdue` to the agency once per incident, audited by the system.
 - The description may name people but no one person's key fits it: it is sealed
   under the incident's own data key, wrapped by the key ring's KEK and bound to the
-  incident's id (like webhook secrets). The answer to the create leaves it out.
+  incident's id (like webhook secrets). The answer to the create shows it as written.
 - Audited: `incident.create`, `incident.list` (one per page), `incident.notify`,
   `incident.overdue` (the sweep).
 """
@@ -174,7 +174,7 @@ async def create_incident(
         fields=("detected_at", "nature", "severity", "persons_affected", "description"),
         reason=f"severity:{row.severity}",
     )
-    return _public(row, [], None, now)
+    return _public(row, [], body.description, now)
 
 
 async def list_incidents(

@@ -53,14 +53,20 @@ def paginate(
     params: PageParams,
     created_col: Any,
     id_col: Any,
+    *,
+    oldest_first: bool = False,
 ) -> Select[Any]:
-    """Newest first; fetches one extra row to know whether a next page exists."""
+    """Newest first (or oldest first: a history read in order); fetches one extra row
+    to know whether a next page exists."""
     if params.cursor:
         created, row_id = decode_cursor(params.cursor)
-        statement = statement.where(
-            or_(created_col < created, and_(created_col == created, id_col < row_id))
-        )
-    return statement.order_by(created_col.desc(), id_col.desc()).limit(params.limit + 1)
+        if oldest_first:
+            after = or_(created_col > created, and_(created_col == created, id_col > row_id))
+        else:
+            after = or_(created_col < created, and_(created_col == created, id_col < row_id))
+        statement = statement.where(after)
+    order = (created_col, id_col) if oldest_first else (created_col.desc(), id_col.desc())
+    return statement.order_by(*order).limit(params.limit + 1)
 
 
 def page_of(rows: list[T], params: PageParams, key: Any) -> tuple[list[T], str | None]:
@@ -70,3 +76,23 @@ def page_of(rows: list[T], params: PageParams, key: Any) -> tuple[list[T], str |
     kept = rows[: params.limit]
     created, row_id = key(kept[-1])
     return kept, encode_cursor(created, row_id)
+
+
+def page_in_memory(items: list[T], params: PageParams) -> tuple[list[T], str | None]:
+    """A page of a short list built in memory (a case's participants, an exact-match
+    search): the cursor is the position of the next item, valid for the same query
+    while the list does not change."""
+    start = 0
+    if params.cursor:
+        try:
+            padded = params.cursor + "=" * (-len(params.cursor) % 4)
+            (start,) = json.loads(base64.urlsafe_b64decode(padded))
+            if not isinstance(start, int) or start < 0:
+                raise ValueError(start)
+        except (ValueError, TypeError) as exc:
+            raise ValidationFailed([{"field": "cursor", "message": "invalid cursor"}]) from exc
+    end = start + params.limit
+    if end >= len(items):
+        return items[start:], None
+    cursor = base64.urlsafe_b64encode(json.dumps([end]).encode()).decode().rstrip("=")
+    return items[start:end], cursor

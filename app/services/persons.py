@@ -28,7 +28,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.audit.writer import record
-from app.errors import Conflict, Gone, NotFound, PreconditionFailed, ValidationFailed
+from app.errors import Conflict, Gone, NotFound, ValidationFailed
+from app.etag import stale
 from app.models import PersonBlindIndex, PersonKey
 from app.models.person import (
     ENCRYPTED_COLUMNS,
@@ -203,7 +204,7 @@ async def update_person(
     if person.erased_at is not None:
         raise Gone("The person was erased.")
     if expected_version is not None and person.version != expected_version:
-        raise PreconditionFailed()
+        raise stale(person.version)
     data_key = (await person_data_keys(session, keys, [person.id], actor=actor)).get(person.id)
     if data_key is None:
         raise await _missing_key(session, person.id, actor)

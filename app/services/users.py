@@ -28,8 +28,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app import audit
-from app.errors import Conflict, PreconditionFailed, ValidationFailed
-from app.etag import required_version
+from app.errors import Conflict, ValidationFailed
+from app.etag import required_version, stale
 from app.models import Agency, User
 from app.schemas.user import UserCreate, UserUpdate
 from app.security.passwords import hash_password, policy_problems
@@ -181,7 +181,7 @@ async def update_user(
     # Lock the row, then compare versions: two admins editing at once cannot both win.
     await session.refresh(user, with_for_update=True)
     if user.version != expected_version:
-        raise PreconditionFailed()
+        raise stale(user.version)
     _check_role_manageable(principal, Role(user.role))
     changes = data.model_dump(exclude_unset=True)
     if user.id == principal.actor_id and (

@@ -203,6 +203,7 @@ class TestUpdateUser:
             url, json={"full_name": "Khác"}, headers={**admin.headers, "If-Match": etag}
         )
         assert_problem(stale, 412)
+        assert stale.headers["etag"] == ok.headers["etag"]  # the current version
 
     async def test_agency_admin_cannot_touch_other_agency_user(self, world: World) -> None:
         admin = await world.user(Role.AGENCY_ADMIN)

@@ -48,7 +48,7 @@ class TestBreakingTheGlass:
         assert grant["case_id"] == o.case["id"]
         assert grant["user_id"] == str(o.police.id)
         assert grant["purpose"] == "investigation"
-        assert grant["reason"] is None  # kept for replays: no plaintext in it
+        assert grant["reason"] == REASON  # as written
         assert grant["verdict"] is None
         assert grant["expires_at"] > grant["created_at"]
 
@@ -220,7 +220,7 @@ class TestAnnounced:
         o = await outside(world)
         grant = await opened(world, o.police, o.case["id"])
         response = await world.client.get(_case(o.case["id"]) + "/timeline", headers=o.lead.headers)
-        entries = [e for e in response.json() if e["kind"] == "break_glass"]
+        entries = [e for e in response.json()["items"] if e["kind"] == "break_glass"]
         assert [(e["ref_id"], e["detail"]) for e in entries] == [(grant["id"], "investigation")]
 
 

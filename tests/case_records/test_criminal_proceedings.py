@@ -61,8 +61,7 @@ class TestWhoRecords:
         owner, case = await police_case(world)
         mark = await last_event_id(engine)
         created = await record(world, owner, case.id)
-        # The answer is kept for Idempotency-Key replays: no plaintext in it.
-        assert created["reference"] is None
+        assert created["reference"] == REFERENCE  # as written
         assert created["investigating_agency_id"] == str(owner.agency.id)  # the default
         assert (created["stage"], created["outcome"], created["version"]) == (
             "investigating",
@@ -282,6 +281,7 @@ class TestStages:
             path, json={"stage": "tried"}, headers={**owner.headers, "If-Match": '"9"'}
         )
         assert_problem(stale, 412)
+        assert stale.headers["ETag"] == f'"{row["version"]}"'  # the current version
 
     async def test_stamps_resolved_and_tried(self, world: World, engine: AsyncEngine) -> None:
         owner, case = await police_case(world)

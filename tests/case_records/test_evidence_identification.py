@@ -83,8 +83,7 @@ class TestCreateEvidence:
         response = await world.client.post(url(case, "evidence"), json=body, headers=owner.headers)
         assert response.status_code == 201, response.text
         created = response.json()
-        # The create's answer carries no text (it is kept for replays); reads do.
-        assert created["description"] is None
+        assert created["description"] == body["description"]  # as written
         assert created["source"] == body["source"]
         events = await events_after(engine, mark)
         assert [(e["action"], e["outcome"]) for e in events] == [("evidence.create", "success")]
@@ -216,7 +215,7 @@ class TestIdentification:
         assert response.status_code == 201, response.text
         decision = response.json()
         assert decision["case_status"] == "identified"
-        assert decision["certificate_number"] is None
+        assert decision["certificate_number"] == "XN-0042/2026"  # as written
         events = await events_after(engine, mark)
         assert [(e["action"], e["outcome"]) for e in events] == [
             ("case.transition", "success"),
@@ -245,9 +244,9 @@ class TestIdentification:
         )
         assert_problem(again, 409)
         listed = await world.client.get(url(case, "identification"), headers=headers)
-        assert [d["id"] for d in listed.json()] == [decision["id"]]
-        assert listed.json()[0]["certificate_number"] == "XN-0042/2026"
-        assert "53/2024/QH15" in listed.json()[0]["legal_basis"]
+        assert [d["id"] for d in listed.json()["items"]] == [decision["id"]]
+        assert listed.json()["items"][0]["certificate_number"] == "XN-0042/2026"
+        assert "53/2024/QH15" in listed.json()["items"][0]["legal_basis"]
 
     async def test_not_victim_then_reopened_allows_new_decision(self, world: World) -> None:
         headers, case, evidence_id = await self._verifying_case(world)
@@ -267,7 +266,7 @@ class TestIdentification:
         )
         assert second.status_code == 201, second.text
         listed = await world.client.get(url(case, "identification"), headers=headers)
-        assert [d["decision"] for d in listed.json()] == ["not_victim", "victim"]
+        assert [d["decision"] for d in listed.json()["items"]] == ["not_victim", "victim"]
 
 
 class TestListIdentification:
@@ -296,7 +295,7 @@ class TestListIdentification:
         mark = await last_event_id(engine)
         response = await world.client.get(url(case, "identification"), headers=police.headers)
         assert response.status_code == 200, response.text
-        assert response.json() == []
+        assert response.json() == {"items": [], "next_cursor": None}
         events = await events_after(engine, mark)
         assert [(e["action"], e["outcome"]) for e in events] == [("identification.list", "success")]
 

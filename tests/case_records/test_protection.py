@@ -94,7 +94,7 @@ class TestCreateProtectionMeasure:
         )
         assert response.status_code == 201, response.text
         created = response.json()
-        assert created["refusal_reason"] is None  # kept for replays: no plaintext
+        assert created["refusal_reason"] == body["refusal_reason"]  # as written
         assert (created["status"], created["version"]) == ("refused", 1)
         events = await events_after(engine, mark)
         assert [(e["action"], e["outcome"]) for e in events] == [
@@ -158,9 +158,9 @@ class TestUpdateProtectionMeasure:
             await world.client.patch(path, json={"status": "active"}, headers=headers), 428
         )
         stale = {**headers, "If-Match": '"7"'}
-        assert_problem(
-            await world.client.patch(path, json={"status": "active"}, headers=stale), 412
-        )
+        refused = await world.client.patch(path, json={"status": "active"}, headers=stale)
+        assert_problem(refused, 412)
+        assert refused.headers["ETag"] == f'"{measure["version"]}"'  # the current version
 
     async def test_refusal_needs_reason_422(self, world: World) -> None:
         headers, case, measure = await self._measure(world)

@@ -59,8 +59,8 @@ class TestRecord:
         assert response.status_code == 201, response.text
         assert response.headers["Location"] == f"/api/v1/cases/{case.id}/verification"
         created = response.json()
-        # The create's answer is kept for replays: no note in it; reads return it.
-        assert created["note"] is None
+        # The create's answer shows what was written.
+        assert created["note"] == sent["note"]
         assert (created["outcome"], created["agency_id"]) == ("grounds_found", str(owner.agency.id))
         assert created["agency_ids"] == [str(owner.agency.id), str(police.id)]
         events = await events_after(engine, mark)
@@ -96,7 +96,7 @@ class TestRecord:
         assert version == case.version + 1
         read = await world.client.get(url(case.id), headers=owner.headers)
         assert read.status_code == 200, read.text
-        [shown] = read.json()
+        [shown] = read.json()["items"]
         assert shown["note"] == sent["note"]
         assert shown["completed_at"] == created["completed_at"]
 
@@ -111,7 +111,7 @@ class TestRecord:
         assert str(problem["type"]).endswith("verification-recorded")
         assert problem["verification_id"] == first["id"]
         listed = await world.client.get(url(case.id), headers=owner.headers)
-        assert [r["outcome"] for r in listed.json()] == ["grounds_found"]
+        assert [r["outcome"] for r in listed.json()["items"]] == ["grounds_found"]
 
     async def test_a_replay_with_the_same_key_is_the_same_answer(self, world: World) -> None:
         owner = await worker(world)
@@ -124,7 +124,7 @@ class TestRecord:
         assert second.headers["Idempotent-Replayed"] == "true"
         assert second.headers["Location"] == first.headers["Location"]
         # The replay answers the record as the caller reads it now.
-        (listed,) = (await world.client.get(url(case.id), headers=owner.headers)).json()
+        (listed,) = (await world.client.get(url(case.id), headers=owner.headers)).json()["items"]
         assert second.json() == listed
         assert second.json()["id"] == first.json()["id"]
 
@@ -254,7 +254,7 @@ class TestWho:
         for reader in (p.lead, p.participant):
             read = await world.client.get(url(p.case["id"]), headers=reader.headers)
             assert read.status_code == 200, read.text
-            assert [r["note"] for r in read.json()] == [sent["note"]]
+            assert [r["note"] for r in read.json()["items"]] == [sent["note"]]
         case = await world.client.get(f"/api/v1/cases/{p.case['id']}", headers=p.lead.headers)
         assert case.json()["verified_at"] is not None
 
@@ -263,7 +263,7 @@ class TestWho:
         await record(world, p.lead, p.case["id"])
         read = await world.client.get(url(p.case["id"]), headers=p.participant.headers)
         assert read.status_code == 200, read.text
-        [shown] = read.json()
+        [shown] = read.json()["items"]
         assert (shown["outcome"], shown["note"]) == ("grounds_found", None)
 
     @pytest.mark.parametrize(("kind", "purpose"), [("social_affairs", "support"),

@@ -29,7 +29,15 @@ class TestUpdateCase:
         body = {"currently_abroad": True}
         assert_problem(await world.client.patch(url, json=body, headers=worker.headers), 428)
         stale = _if_match(worker.headers, 7)
-        assert_problem(await world.client.patch(url, json=body, headers=stale), 412)
+        refused = await world.client.patch(url, json=body, headers=stale)
+        assert_problem(refused, 412)
+        # The 412 names the current version, so the client can read again or retry.
+        assert refused.headers["ETag"] == '"1"'
+        # An If-Match that names no version is stale too, with the same answer.
+        garbled = {**worker.headers, "If-Match": "not-a-version"}
+        refused = await world.client.patch(url, json=body, headers=garbled)
+        assert_problem(refused, 412)
+        assert refused.headers["ETag"] == '"1"'
 
     async def test_happy_path(self, world: World, engine: AsyncEngine) -> None:
         worker = await world.user(Role.CASE_WORKER)
@@ -131,12 +139,11 @@ class TestTransitions:
         assert moved.headers["ETag"] == '"2"'
         (event,) = await events_after(engine, mark)
         assert (event["action"], event["reason"]) == ("case.transition", "received:verifying")
-        assert_problem(
-            await world.client.post(
-                url, json={"to": "supporting"}, headers=_if_match(worker.headers, 1)
-            ),
-            412,
+        stale = await world.client.post(
+            url, json={"to": "supporting"}, headers=_if_match(worker.headers, 1)
         )
+        assert_problem(stale, 412)
+        assert stale.headers["ETag"] == '"2"'  # the current version
         assert_problem(
             await world.client.post(url, json={"to": "lost"}, headers=_if_match(worker.headers, 2)),
             422,
@@ -175,7 +182,7 @@ class TestTimeline:
             f"/api/v1/cases/{case['id']}/timeline", headers=worker.headers
         )
         assert response.status_code == 200
-        entries = response.json()
+        entries = response.json()["items"]
         assert [e["kind"] for e in entries] == ["case_opened", "status_changed"]
         last = entries[-1]
         assert (last["from_status"], last["to_status"], last["note"]) == (

@@ -135,7 +135,7 @@ class TestAddPerson:
         timeline = await world.client.get(
             f"/api/v1/cases/{case['id']}/timeline", headers=owner.headers
         )
-        (entry,) = [e for e in timeline.json() if e["kind"] == "person_added"]
+        (entry,) = [e for e in timeline.json()["items"] if e["kind"] == "person_added"]
         assert (entry["detail"], entry["ref_type"], entry["ref_id"]) == (
             "helper",
             "person",

@@ -52,8 +52,10 @@ async def test_a_foreign_victim_is_handed_back(world: World, engine: AsyncEngine
     assert ("case.transition", "identified:closed:handed_back") in [
         (e["action"], e["reason"]) for e in events
     ]
-    timeline = await world.client.get(f"/api/v1/cases/{case['id']}/timeline", headers=lead.headers)
-    last = timeline.json()[-1]
+    timeline = await world.client.get(
+        f"/api/v1/cases/{case['id']}/timeline?limit=100", headers=lead.headers
+    )
+    last = timeline.json()["items"][-1]
     assert (last["to_status"], last["detail"]) == ("closed", "handed_back")
 
 

@@ -46,9 +46,11 @@ async def _referrals(engine: AsyncEngine, case_id: str) -> list[dict[str, Any]]:
 
 
 async def _timeline(world: World, actor: Actor, case_id: str) -> list[dict[str, Any]]:
-    response = await world.client.get(f"{CASES}/{case_id}/timeline", headers=actor.headers)
+    response = await world.client.get(
+        f"{CASES}/{case_id}/timeline?limit=100", headers=actor.headers
+    )
     assert response.status_code == 200, response.text
-    return response.json()  # type: ignore[no-any-return]
+    return response.json()["items"]  # type: ignore[no-any-return]
 
 
 class TestAge:

@@ -47,8 +47,8 @@ class TestCreate:
         assert answer["status"] == "open"
         assert answer["acknowledged_late"] is True
         assert answer["overdue"] is True
-        # The note is not in the create's answer (replays keep it).
-        assert answer["note"] is None
+        # The create's answer shows what was written.
+        assert answer["note"] == NOTE
 
     async def test_a_fresh_request_is_acknowledged_in_time(self, world: World) -> None:
         c = await led(world)

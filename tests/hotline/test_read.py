@@ -70,14 +70,23 @@ class TestReadReport:
             ("hotline_report.read", "success", None)
         ]
 
-    async def test_reveal_without_purpose_stays_masked(self, world: World) -> None:
+    async def test_reveal_without_a_known_purpose_is_422_as_for_a_case(
+        self, world: World, engine: AsyncEngine
+    ) -> None:
         actor = await operator(world)
         report_id, body = await record_report(world, actor)
-        response = await world.client.get(
-            f"{BASE}/{report_id}?reveal=identity", headers=actor.headers
+        url = f"{BASE}/{report_id}?reveal=identity"
+        mark = await last_event_id(engine)
+        for headers in (actor.headers, {**actor.headers, "X-Purpose-Of-Use": "curiosity"}):
+            response = await world.client.get(url, headers=headers)
+            problem = assert_problem(response, 422)
+            assert problem["errors"][0]["field"] == "X-Purpose-Of-Use"  # type: ignore[index]
+            assert body["summary"] not in response.text
+        other = await world.client.get(
+            f"{BASE}/{report_id}?reveal=everything", headers=actor.headers
         )
-        assert response.json()["revealed"] is False
-        assert body["summary"] not in response.text
+        assert_problem(other, 422)
+        assert await events_after(engine, mark) == []  # nothing was read
 
     async def test_operator_reveals_with_purpose(self, world: World, engine: AsyncEngine) -> None:
         actor = await operator(world)

@@ -224,6 +224,7 @@ class TestTriage:
         assert_problem(missing, 428)
         stale = await triage(world, actor, report_id, if_match='"7"', action="close", reason="x")
         assert_problem(stale, 412)
+        assert stale.headers["ETag"] == '"1"'  # the current version
 
     async def test_forward_target_may_close(self, world: World) -> None:
         actor = await operator(world)

@@ -38,7 +38,7 @@ class TestRecord:
         answer = await recorded(world, await admin(world), detected_at=detected)
         assert _at(answer["notify_by"]) - _at(detected) == timedelta(hours=72)
         assert answer["overdue"] is True  # long past, nothing notified
-        assert answer["description"] is None
+        assert answer["description"] == DESCRIPTION  # as written
         assert answer["notifications"] == []
 
     async def test_the_setting_moves_the_deadline(self, world: World) -> None:

@@ -220,7 +220,8 @@ async def test_hotline_call_to_closure_across_agencies(world: World) -> None:
             so_y_te.worker, first, agency, purpose="support", services=[service],
             shared_fields=["victim.full_name", "victim.sex"], consent_id=consent,
         )  # fmt: skip
-        assert referral["legal_basis"] == "consent" and referral["shared"] is None
+        assert referral["legal_basis"] == "consent"
+        assert set(referral["shared"]) == {"victim.full_name", "victim.sex"}
         await j.cannot_see(agency.worker, first)
         await j.answer(agency.worker, referral, "accept")
         masked = await j.get(agency.worker, f"cases/{first}")
@@ -260,8 +261,8 @@ async def test_hotline_call_to_closure_across_agencies(world: World) -> None:
     await j.move(so_y_te.worker, first, "reintegrating")
     closed = await j.move(so_y_te.worker, first, "closed", "Đã tái hòa nhập cộng đồng (thử)")
     assert closed["status"] == "closed"
-    timeline = await j.get(so_y_te.worker, f"cases/{first}/timeline")
-    acting = {e["actor_agency_id"] for e in timeline}
+    timeline = await j.get(so_y_te.worker, f"cases/{first}/timeline?limit=100")
+    acting = {e["actor_agency_id"] for e in timeline["items"]}
     assert {so_y_te.id, police.id, hospital.id, legal_aid.id, bank.id} <= acting
     for outsider in (police.worker, hospital.worker, legal_aid.worker, bank.worker):
         await j.cannot_see(outsider, first)

@@ -34,8 +34,9 @@ class TestCreateReferral:
         assert body["legal_basis"] == "consent"
         assert body["access"] == "active"
         assert body["from_agency_id"] == str(p.owner.agency.id)
-        # The answer is kept in plain for replays: no shared value, no free text.
-        assert (body["shared"], body["note"]) == (None, None)
+        # The answer shows what was written, the shared values masked as GET shows them.
+        assert body["note"] == referral_body(p, consent_id=consent_id)["note"]
+        assert set(body["shared"]) == set(body["shared_fields"])
         assert p.victim["full_name"] not in response.text
         read = await world.client.get(f"{URL}/{body['id']}", headers=p.owner.headers)
         shared = read.json()["shared"]

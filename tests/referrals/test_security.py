@@ -199,7 +199,7 @@ class TestClosedLoop:
         timeline = await world.client.get(
             f"/api/v1/cases/{p.case['id']}/timeline", headers=p.owner.headers
         )
-        kinds = [e["kind"] for e in timeline.json()]
+        kinds = [e["kind"] for e in timeline.json()["items"]]
         assert kinds.index("referral_waitlisted") < kinds.index("referral_accepted")
 
     async def test_reject_from_the_waitlist_with_a_code(self, world: World) -> None:
@@ -215,7 +215,7 @@ class TestClosedLoop:
         timeline = await world.client.get(
             f"/api/v1/cases/{p.case['id']}/timeline", headers=p.owner.headers
         )
-        details = {e["kind"]: e["detail"] for e in timeline.json()}
+        details = {e["kind"]: e["detail"] for e in timeline.json()["items"]}
         assert details["referral_rejected"] == "support:no_capacity"
 
     async def test_complete_needs_a_known_outcome(self, world: World) -> None:

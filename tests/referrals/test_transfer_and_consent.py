@@ -34,7 +34,7 @@ class TestTransfer:
         assert new.json()["assigned_to"] is None
         await give_consent(world, p.receiver, p.case["id"], scope="services")
         timeline = await world.client.get(f"{case_url}/timeline", headers=p.receiver.headers)
-        kinds = [e["kind"] for e in timeline.json()]
+        kinds = [e["kind"] for e in timeline.json()["items"]]
         assert "case_transferred" in kinds and "referral_accepted" in kinds
 
     async def test_former_owner_keeps_read_only_access(

@@ -89,6 +89,11 @@ class TestCtdcExport:
             {"from": "1800"},
             {"to": "soon"},
             {"from": "2026", "to": "2020"},
+            {"from": "2026-12-31", "to": "2020-01-01"},
+            {"from": "2026-02-30"},
+            {"from": "2026/01/01"},
+            {"to": "20260101"},
+            {"from": "1800-01-01"},
         ],
     )
     async def test_invalid_queries_are_422(self, world: World, query: dict[str, str]) -> None:
@@ -227,6 +232,12 @@ class TestCtdcExport:
             response.headers["X-Suppressed-Rows"]
         )
         assert total == recent.identified
+        # ISO dates like the summary report's, widened to whole years of registration.
+        dated = await world.client.get(
+            URL, params={"from": "2025-06-30", "to": "2026-01-15"}, headers=analyst.headers
+        )
+        assert dated.status_code == 200, dated.text
+        assert dated.content == response.content
         response = await world.client.get(
             URL, params={"from": 2030, "to": 2031}, headers=analyst.headers
         )
@@ -286,3 +297,12 @@ class TestCtdcExport:
         assert event["fields"] == sorted(SOURCE_FIELDS)
         assert event["actor_id"] == analyst.id
         assert event["person_id"] is None
+
+
+async def test_every_bad_date_is_named_at_once(world: World) -> None:
+    analyst = await report_seed.analyst(world, None)
+    response = await world.client.get(
+        URL, params={"from": "2026-13-01", "to": "soon"}, headers=analyst.headers
+    )
+    problem = assert_problem(response, 422)
+    assert sorted(e["field"] for e in problem["errors"]) == ["from", "to"]  # type: ignore[attr-defined]

@@ -12,9 +12,8 @@ Rules:
 - The investigating agency (by default the recording one) is an active agency whose
   kind has one of those functions (422).
 - The criminal case's reference is sealed under the victim's data key; the answer to
-  a create (stored for Idempotency-Key replays) leaves it out, reads and PATCH
-  answers return it, as for the case's other free text. The timeline entry says the
-  stage and outcome only.
+  a create shows it as written, reads and PATCH answers return it, as for the case's
+  other free text. The timeline entry says the stage and outcome only.
 - A case may belong to several proceedings (one per criminal case or report).
 - Changes name the version they were based on (If-Match: 428 without, 412 stale). The
   stage moves forward only and `closed` is final (409); an outcome that the stage
@@ -42,8 +41,8 @@ from app.domain.criminal import (
     check_outcome,
     stamps,
 )
-from app.errors import Conflict, NotFound, PreconditionFailed, ValidationFailed
-from app.etag import required_version
+from app.errors import Conflict, NotFound, ValidationFailed
+from app.etag import required_version, stale
 from app.models import Agency, AgencyKind, Case, CriminalProceeding
 from app.schemas.criminal import (
     CriminalProceedingCreate,
@@ -75,10 +74,13 @@ async def _public(
     case: Case,
     row: CriminalProceeding,
     *,
-    with_text: bool = True,
+    written: dict[str, str | None] | None = None,
 ) -> CriminalProceedingPublic:
+    """The proceedings, the reference opened (or, answering the create, as `written`)."""
     reference = (
-        await case_text.open_text(
+        written["reference"]
+        if written is not None
+        else await case_text.open_text(
             session,
             keys,
             victim_person_id=case.victim_person_id,
@@ -88,8 +90,6 @@ async def _public(
             ciphertext=row.reference,
             actor=principal,
         )
-        if with_text
-        else None
     )
     return CriminalProceedingPublic(
         id=row.id,
@@ -214,8 +214,8 @@ async def create_proceeding(
         fields=("reference",),
         reason=f"stage:{row.stage}",
     )
-    # The answer to a create is kept for Idempotency-Key replays: no plaintext in it.
-    return await _public(session, keys, principal, case, row, with_text=False)
+    written: dict[str, str | None] = {"reference": body.reference}
+    return await _public(session, keys, principal, case, row, written=written)
 
 
 async def update_proceeding(
@@ -241,7 +241,7 @@ async def update_proceeding(
     if row is None:
         raise NotFound()
     if row.version != version:
-        raise PreconditionFailed()
+        raise stale(row.version)
     given = body.model_fields_set
     for field in ("stage", "reference", "investigating_agency_id"):
         if field in given and getattr(body, field) is None:

@@ -11,8 +11,7 @@ Rules:
 - Readers of the case read its evidence, decrypted; a participant reads the evidence
   its own agency recorded. Each list is audited.
 - A closed case takes no new evidence.
-- The answer to a create carries no description (it is stored for Idempotency-Key
-  replays, which must hold no plaintext); reads return it.
+- The answer to a create shows the description as written; reads return it.
 """
 
 from __future__ import annotations
@@ -44,11 +43,7 @@ async def _public(
     principal: Principal,
     case: Case,
     row: CaseEvidence,
-    *,
-    with_text: bool = True,
 ) -> EvidencePublic:
-    if not with_text:
-        return _shape(row, None)
     description = await case_text.open_text(
         session,
         keys,
@@ -127,8 +122,7 @@ async def create_evidence(
         person_id=case.victim_person_id,
         fields=("description",),
     )
-    # The answer to a create is kept for Idempotency-Key replays: no plaintext in it.
-    return await _public(session, keys, principal, case, row, with_text=False)
+    return _shape(row, body.description)
 
 
 async def list_evidence(

@@ -13,8 +13,7 @@ Rules:
 - The decision moves the case to `identified` / `not_identified` through
   `apply_transition(..., by_decision=True)`, referring to the decision.
 - The legal basis and the certificate number are sealed under the victim's data key;
-  the answer to the decision (stored for Idempotency-Key replays) leaves them out,
-  GET returns them.
+  the answer to the decision shows them as written, GET returns them.
 """
 
 from __future__ import annotations
@@ -37,6 +36,7 @@ from app.services.cases import case_text
 from app.services.cases.access import get_granted_case, get_readable_case
 from app.services.cases.evidence import evidence_of_case
 from app.services.cases.transitions import apply_transition
+from app.services.pagination import PageParams, page_of, paginate
 
 TABLE = "identification_decisions"
 _TARGET = {
@@ -81,11 +81,14 @@ async def _public(
     case: Case,
     row: IdentificationDecision,
     *,
-    with_text: bool = True,
+    written: dict[str, str | None] | None = None,
 ) -> IdentificationPublic:
+    """The decision, its sealed texts opened (or, for the answer to the decision,
+    the texts just `written`, not decrypted again)."""
+
     async def opened(column: str, ciphertext: bytes | None) -> str | None:
-        if not with_text:
-            return None
+        if written is not None:
+            return written[column]
         return await case_text.open_text(
             session,
             keys,
@@ -186,24 +189,31 @@ async def decide(
         else ("legal_basis",),
         reason=body.decision.value,
     )
-    # The answer to a create is kept for Idempotency-Key replays: no plaintext in it.
-    return await _public(session, keys, principal, case, row, with_text=False)
+    written = {
+        "legal_basis": body.legal_basis,
+        "certificate_number": body.certificate_number or None,
+    }
+    return await _public(session, keys, principal, case, row, written=written)
 
 
 async def list_decisions(
-    session: AsyncSession, keys: KeyProvider, principal: Principal, case_id: uuid.UUID
-) -> list[IdentificationPublic]:
-    """Every decision on the case, oldest first (a reopened case has more than one)."""
+    session: AsyncSession,
+    keys: KeyProvider,
+    principal: Principal,
+    case_id: uuid.UUID,
+    params: PageParams,
+) -> tuple[list[IdentificationPublic], str | None]:
+    """The decisions on the case, oldest first (a reopened case has more than one)."""
     case = await get_readable_case(session, principal, case_id, action="identification.list")
-    rows = list(
-        (
-            await session.execute(
-                select(IdentificationDecision)
-                .where(col(IdentificationDecision.case_id) == case.id)
-                .order_by(col(IdentificationDecision.created_at), col(IdentificationDecision.id))
-            )
-        ).scalars()
+    statement = paginate(
+        select(IdentificationDecision).where(col(IdentificationDecision.case_id) == case.id),
+        params,
+        col(IdentificationDecision.created_at),
+        col(IdentificationDecision.id),
+        oldest_first=True,
     )
+    found = list((await session.execute(statement)).scalars())
+    rows, cursor = page_of(found, params, lambda r: (r.created_at, r.id))
     await audit.record(
         session,
         action="identification.list",
@@ -213,4 +223,4 @@ async def list_decisions(
         person_id=case.victim_person_id,
         fields=("legal_basis", "certificate_number"),
     )
-    return [await _public(session, keys, principal, case, r) for r in rows]
+    return [await _public(session, keys, principal, case, r) for r in rows], cursor

@@ -12,8 +12,8 @@ Rules:
 - The person may refuse a measure in writing: status `refused` needs a
   `refusal_reason` (sealed under the victim's data key); a reason is refused on any
   other status.
-- The answer to a create (stored for Idempotency-Key replays) leaves the refusal
-  reason out; reads and PATCH answers return it.
+- The answer to a create shows the refusal reason as written; reads and PATCH
+  answers return it.
 - Changes name the version they were based on (If-Match: 428 without, 412 stale).
 - Every creation and change appends a timeline entry and an audit event.
 - A participating agency in a `protection` role (`app.services.cases.access`, agency
@@ -33,8 +33,8 @@ from sqlmodel import col
 
 from app import audit
 from app.domain.agency_functions import MEASURE_RESPONSIBLE
-from app.errors import NotFound, PreconditionFailed, ValidationFailed
-from app.etag import required_version
+from app.errors import NotFound, ValidationFailed
+from app.etag import required_version, stale
 from app.models import Agency, Case, CasePerson, ProtectionMeasure
 from app.models.case_records import ProtectedPerson, ProtectionMeasureKind, ProtectionStatus
 from app.schemas.case_records import (
@@ -59,11 +59,12 @@ async def _public(
     case: Case,
     row: ProtectionMeasure,
     *,
-    with_text: bool = True,
+    written: dict[str, str | None] | None = None,
 ) -> ProtectionMeasurePublic:
+    """The measure, the refusal reason opened (or, answering the create, as `written`)."""
     reason = (
-        None
-        if not with_text
+        written["refusal_reason"]
+        if written is not None
         else await case_text.open_text(
             session,
             keys,
@@ -219,8 +220,8 @@ async def create_measure(
         person_id=case.victim_person_id,
         fields=("refusal_reason",) if row.refusal_reason else (),
     )
-    # The answer to a create is kept for Idempotency-Key replays: no plaintext in it.
-    return await _public(session, keys, principal, case, row, with_text=False)
+    written = {"refusal_reason": body.refusal_reason or None}
+    return await _public(session, keys, principal, case, row, written=written)
 
 
 async def update_measure(
@@ -244,7 +245,7 @@ async def update_measure(
     if row is None:
         raise NotFound()
     if row.version != version:
-        raise PreconditionFailed()
+        raise stale(row.version)
     given = body.model_fields_set
     if "status" in given and body.status is None:
         raise ValidationFailed([{"field": "status", "message": "must not be null"}])

@@ -64,7 +64,7 @@ from app.services.cases.access import (
     readable_rows,
     reader,
 )
-from app.services.pagination import PageParams, decode_cursor, page_of
+from app.services.pagination import PageParams, decode_cursor, page_of, paginate
 from app.services.persons import PersonView
 
 
@@ -434,17 +434,26 @@ async def search_cases(
 
 
 async def read_timeline(
-    session: AsyncSession, keys: KeyProvider, principal: Principal, case_id: uuid.UUID
-) -> list[TimelineEntryPublic]:
-    """Every entry of a readable case, oldest first, with its note decrypted."""
+    session: AsyncSession,
+    keys: KeyProvider,
+    principal: Principal,
+    case_id: uuid.UUID,
+    params: PageParams,
+) -> tuple[list[TimelineEntryPublic], str | None]:
+    """A page of the entries of a readable case, oldest first, notes decrypted."""
     case = await get_readable_case(session, principal, case_id, action="case_timeline.read")
-    entries = (
+    rows = (
         await session.execute(
-            select(CaseTimelineEntry)
-            .where(col(CaseTimelineEntry.case_id) == case.id)
-            .order_by(col(CaseTimelineEntry.occurred_at), col(CaseTimelineEntry.id))
+            paginate(
+                select(CaseTimelineEntry).where(col(CaseTimelineEntry.case_id) == case.id),
+                params,
+                col(CaseTimelineEntry.occurred_at),
+                col(CaseTimelineEntry.id),
+                oldest_first=True,
+            )
         )
     ).scalars()
+    entries, cursor = page_of(list(rows), params, lambda e: (e.occurred_at, e.id))
     out = []
     for entry in entries:
         note = await case_text.open_text(
@@ -480,7 +489,7 @@ async def read_timeline(
         principal=principal,
         person_id=case.victim_person_id,
     )
-    return out
+    return out, cursor
 
 
 async def case_access_log(

@@ -302,8 +302,8 @@ async def _seal(
 def public(
     row: SupportService, number: str | None = None, issuer: str | None = None
 ) -> SupportServicePublic:
-    """The response for a service; the receipt's number and issuer only when opened
-    (lists), never in the answer to a create (kept for Idempotency-Key replays)."""
+    """The response for a service; the receipt's number and issuer when opened (lists)
+    or just written (the answer to a create)."""
     receipt = None
     if row.actual_cost and row.receipt_date is not None:
         receipt = ReceiptPublic(

@@ -24,7 +24,8 @@ from sqlmodel import col
 from app import audit
 from app.domain.age import AgeBasis, assess
 from app.domain.workflow import CaseStatus
-from app.errors import DeniedForbidden, PreconditionFailed, ValidationFailed
+from app.errors import DeniedForbidden, ValidationFailed
+from app.etag import stale
 from app.models import Case, User
 from app.schemas.case import AgeCorrection, CaseUpdate, TransitionCreate
 from app.security.blind_index import BlindIndexer
@@ -45,7 +46,7 @@ async def _locked_case(
 ) -> GrantedCase:
     granted = await get_granted_case(session, principal, case_id, action=action, for_update=True)
     if granted.case.version != version:
-        raise PreconditionFailed()
+        raise stale(granted.case.version)
     return granted
 
 

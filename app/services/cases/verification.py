@@ -23,9 +23,8 @@ Rules:
   (`verify`, or `verify_identity` for a mission abroad); 422 otherwise.
 - The note is free text and may name people: it is sealed under the case victim's
   data key (`case_text`), context case_verifications/note/<record id>. The answer to
-  the create carries no note (it is stored for Idempotency-Key replays); reads return
-  it, to the lead and former leads, and to a participant for the note its own agency
-  wrote.
+  the create shows the note as written; reads return it, to the lead and former
+  leads, and to a participant for the note its own agency wrote.
 - Audited as `verification.create` and `verification.list`; the record is on the
   timeline (`verification_recorded`, detail the outcome).
 """
@@ -186,8 +185,7 @@ async def record_verification(
         fields=("note",) if note is not None else (),
         reason=row.outcome,
     )
-    # The answer to a create is kept for Idempotency-Key replays: no plaintext in it.
-    return _shape(row, None)
+    return _shape(row, body.note or None)
 
 
 async def list_verifications(

@@ -16,8 +16,7 @@ Rules:
   flags the basis (reason `legal_basis:<basis>`).
 - `due_at` is in the future; by default VCM_REFERRAL_DUE_DAYS days from now.
 - The note and the emergency reason are encrypted under the victim's data key. The
-  answer carries neither them nor the shared values: it is kept in plain for
-  Idempotency-Key replays, so the values are read with GET.
+  answer shows what was written and the shared values as GET shows them (masked).
 - The step is written to the case timeline (`referral_created`) and the audit trail
   (`referral.create`, naming the fields disclosed and the victim), and
   `referral.created` is queued for the receiving agency's webhooks.
@@ -45,7 +44,7 @@ from app.services.cases import timeline
 from app.services.cases.access import get_readable_case
 from app.services.referrals import fields
 from app.services.referrals.access import consent_in_force
-from app.services.referrals.read import action_public
+from app.services.referrals.read import created_public
 from app.services.webhooks.outbox import emit
 
 ACTION = "referral.create"
@@ -154,7 +153,8 @@ async def create_referral(
         emergency_reason=body.emergency_reason,
         now=now,
     )
-    return action_public(referral, now)
+    texts = {"note": body.note or None, "emergency_reason": body.emergency_reason or None}
+    return await created_public(session, keys, principal, referral, case, now, texts)
 
 
 async def record_referral(

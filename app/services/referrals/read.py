@@ -111,10 +111,31 @@ def _public(
 
 
 def action_public(referral: Referral, now: datetime) -> ReferralPublic:
-    """The answer to a create or an action: metadata and codes, no shared value and no
-    free text (a create's answer is stored as is for Idempotency-Key replays); GET
-    the referral for them."""
+    """The answer to an action: metadata and codes, no shared value and no free text;
+    GET the referral for them."""
     return _public(referral, now, access_state(referral, now))
+
+
+async def created_public(
+    session: AsyncSession,
+    keys: KeyProvider,
+    principal: Principal,
+    referral: Referral,
+    case: Case,
+    now: datetime,
+    texts: dict[str, str | None],
+) -> ReferralPublic:
+    """The answer to a create: what was written (`texts` as sent) and the shared
+    fields as the sender's GET shows them (masked)."""
+    access = access_state(referral, now)
+    values = None
+    if access == ReferralAccess.ACTIVE:
+        shown = tuple(shared.seen_by(principal, referral.shared_fields))
+        values = await shared.shared_values(
+            session, keys, principal, shared.case_mapping(case), shown, reveal=False
+        )
+        values.update(dict.fromkeys(set(referral.shared_fields) - set(shown)))
+    return _public(referral, now, access, texts=texts, shared=values)
 
 
 async def _case_of(session: AsyncSession, referral: Referral) -> Case:

@@ -11,8 +11,10 @@ Rules:
   types) plus the existence of the decision: never `persons`, never a key, nothing is
   decrypted. No row carries a case id, number or date.
 - Scope: the caller's province, or any province / the whole country for a national
-  agency (app/services/reports/scope.py); `year_from` / `year_to` bound the year of
-  registration.
+  agency (app/services/reports/scope.py); `from` / `to` (ISO dates, or bare years)
+  bound the year of registration, widened to whole years: rows carry the year only,
+  and ranges finer than a year could be differenced (two exports a day apart would
+  single out that day's victims).
 - Every released column is treated as a quasi-identifier: all of them (year, data
   source, gender, age, citizenship, country of exploitation, exploitation type) can
   be known to a neighbour, an employer or a relative, and the rarer values (an organ
@@ -38,8 +40,10 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Hashable, Iterator
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from sqlalchemy import Select, and_, exists, func, select, text
@@ -337,6 +341,37 @@ def release(groups: dict[tuple[Hashable, ...], int], scope: str) -> CtdcExport:
             ladder.name: level for ladder, level in zip(LADDERS, anonymised.levels, strict=True)
         },
     )
+
+
+_YEAR = re.compile(r"^[0-9]{4}$")
+_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+_YEARS = (1990, 2100)
+
+
+def year_range(first: str | None, last: str | None) -> tuple[int | None, int | None]:
+    """The registration years `from` and `to` name: each an ISO date (its year) or a
+    bare year, from 1990 to 2100; 422 naming every bad one."""
+    errors: list[dict[str, str]] = []
+    years: list[int | None] = []
+    for field, value in (("from", first), ("to", last)):
+        year = None
+        if value is not None:
+            try:
+                if _YEAR.match(value):
+                    year = int(value)
+                elif _DATE.match(value):
+                    year = date.fromisoformat(value).year
+                else:
+                    raise ValueError(value)
+            except ValueError:
+                errors.append({"field": field, "message": "must be a date (YYYY-MM-DD)"})
+            else:
+                if not _YEARS[0] <= year <= _YEARS[1]:
+                    errors.append({"field": field, "message": "must be from 1990 to 2100"})
+        years.append(year)
+    if errors:
+        raise ValidationFailed(errors)
+    return years[0], years[1]
 
 
 async def export_ctdc(

@@ -38,6 +38,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app import audit
 from app.domain.agency_functions import FORWARD_TARGET, OPEN_CASE
 from app.errors import Conflict, DeniedForbidden, PreconditionFailed, ValidationFailed
+from app.i18n import msg
 from app.models import Agency, HotlineReport, HotlineSuspectedVictim
 from app.models.hotline import HotlineStatus
 from app.models.person import Sex
@@ -141,7 +142,9 @@ async def triage_report(
             outcome="denied",
             reason=f"missing_permission:{needed.value}",
         )
-        raise DeniedForbidden(f"This action needs the '{needed.value}' permission.")
+        raise DeniedForbidden(
+            msg("This action needs the '{permission}' permission.", permission=needed.value)
+        )
     if data.action == TriageAction.OPEN_CASE:
         await require_own(
             session,
@@ -223,7 +226,7 @@ async def _chosen(
     victims = await suspected_victims(session, report.id)
     chosen = [0] if indexes is None else indexes
     errors = [
-        {"field": f"victim_indexes.{n}", "message": f"must be below {len(victims)}"}
+        {"field": f"victim_indexes[{n}]", "message": msg("must be below {n}", n=len(victims))}
         for n, index in enumerate(chosen)
         if index >= len(victims)
     ]

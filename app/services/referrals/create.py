@@ -36,6 +36,7 @@ from app import audit
 from app.config import get_settings
 from app.domain.agency_functions import REFERRAL_RECEIVER, lacking
 from app.errors import DeniedForbidden, ValidationFailed
+from app.i18n import msg
 from app.models import Agency, AgencyKind, Case, Referral
 from app.models.referral import LegalBasis, ReferralPurpose
 from app.schemas.referrals import ReferralCreate, ReferralPublic
@@ -130,7 +131,11 @@ async def create_referral(
     if missing is not None:
         raise _invalid(
             "to_agency_id",
-            f"a {body.purpose.value} referral goes to an agency with the '{missing}' function",
+            msg(
+                "a {purpose} referral goes to an agency with the '{function}' function",
+                purpose=body.purpose.value,
+                function=missing,
+            ),
         )
     now = datetime.now(UTC)
     basis, basis_ends_at = await _legal_basis(session, body, case.id, receiver_functions, now)

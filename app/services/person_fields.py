@@ -141,6 +141,25 @@ async def validated(session: AsyncSession, given: Mapping[str, Any]) -> dict[str
     return clean
 
 
+async def field_errors(
+    session: AsyncSession,
+    prefix: str,
+    fields: PersonFields,
+    names: Mapping[str, str] | None = None,
+) -> list[dict[str, str]]:
+    """The problems `validated` finds in `fields`, named as the request names them
+    (`victim.national_id`, `caller.name` with `names={"full_name": "name"}`): a
+    request's checks report them together with their own."""
+    try:
+        await validated(session, fields.given())
+    except ValidationFailed as exc:
+        return [
+            {**e, "field": f"{prefix}.{(names or {}).get(e['field'], e['field'])}"}
+            for e in exc.extra.get("errors", [])
+        ]
+    return []
+
+
 def _clean_text(value: str) -> str:
     """NFC, control and invisible format characters dropped, whitespace runs made one
     space: the stored form of a name or address (case and diacritics kept)."""

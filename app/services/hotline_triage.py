@@ -97,7 +97,7 @@ def _check_body(data: HotlineTriageCreate) -> None:
         errors.append({"field": "victim_indexes", "message": "must name at least one victim"})
     elif indexes is not None:
         errors += [
-            {"field": f"victim_indexes.{n}", "message": "is repeated"}
+            {"field": f"victim_indexes[{n}]", "message": "is repeated"}
             for n, index in enumerate(indexes)
             if index in indexes[:n]
         ]
@@ -240,7 +240,7 @@ async def _chosen(
             continue
         view = views.get(victims[index].person_id)
         if view is None or view.erased or not view.full_name:
-            errors.append({"field": f"victim_indexes.{n}", "message": "has no name to open a case"})
+            errors.append({"field": f"victim_indexes[{n}]", "message": "has no name to open a case"})
         else:
             picked.append((victims[index], view))
     if errors and indexes is None:
@@ -278,7 +278,7 @@ def _intake_data(
         raise ValidationFailed(
             [
                 {
-                    "field": f"suspected_victims.{victim.position}",
+                    "field": f"suspected_victims[{victim.position}]",
                     "message": "cannot become a case victim",
                 }
             ]

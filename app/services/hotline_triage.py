@@ -240,7 +240,9 @@ async def _chosen(
             continue
         view = views.get(victims[index].person_id)
         if view is None or view.erased or not view.full_name:
-            errors.append({"field": f"victim_indexes[{n}]", "message": "has no name to open a case"})
+            errors.append(
+                {"field": f"victim_indexes[{n}]", "message": "has no name to open a case"}
+            )
         else:
             picked.append((victims[index], view))
     if errors and indexes is None:

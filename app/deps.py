@@ -141,7 +141,9 @@ async def authenticate(
     try:
         claims = token_service(request).verify_access_token(credentials.credentials)
     except TokenError as exc:
-        raise Unauthorized(msg("The access token was rejected: {reason}.", reason=exc)) from exc
+        # TokenError's reasons are literals in the catalog too.
+        reason = msg(str(exc))
+        raise Unauthorized(msg("The access token was rejected: {reason}.", reason=reason)) from exc
     session = await get_session(request)
     principal: Principal | None
     if claims.actor_type == CLIENT_ACTOR:

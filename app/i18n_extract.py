@@ -40,6 +40,7 @@ CARRIERS: dict[str, int] = {
     "StageError": 1,
     "Refusal": 1,
     "EntitlementDecision": 2,
+    "TokenError": 0,
 }
 # Modules whose ValueError text reaches the caller as a field's message.
 VALIDATOR_MODULES = frozenset({"services/person_fields.py", "security/normalize.py"})

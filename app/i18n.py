@@ -95,11 +95,6 @@ def translate(text: str, language: str) -> str:
     return translations.gettext(str(text))
 
 
-def has_translation(msgid: str, language: str = DEFAULT_LANGUAGE) -> bool:
-    translations = catalog(language)
-    return isinstance(translations, gettext.GNUTranslations) and msgid in translations._catalog  # type: ignore[attr-defined]
-
-
 # Pydantic's error types and the messages they answer with (pydantic's own English
 # text is never shown: it is neither translated nor ours). Parameters come from the
 # error's `ctx`. A type missing here answers the generic INVALID_MESSAGE.

@@ -14,6 +14,7 @@ from app import audit
 from app.db import get_session
 from app.driver import DriverStatement
 from app.errors import DeniedForbidden, DeniedNotFound, SessionRestricted, Unauthorized
+from app.i18n import msg
 from app.models import Agency, AuthSession, User
 from app.security import proxies
 from app.security.blind_index import BlindIndexer
@@ -92,8 +93,10 @@ _RESTRICTIONS: dict[str, tuple[frozenset[tuple[str, str]], str, str]] = {
     "password_change": (
         frozenset(_ALWAYS | {("POST", "/api/v1/auth/password")}),
         "password-change-required",
-        "An administrator set this password: change it (POST /api/v1/auth/password) "
-        "and sign in again.",
+        msg(
+            "An administrator set this password: change it (POST /api/v1/auth/password) "
+            "and sign in again."
+        ),
     ),
     "mfa_enrolment": (
         frozenset(
@@ -105,8 +108,10 @@ _RESTRICTIONS: dict[str, tuple[frozenset[tuple[str, str]], str, str]] = {
             }
         ),
         "mfa-enrolment-required",
-        "Your role signs in with a second factor: enrol one (POST /api/v1/auth/mfa/totp) "
-        "and sign in again with a code.",
+        msg(
+            "Your role signs in with a second factor: enrol one "
+            "(POST /api/v1/auth/mfa/totp) and sign in again with a code."
+        ),
     ),
 }
 
@@ -136,7 +141,9 @@ async def authenticate(
     try:
         claims = token_service(request).verify_access_token(credentials.credentials)
     except TokenError as exc:
-        raise Unauthorized(f"The access token was rejected: {exc}.") from exc
+        # TokenError's reasons are literals in the catalog too.
+        reason = msg(str(exc))
+        raise Unauthorized(msg("The access token was rejected: {reason}.", reason=reason)) from exc
     session = await get_session(request)
     principal: Principal | None
     if claims.actor_type == CLIENT_ACTOR:
@@ -259,7 +266,9 @@ async def require_permission(
         )
         if hide and (visible_to is None or not principal.can(visible_to)):
             raise DeniedNotFound()
-        raise DeniedForbidden(f"This action needs the '{permission.value}' permission.")
+        raise DeniedForbidden(
+            msg("This action needs the '{permission}' permission.", permission=permission.value)
+        )
     return principal
 
 

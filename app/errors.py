@@ -5,6 +5,10 @@ status and a title in Vietnamese and English; one set of handlers (`install`) re
 them, and also renders FastAPI's validation errors, Starlette's 404/405 and any
 unexpected exception (a 500 that says nothing about internals). Messages never carry
 personal data: `detail` is written by the code, never echoed from input.
+
+`detail` and the field messages are written in English and translated here, when
+rendered, from the gettext catalogs (`app/i18n.py`): Vietnamese unless the caller
+prefers English.
 """
 
 from __future__ import annotations
@@ -19,6 +23,8 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from app.i18n import field_path, pydantic_errors, translate
 
 log = logging.getLogger("vcm.errors")
 
@@ -278,17 +284,25 @@ def problem_response(
     extra: Mapping[str, Any] | None = None,
 ) -> JSONResponse:
     english = prefers_english(request.headers.get("accept-language"))
+    language = "en" if english else "vi"
     body: dict[str, Any] = {
         "type": type_,
         "title": title_en if english else title_vi,
         "status": status,
-        "detail": detail or (title_en if english else title_vi),
+        "detail": translate(detail, language) if detail else (title_en if english else title_vi),
         "instance": request.url.path,
     }
     request_id = getattr(request.state, "request_id", None)
     if request_id:
         body["request_id"] = request_id
     body.update(extra or {})
+    if isinstance(body.get("errors"), list):
+        body["errors"] = [
+            {**e, "message": translate(e["message"], language)}
+            if isinstance(e, dict) and isinstance(e.get("message"), str)
+            else e
+            for e in body["errors"]
+        ]
     return JSONResponse(
         body,
         status_code=status,
@@ -310,16 +324,16 @@ def render(request: Request, exc: AppError) -> JSONResponse:
     )
 
 
-def _field_name(loc: Sequence[Any]) -> str:
-    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header", "form")]
-    return ".".join(parts) or "body"
-
-
 def validation_errors(exc: RequestValidationError) -> list[dict[str, str]]:
-    """Field and message only: pydantic's `input` would echo personal data back."""
-    return [
-        {"field": _field_name(e.get("loc", ())), "message": e.get("msg", "")} for e in exc.errors()
-    ]
+    """Field and message only, every invalid field at once: pydantic's `input` would
+    echo personal data back, and its English text is replaced by our own messages."""
+    found: list[dict[str, str]] = []
+    for error in exc.errors():
+        for loc, message in pydantic_errors(error):
+            entry = {"field": field_path(loc), "message": message}
+            if entry not in found:
+                found.append(entry)
+    return found
 
 
 _STATUS_ERRORS: dict[int, type[AppError]] = {

@@ -174,6 +174,14 @@ async def client(app: FastAPI, clean_db: None) -> AsyncIterator[httpx.AsyncClien
         yield c
 
 
+@pytest.fixture
+def english(client: httpx.AsyncClient) -> None:
+    """The test client asks for English problem messages (Vietnamese is the default):
+    for tests that assert the English text (`pytestmark = pytest.mark.usefixtures(
+    "english")`)."""
+    client.headers["Accept-Language"] = "en"
+
+
 @dataclass
 class Actor:
     user: User

@@ -27,6 +27,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from app.i18n import msg
+
 
 class ProceedingStage(StrEnum):
     REPORTED = "reported"
@@ -76,7 +78,7 @@ def check_outcome(stage: ProceedingStage, outcome: ProceedingOutcome | None) -> 
         return StageError("outcome", "closed proceedings have an outcome")
     if stage is S.TRIED:
         return StageError("outcome", "a trial's outcome is 'convicted' or 'acquitted'")
-    return StageError("outcome", f"no outcome at stage '{stage.value}'")
+    return StageError("outcome", msg("no outcome at stage '{stage}'", stage=stage.value))
 
 
 def check_move(current: ProceedingStage, new: ProceedingStage) -> StageError | None:
@@ -84,7 +86,9 @@ def check_move(current: ProceedingStage, new: ProceedingStage) -> StageError | N
     if current is S.CLOSED:
         return StageError("closed", "closed proceedings are final")
     if ORDER.index(new) < ORDER.index(current):
-        return StageError("backwards", f"the stage moves forward only (now '{current.value}')")
+        return StageError(
+            "backwards", msg("the stage moves forward only (now '{stage}')", stage=current.value)
+        )
     return None
 
 

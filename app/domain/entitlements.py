@@ -25,6 +25,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from app.i18n import msg
+
 
 class SupportType(StrEnum):
     ESSENTIAL_NEEDS = "essential_needs"  # a
@@ -108,10 +110,11 @@ SUPPORTED_ROLES = frozenset({"victim", "minor"})
 
 def no_support_reason(role: str) -> str:
     """Why a person in `role` (not in `SUPPORTED_ROLES`) gets no support."""
-    return (
-        f"a person with role '{role}' is entitled to no support: supports are for the "
+    return msg(
+        "a person with role '{role}' is entitled to no support: supports are for the "
         "victim or person under verification and an under-18 accompanying them; "
-        "relatives, people who help and witnesses are protected, not supported"
+        "relatives, people who help and witnesses are protected, not supported",
+        role=role,
     )
 
 
@@ -166,13 +169,18 @@ def entitlement(situation: PersonSituation, support: SupportType) -> Entitlement
         return EntitlementDecision(
             False,
             None,
-            f"no support is due in case status '{situation.case_status}'",
+            msg("no support is due in case status '{status}'", status=situation.case_status),
         )
     if support in ENTITLEMENTS[person_standing]:
         return EntitlementDecision(True, person_standing)
     return EntitlementDecision(
         False,
         person_standing,
-        f"support '{support.value}' (letter {LEGAL_LETTER[support]}) is not among the "
-        f"supports for standing '{person_standing.value}'",
+        msg(
+            "support '{support}' (letter {letter}) is not among the supports for "
+            "standing '{standing}'",
+            support=support.value,
+            letter=LEGAL_LETTER[support],
+            standing=person_standing.value,
+        ),
     )

@@ -25,6 +25,7 @@ from enum import StrEnum
 from app.domain.break_glass import BREAK_GLASS_READS
 from app.domain.criminal import INVESTIGATING_FUNCTIONS
 from app.domain.entitlements import SupportType
+from app.i18n import msg
 
 
 class ParticipantRole(StrEnum):
@@ -181,11 +182,17 @@ def refusal(
         )
     allowing = roles_allowing(action)
     if not allowing:
-        return Refusal("lead_only", f"Only the lead agency of the case may do '{action}'.")
+        return Refusal(
+            "lead_only", msg("Only the lead agency of the case may do '{action}'.", action=action)
+        )
     return Refusal(
         "missing_role:" + ":".join(allowing),
-        f"Your agency takes part in this case as {', '.join(sorted(roles))}; "
-        f"'{action}' needs the role {' or '.join(allowing)}.",
+        msg(
+            "Your agency takes part in this case as {roles}; '{action}' needs the role {allowing}.",
+            roles=", ".join(sorted(roles)),
+            action=action,
+            allowing=", ".join(allowing),
+        ),
     )
 
 
@@ -204,11 +211,12 @@ def _missing_function(*functions: str) -> Refusal:
     """Any one of `functions` would do (the audit code lists them, `:`-separated)."""
     named = " or ".join(functions)
     message = (
-        f"This needs an agency with the '{functions[0]}' function."
+        msg("This needs an agency with the '{function}' function.", function=functions[0])
         if len(functions) == 1
-        else "This needs an agency with one of the functions "
-        + ", ".join(f"'{f}'" for f in functions)
-        + "."
+        else msg(
+            "This needs an agency with one of the functions {functions}.",
+            functions=", ".join(f"'{f}'" for f in functions),
+        )
     )
     return Refusal("missing_function:" + ":".join(functions), message, function=named)
 
@@ -221,7 +229,7 @@ def service_refusal(
     if not any(service_type in p.services for p in participations):
         return Refusal(
             "service_not_referred",
-            f"No referral to your agency names the service '{service_type}'.",
+            msg("No referral to your agency names the service '{service}'.", service=service_type),
         )
     return service_function_refusal(service_type, functions)
 

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from app.i18n import msg
+
 
 class CaseStatus(StrEnum):
     RECEIVED = "received"
@@ -87,9 +89,9 @@ CLOSURES: dict[ClosureCode, Closure] = {
 def closure_refusal(code: ClosureCode, target: CaseStatus, *, foreign_victim: bool) -> str | None:
     """None when `code` may close this case, else why not."""
     if target is not CaseStatus.CLOSED:
-        return "is only given when closing a case"
+        return msg("is only given when closing a case")
     if CLOSURES[code].foreign_victim_only and not foreign_victim:
-        return f"'{code.value}' is only for a victim who is not Vietnamese"
+        return msg("'{code}' is only for a victim who is not Vietnamese", code=code.value)
     return None
 
 
@@ -130,18 +132,29 @@ def check_transition(
     allowed = allowed_targets(source, functions, by_decision=by_decision)
     move = _BY_PAIR.get((source, target))
     if move is None:
-        raise IllegalTransition(f"'{source.value}' cannot move to '{target.value}'", allowed)
+        raise IllegalTransition(
+            msg("'{source}' cannot move to '{target}'", source=source.value, target=target.value),
+            allowed,
+        )
     if move.by_decision_only and not by_decision:
         raise IllegalTransition(
-            f"'{target.value}' follows only from an identification decision", allowed
+            msg("'{target}' follows only from an identification decision", target=target.value),
+            allowed,
         )
     closing_functions = CLOSURES[closure].functions if closure is not None else frozenset()
     if move.function not in functions and not closing_functions & functions:
         raise IllegalTransition(
-            f"moving to '{target.value}' needs an agency that may '{move.function}'", allowed
+            msg(
+                "moving to '{target}' needs an agency that may '{function}'",
+                target=target.value,
+                function=move.function,
+            ),
+            allowed,
         )
     if move.reason_required and not (reason and reason.strip()):
-        raise IllegalTransition(f"moving to '{target.value}' requires a reason", allowed)
+        raise IllegalTransition(
+            msg("moving to '{target}' requires a reason", target=target.value), allowed
+        )
     return move
 
 

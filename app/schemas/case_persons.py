@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pydantic import Field, model_validator
 
+from app.i18n import FieldErrors, msg
 from app.models.person import Sex
 from app.schemas.case import CasePersonKind, CasePersonPublic, CountryCode, IdentityInput
 
@@ -30,8 +31,14 @@ class CasePersonCreate(IdentityInput):
 
     @model_validator(mode="after")
     def _age_and_relation(self) -> CasePersonCreate:
+        # Both checks, reported together on their fields.
+        problems: list[tuple[str, str]] = []
         if self.age_estimate is not None and self.date_of_birth is not None:
-            raise ValueError("give age_estimate only when date_of_birth is unknown")
+            problems.append(
+                ("age_estimate", msg("give age_estimate only when date_of_birth is unknown"))
+            )
         if self.kind is CasePersonKind.RELATIVE and not self.relation:
-            raise ValueError("a relative needs relation (e.g. mother, brother)")
+            problems.append(("relation", msg("a relative needs relation (e.g. mother, brother)")))
+        if problems:
+            raise FieldErrors(problems)
         return self

@@ -10,6 +10,7 @@ from typing import Annotated
 from pydantic import BaseModel, Field, model_validator
 
 from app.domain.entitlements import SupportType
+from app.i18n import FieldErrors, msg
 from app.models.support import SupportStatus, SupportUnit
 from app.schemas.common import StrictInput
 
@@ -108,10 +109,14 @@ class SupportServiceCreate(StrictInput):
 
     @model_validator(mode="after")
     def _override_has_reason(self) -> SupportServiceCreate:
+        # Both checks, reported together on their fields.
+        problems: list[tuple[str, str]] = []
         if self.amount_vnd is not None and not self.override_reason:
-            raise ValueError("override_reason is required with amount_vnd")
+            problems.append(("override_reason", msg("override_reason is required with amount_vnd")))
         if self.amount_vnd is not None and self.receipt is not None:
-            raise ValueError("give either amount_vnd or a receipt, not both")
+            problems.append(("receipt", msg("give either amount_vnd or a receipt, not both")))
+        if problems:
+            raise FieldErrors(problems)
         return self
 
 

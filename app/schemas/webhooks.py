@@ -7,6 +7,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field, field_validator
 
+from app.i18n import msg
 from app.models.webhook import UNSUBSCRIBED_EVENTS, DeliveryStatus, WebhookEventType
 from app.schemas.common import StrictInput
 
@@ -30,7 +31,7 @@ class WebhookEndpointCreate(StrictInput):
     def _subscribable(cls, events: list[WebhookEventType]) -> list[WebhookEventType]:
         for event in events:
             if event in UNSUBSCRIBED_EVENTS:
-                raise ValueError(f"{event.value} is sent by POST /webhooks/{{id}}/ping only")
+                raise ValueError(msg("{event} is sent by the ping route only", event=event.value))
         return events
 
 

@@ -14,6 +14,8 @@ from importlib import resources
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
 
+from app.i18n import msg
+
 MIN_LENGTH = 8
 MAX_LENGTH = 128
 
@@ -32,13 +34,13 @@ def _common_passwords() -> frozenset[str]:
 
 def policy_problems(password: str) -> list[str]:
     """Why a new password is refused (messages never repeat the password)."""
-    problems = []
+    problems: list[str] = []
     if len(password) < MIN_LENGTH:
-        problems.append(f"must be at least {MIN_LENGTH} characters")
+        problems.append(msg("must be at least {min_length} characters", min_length=MIN_LENGTH))
     if len(password) > MAX_LENGTH:
-        problems.append(f"must be at most {MAX_LENGTH} characters")
+        problems.append(msg("must be at most {max_length} characters", max_length=MAX_LENGTH))
     if password.lower() in _common_passwords():
-        problems.append("is a commonly used password; choose another")
+        problems.append(msg("is a commonly used password; choose another"))
     return problems
 
 

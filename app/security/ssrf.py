@@ -26,6 +26,8 @@ import socket
 from dataclasses import dataclass
 from urllib.parse import SplitResult, urlsplit
 
+from app.i18n import msg
+
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 MAX_URL_LENGTH = 2048
@@ -159,7 +161,9 @@ def address_problem(ip: IPAddress, *, allow_private: bool = False) -> str | None
 def parse_url(url: str, *, require_https: bool) -> SplitResult:
     """The static part of the check (no DNS): scheme, host, user info, metadata names."""
     if len(url) > MAX_URL_LENGTH:
-        raise UnsafeUrl("url_too_long", f"at most {MAX_URL_LENGTH} characters")
+        raise UnsafeUrl(
+            "url_too_long", msg("at most {max_length} characters", max_length=MAX_URL_LENGTH)
+        )
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018 (raises on a malformed port)
@@ -167,7 +171,9 @@ def parse_url(url: str, *, require_https: bool) -> SplitResult:
         raise UnsafeUrl("malformed_url", "not a valid URL") from exc
     allowed = ("https",) if require_https else ("https", "http")
     if parts.scheme not in allowed:
-        raise UnsafeUrl("scheme_refused", f"the URL must use {' or '.join(allowed)}")
+        raise UnsafeUrl(
+            "scheme_refused", msg("the URL must use {schemes}", schemes=", ".join(allowed))
+        )
     if not parts.hostname:
         raise UnsafeUrl("malformed_url", "the URL has no host")
     if parts.username is not None or parts.password is not None:

@@ -14,6 +14,7 @@ from sqlmodel import col
 from app import audit
 from app.domain.agency_functions import lacking
 from app.errors import ValidationFailed
+from app.i18n import msg
 from app.models import Agency, AgencyKind
 from app.security.principal import Principal
 from app.services.cases.access import AgencyFunctionRequired
@@ -61,7 +62,9 @@ async def require_own(
         outcome="denied",
         reason="missing_function:" + ":".join(sorted(needed)),
     )
-    raise AgencyFunctionRequired(f"This needs an agency with the '{missing}' function.")
+    raise AgencyFunctionRequired(
+        msg("This needs an agency with the '{function}' function.", function=missing)
+    )
 
 
 async def require_named(
@@ -70,5 +73,5 @@ async def require_named(
     """422 on `field` unless the agency it names has one of `needed`."""
     missing = lacking(needed, await agency_functions(session, agency_id))
     if missing is not None:
-        message = f"must be an agency with the '{missing}' function"
+        message = msg("must be an agency with the '{function}' function", function=missing)
         raise ValidationFailed([{"field": field, "message": message}], detail=message)

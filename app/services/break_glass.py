@@ -41,6 +41,7 @@ from sqlmodel import col
 from app import audit
 from app.domain.break_glass import EMERGENCY_ACCESS, Verdict
 from app.errors import Conflict, NotFound
+from app.i18n import msg
 from app.models import AgencyKind, BreakGlass, Case
 from app.schemas.break_glass import BreakGlassCreate, BreakGlassPublic, BreakGlassReview
 from app.security.keyring import KeyProvider
@@ -183,7 +184,10 @@ async def break_glass(
     if EMERGENCY_ACCESS not in await _functions(session, principal.agency_kind):
         await _denied(session, principal, case_id, f"missing_function:{EMERGENCY_ACCESS}")
         raise AgencyFunctionRequired(
-            f"Breaking the glass needs an agency with the '{EMERGENCY_ACCESS}' function."
+            msg(
+                "Breaking the glass needs an agency with the '{function}' function.",
+                function=EMERGENCY_ACCESS,
+            )
         )
     if found is None:
         raise NotFound()

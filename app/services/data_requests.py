@@ -49,6 +49,7 @@ from app import audit
 from app.domain.data_requests import RequestKind, RequestStatus
 from app.domain.working_days import is_past, local_day, request_deadlines
 from app.errors import Conflict, NotFound, ValidationFailed
+from app.i18n import msg
 from app.models import Case, CaseConsent, CasePerson, DataRequest, Person, PublicHoliday
 from app.models.case_records import ConsentStatus
 from app.schemas.data_request import DataRequestClose, DataRequestCreate, DataRequestPublic
@@ -389,10 +390,12 @@ async def close(
         raise DataRequestClosed("This request is no longer open.")
     needed = "outcome" if status is RequestStatus.COMPLETED else "reason"
     if getattr(body, needed) is None:
-        raise ValidationFailed([{"field": needed, "message": f"is required to {verb}"}])
+        raise ValidationFailed(
+            [{"field": needed, "message": msg("is required to {action}", action=verb)}]
+        )
     withdrawing = status is RequestStatus.COMPLETED and row.kind == RequestKind.CONSENT_WITHDRAWAL
     if (body.consent_ids is not None) != withdrawing:
-        message = "is required" if withdrawing else "only completes a consent_withdrawal"
+        message = msg("is required") if withdrawing else msg("only completes a consent_withdrawal")
         raise ValidationFailed([{"field": "consent_ids", "message": message}])
     person = (
         await session.execute(

@@ -28,6 +28,7 @@ from sqlalchemy.orm import defer
 from sqlmodel import col
 
 from app.errors import Gone, NotFound, PayloadTooLarge, UnsupportedMediaType, ValidationFailed
+from app.i18n import msg, text_of
 from app.models.document import DOCUMENT_MEDIA_TYPES, PersonDocument
 from app.models.person import Person
 from app.security.crypto import FieldContext
@@ -133,14 +134,18 @@ async def put_document(
 ) -> PersonDocument:
     """Strip, encrypt and store a document of a live person; returns its row."""
     if len(content) > MAX_DOCUMENT_BYTES:
-        raise PayloadTooLarge(f"A document may be at most {MAX_DOCUMENT_BYTES} bytes.")
+        raise PayloadTooLarge(
+            msg("A document may be at most {bytes} bytes.", bytes=MAX_DOCUMENT_BYTES)
+        )
     media_type = media_type.split(";")[0].strip().lower()
     if media_type not in DOCUMENT_MEDIA_TYPES:
-        raise UnsupportedMediaType(f"Documents must be one of: {', '.join(DOCUMENT_MEDIA_TYPES)}.")
+        raise UnsupportedMediaType(
+            msg("Documents must be one of: {types}.", types=", ".join(DOCUMENT_MEDIA_TYPES))
+        )
     try:
         stripped = strip_metadata(media_type, content)
     except ImageFormatError as exc:
-        raise ValidationFailed([{"field": "content", "message": str(exc)}]) from None
+        raise ValidationFailed([{"field": "content", "message": text_of(exc)}]) from None
     await _live_person(session, person_id)
     data_key = (await person_data_keys(session, keys, [person_id], actor=actor)).get(person_id)
     if data_key is None:

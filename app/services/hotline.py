@@ -46,7 +46,7 @@ from app.security.permissions import Permission
 from app.security.principal import Principal
 from app.services import hotline_queue, persons, vault
 from app.services.pagination import PageParams
-from app.services.person_fields import PersonFields
+from app.services.person_fields import PersonFields, field_errors
 from app.services.reach import load_readable
 
 REPORTS = "hotline_reports"
@@ -126,12 +126,23 @@ async def _new_person(
     return person.id
 
 
+# The request's names for person fields (errors name `caller.name`, not full_name).
+_NAMES = {"full_name": "name"}
+
+
 async def _check(session: AsyncSession, data: HotlineReportCreate) -> None:
     errors: list[dict[str, str]] = []
     if await session.get(Province, data.province_code) is None:
         errors.append({"field": "province_code", "message": "unknown province code"})
     if data.received_at > datetime.now(UTC) + _CLOCK_SKEW:
         errors.append({"field": "received_at", "message": "must not be in the future"})
+    caller = PersonFields(full_name=data.caller.name, phone=data.caller.phone)
+    errors += await field_errors(session, "caller", caller, _NAMES)
+    for position, victim in enumerate(data.suspected_victims):
+        reported = PersonFields(
+            full_name=victim.name, sex=victim.sex, nationality=victim.nationality
+        )
+        errors += await field_errors(session, f"suspected_victims[{position}]", reported, _NAMES)
     if errors:
         raise ValidationFailed(errors)
 
@@ -185,7 +196,7 @@ async def create_report(
             indexer,
             PersonKind.REPORTED_PERSON,
             PersonFields(full_name=victim.name, sex=victim.sex, nationality=victim.nationality),
-            prefix=f"suspected_victims.{position}",
+            prefix=f"suspected_victims[{position}]",
             names={"full_name": "name"},
         )
         row = HotlineSuspectedVictim(

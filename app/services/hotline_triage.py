@@ -39,6 +39,7 @@ from app import audit
 from app.domain.agency_functions import FORWARD_TARGET, OPEN_CASE
 from app.errors import Conflict, DeniedForbidden, ValidationFailed
 from app.etag import stale
+from app.i18n import msg
 from app.models import Agency, HotlineReport, HotlineSuspectedVictim
 from app.models.hotline import HotlineStatus
 from app.models.person import Sex
@@ -97,7 +98,7 @@ def _check_body(data: HotlineTriageCreate) -> None:
         errors.append({"field": "victim_indexes", "message": "must name at least one victim"})
     elif indexes is not None:
         errors += [
-            {"field": f"victim_indexes.{n}", "message": "is repeated"}
+            {"field": f"victim_indexes[{n}]", "message": "is repeated"}
             for n, index in enumerate(indexes)
             if index in indexes[:n]
         ]
@@ -142,7 +143,9 @@ async def triage_report(
             outcome="denied",
             reason=f"missing_permission:{needed.value}",
         )
-        raise DeniedForbidden(f"This action needs the '{needed.value}' permission.")
+        raise DeniedForbidden(
+            msg("This action needs the '{permission}' permission.", permission=needed.value)
+        )
     if data.action == TriageAction.OPEN_CASE:
         await require_own(
             session,
@@ -225,7 +228,7 @@ async def _chosen(
     victims = await suspected_victims(session, report.id)
     chosen = [0] if indexes is None else indexes
     errors = [
-        {"field": f"victim_indexes.{n}", "message": f"must be below {len(victims)}"}
+        {"field": f"victim_indexes[{n}]", "message": msg("must be below {n}", n=len(victims))}
         for n, index in enumerate(chosen)
         if index >= len(victims)
     ]
@@ -239,7 +242,9 @@ async def _chosen(
             continue
         view = views.get(victims[index].person_id)
         if view is None or view.erased or not view.full_name:
-            errors.append({"field": f"victim_indexes.{n}", "message": "has no name to open a case"})
+            errors.append(
+                {"field": f"victim_indexes[{n}]", "message": "has no name to open a case"}
+            )
         else:
             picked.append((victims[index], view))
     if errors and indexes is None:
@@ -277,7 +282,7 @@ def _intake_data(
         raise ValidationFailed(
             [
                 {
-                    "field": f"suspected_victims.{victim.position}",
+                    "field": f"suspected_victims[{victim.position}]",
                     "message": "cannot become a case victim",
                 }
             ]

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import zlib
 
+from app.i18n import msg
+
 __all__ = [
     "ImageFormatError",
     "sniff_media_type",
@@ -55,7 +57,7 @@ def sniff_media_type(content: bytes) -> str | None:
 def strip_metadata(media_type: str, content: bytes) -> bytes:
     """`content` without metadata; its signature must match `media_type`."""
     if sniff_media_type(content) != media_type:
-        raise ImageFormatError(f"the content is not a {media_type} file")
+        raise ImageFormatError(msg("the content is not a {media_type} file", media_type=media_type))
     return strip_jpeg(content) if media_type == JPEG else strip_png(content)
 
 

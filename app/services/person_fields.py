@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.domain import admin_units
 from app.domain.ethnicities import group_of
 from app.errors import ValidationFailed
+from app.i18n import msg, text_of
 from app.models import Province
 from app.models.person import EthnicityGroup, Sex
 from app.security import normalize
@@ -98,7 +99,9 @@ class PersonFields:
         known = {f.name for f in fields(cls)}
         unknown = set(changes) - known
         if unknown:
-            raise ValueError(f"unknown person fields: {sorted(unknown)}")
+            raise ValueError(
+                msg("unknown person fields: {names}", names=", ".join(sorted(unknown)))
+            )
         values = {k: v for k, v in changes.items() if v is not None}
         cleared = {k for k, v in changes.items() if v is None}
         cleared.update(d for k in list(cleared) for d in _DERIVED.get(k, ()))
@@ -117,7 +120,7 @@ async def validated(session: AsyncSession, given: Mapping[str, Any]) -> dict[str
         try:
             clean[name] = canonical_value(name, value)
         except ValueError as exc:  # messages from here and normalize never quote values
-            fail(name, str(exc))
+            fail(name, text_of(exc))
     dob = clean.get("date_of_birth")
     if dob is not None:
         year = date.fromisoformat(dob).year
@@ -138,6 +141,25 @@ async def validated(session: AsyncSession, given: Mapping[str, Any]) -> dict[str
     return clean
 
 
+async def field_errors(
+    session: AsyncSession,
+    prefix: str,
+    fields: PersonFields,
+    names: Mapping[str, str] | None = None,
+) -> list[dict[str, str]]:
+    """The problems `validated` finds in `fields`, named as the request names them
+    (`victim.national_id`, `caller.name` with `names={"full_name": "name"}`): a
+    request's checks report them together with their own."""
+    try:
+        await validated(session, fields.given())
+    except ValidationFailed as exc:
+        return [
+            {**e, "field": f"{prefix}.{(names or {}).get(e['field'], e['field'])}"}
+            for e in exc.extra.get("errors", [])
+        ]
+    return []
+
+
 def _clean_text(value: str) -> str:
     """NFC, control and invisible format characters dropped, whitespace runs made one
     space: the stored form of a name or address (case and diacritics kept)."""
@@ -155,7 +177,9 @@ def enum_value(enum: type[StrEnum], value: Any) -> str:
         return enum(value).value
     except ValueError:
         # The enum's own message quotes the value.
-        raise ValueError(f"must be one of: {', '.join(m.value for m in enum)}") from None
+        raise ValueError(
+            msg("must be one of: {expected}", expected=", ".join(m.value for m in enum))
+        ) from None
 
 
 def canonical_value(name: str, value: Any) -> Any:
@@ -166,7 +190,9 @@ def canonical_value(name: str, value: Any) -> Any:
         if not text:
             raise ValueError("must not be empty")
         if len(text) > _MAX_LENGTH[name]:
-            raise ValueError(f"must be at most {_MAX_LENGTH[name]} characters")
+            raise ValueError(
+                msg("must be at most {max_length} characters", max_length=_MAX_LENGTH[name])
+            )
         if name == "full_name" and not normalize.name_folded(text):
             raise ValueError("must contain letters")
         return text

@@ -30,6 +30,7 @@ from sqlmodel import col
 from app.audit.writer import record
 from app.errors import Conflict, Gone, NotFound, ValidationFailed
 from app.etag import stale
+from app.i18n import text_of
 from app.models import PersonBlindIndex, PersonKey
 from app.models.person import (
     ENCRYPTED_COLUMNS,
@@ -152,7 +153,7 @@ async def create_person(
     try:
         kind_value = enum_value(PersonKind, kind)
     except ValueError as exc:
-        raise ValidationFailed([{"field": "kind", "message": str(exc)}]) from None
+        raise ValidationFailed([{"field": "kind", "message": text_of(exc)}]) from None
     values = await validated(session, person_fields.given())
     person = Person(id=uuid.uuid4(), kind=kind_value)
     _apply_plain(person, values)

@@ -29,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.driver import DriverStatement
 from app.errors import ValidationFailed
+from app.i18n import text_of
 from app.models import CasePerson
 from app.models.person import PersonBlindIndex, PersonKind
 from app.security.blind_index import PERSONS, BlindIndexer
@@ -193,7 +194,7 @@ async def search_persons(
         indexer.normalized(PERSONS, index, *values)
     except ValueError as exc:  # normalisers never quote the value
         field = {"name_dob": "full_name"}.get(index, index)
-        raise ValidationFailed([{"field": field, "message": str(exc)}]) from None
+        raise ValidationFailed([{"field": field, "message": text_of(exc)}]) from None
     found = await _exact_matches(
         session,
         keys,

@@ -25,6 +25,7 @@ from app import audit
 from app.domain.entitlements import CAPPED_TYPES
 from app.domain.support_money import CAP_DAYS_PER_UNIT
 from app.errors import Conflict, DeniedForbidden, NotFound, ValidationFailed
+from app.i18n import msg
 from app.models import Province
 from app.models.support import SupportRate
 from app.schemas.support import SupportRateCreate
@@ -100,7 +101,12 @@ async def create_rate(
     if data.type in CAPPED_TYPES and data.unit.value not in CAP_DAYS_PER_UNIT:
         units = ", ".join(CAP_DAYS_PER_UNIT)
         raise ValidationFailed(
-            [{"field": "unit", "message": f"essential needs are priced by the {units}"}]
+            [
+                {
+                    "field": "unit",
+                    "message": msg("essential needs are priced by the {units}", units=units),
+                }
+            ]
         )
     key = f"support_rate:{data.province_code or '--'}:{data.type.value}:{data.unit.value}"
     # Serialises creators of the same key, so two overlapping rows cannot both pass

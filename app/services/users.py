@@ -30,6 +30,7 @@ from sqlmodel import col
 from app import audit
 from app.errors import Conflict, ValidationFailed
 from app.etag import required_version, stale
+from app.i18n import msg
 from app.models import Agency, User
 from app.schemas.user import UserCreate, UserUpdate
 from app.security.passwords import hash_password, policy_problems
@@ -114,7 +115,12 @@ def _check_password(password: str, field: str = "password") -> None:
 def _check_role_manageable(principal: Principal, role: Role) -> None:
     if role not in MANAGEABLE_ROLES.get(principal.role, frozenset()):
         raise ValidationFailed(
-            [{"field": "role", "message": f"you may not assign the role '{role.value}'"}]
+            [
+                {
+                    "field": "role",
+                    "message": msg("you may not assign the role '{role}'", role=role.value),
+                }
+            ]
         )
 
 

@@ -38,8 +38,8 @@ async def test_a_border_guard_is_registered_with_its_posts(world: World) -> None
     ("body", "field"),
     [
         ({"kind": "police", "post_province_codes": ["37"]}, "post_province_codes"),
-        ({"kind": "border_guard", "post_province_codes": ["99"]}, "post_province_codes.0"),
-        ({"kind": "border_guard", "post_province_codes": ["35"]}, "post_province_codes.0"),
+        ({"kind": "border_guard", "post_province_codes": ["99"]}, "post_province_codes[0]"),
+        ({"kind": "border_guard", "post_province_codes": ["35"]}, "post_province_codes[0]"),
         ({"kind": "commune", "commune_code": "zzz"}, "commune_code"),
         ({"kind": "commune", "commune_code": "14464"}, "commune_code"),  # of Ninh Bình
     ],

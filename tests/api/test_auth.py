@@ -157,7 +157,7 @@ class TestAccessTokenChecks:
             app, _claims(app, actor, iat=past, nbf=past, exp=past + timedelta(minutes=15))
         )
         body = assert_problem(await _me(world.client, token), 401)
-        assert "expired" in str(body["detail"])
+        assert "hết hạn" in str(body["detail"])  # "expired": Vietnamese by default
 
     async def test_not_yet_valid(self, app: FastAPI, world: World) -> None:
         actor = await world.user(Role.CASE_WORKER)

@@ -15,6 +15,9 @@ from tests.conftest import Actor, World, assert_problem
 from tests.support.factories import make_case
 from tests.support.helpers import add_rate
 
+# The assertions read the English messages (Vietnamese is the default).
+pytestmark = pytest.mark.usefixtures("english")
+
 
 def measure(agency_id: Any, protected: str, person_id: str) -> dict[str, Any]:
     return {

@@ -82,7 +82,7 @@ class TestCountries:
             json=report_body(suspected_victims=[victim]),
             headers=actor.headers,
         )
-        assert fields_of(response) == {"suspected_victims.0.nationality"}
+        assert fields_of(response) == {"suspected_victims[0].nationality"}
 
 
 class TestCommunes:

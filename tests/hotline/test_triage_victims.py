@@ -161,10 +161,10 @@ class TestBadIndexes:
     @pytest.mark.parametrize(
         ("indexes", "fields"),
         [
-            ([0, 3], ["victim_indexes.1"]),
-            ([5, 1, 7], ["victim_indexes.0", "victim_indexes.2"]),
+            ([0, 3], ["victim_indexes[1]"]),
+            ([5, 1, 7], ["victim_indexes[0]", "victim_indexes[2]"]),
             ([], ["victim_indexes"]),
-            ([1, 0, 1], ["victim_indexes.2"]),
+            ([1, 0, 1], ["victim_indexes[2]"]),
             ([-1], None),
             ("0", None),
         ],
@@ -200,7 +200,7 @@ class TestBadIndexes:
         victims = [*_victims(1), {"sex": "female", "approximate_age": 12}]
         report_id, worker = await _forwarded(world, victims)
         problem = assert_problem(await _open(world, worker, report_id, victim_indexes=[0, 1]), 422)
-        assert _fields(problem) == ["victim_indexes.1"]
+        assert _fields(problem) == ["victim_indexes[1]"]
         assert await _cases_of(engine, report_id) == []
 
     async def test_a_failing_case_opens_none(

@@ -15,6 +15,9 @@ from tests.integration_clients.helpers import CLIENTS, client_headers, register
 from tests.routes import api_routes
 from tests.support.factories import make_case
 
+# The assertions read the English messages (Vietnamese is the default).
+pytestmark = pytest.mark.usefixtures("english")
+
 ALL_SCOPES = ("agencies:read", "cases:read", "referrals:read", "referrals:write")
 
 

@@ -19,6 +19,7 @@ from datetime import date
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col
@@ -34,6 +35,9 @@ from tests.referrals.helpers import URL as REFERRALS
 from tests.referrals.helpers import give_consent
 from tests.support.factories import make_case
 from tests.support.helpers import add_rate
+
+# The assertions read the English messages (Vietnamese is the default).
+pytestmark = pytest.mark.usefixtures("english")
 
 RECEIVE = {"receive"}
 PROTECT = {"protect"}

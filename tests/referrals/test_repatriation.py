@@ -8,6 +8,9 @@ import pytest
 from tests.conftest import World, assert_problem
 from tests.referrals.helpers import URL, give_consent, parties, referral_body
 
+# The assertions read the English messages (Vietnamese is the default).
+pytestmark = pytest.mark.usefixtures("english")
+
 
 @pytest.mark.parametrize(
     ("kind", "status"),

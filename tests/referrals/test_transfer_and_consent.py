@@ -3,12 +3,16 @@ rests on cuts the receiver's access at once."""
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.security.permissions import Role
 from tests.audit.helpers import events_after, last_event_id
 from tests.conftest import World, assert_problem
 from tests.referrals.helpers import URL, act, give_consent, owner_of, parties, refer
+
+# The assertions read the English messages (Vietnamese is the default).
+pytestmark = pytest.mark.usefixtures("english")
 
 NINH_BINH = "37"
 

@@ -19,6 +19,9 @@ from tests.support.factories import make_case
 from tests.support.helpers import add_rate, team
 from tests.support.money_helpers import ask, provider, receipt, step, url
 
+# The assertions read the English messages (Vietnamese is the default).
+pytestmark = pytest.mark.usefixtures("english")
+
 ACTUAL_COST = ["medical", "interpretation", "legal_support", "travel"]
 
 

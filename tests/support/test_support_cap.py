@@ -18,6 +18,9 @@ from tests.support.factories import make_case
 from tests.support.helpers import add_rate, team
 from tests.support.money_helpers import ask, provider
 
+# The assertions read the English messages (Vietnamese is the default).
+pytestmark = pytest.mark.usefixtures("english")
+
 REASON = "Nạn nhân chưa thể về địa phương (thử)"
 
 

@@ -16,6 +16,9 @@ from tests.support.factories import MadeCase, make_case
 from tests.support.helpers import add_rate, team
 from tests.support.money_helpers import ask, provider, receipt, step
 
+# The assertions read the English messages (Vietnamese is the default).
+pytestmark = pytest.mark.usefixtures("english")
+
 REASON = {"reason": "Không đủ điều kiện (thử)"}
 
 

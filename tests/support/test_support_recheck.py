@@ -17,6 +17,9 @@ from tests.support.factories import MadeCase, make_case
 from tests.support.helpers import add_rate, team
 from tests.support.money_helpers import ask, provider, step
 
+# The assertions read the English messages (Vietnamese is the default).
+pytestmark = pytest.mark.usefixtures("english")
+
 
 async def _moved(world: World, case: MadeCase, status: str) -> None:
     await world.session.execute(update(Case).where(col(Case.id) == case.id).values(status=status))

@@ -18,6 +18,9 @@ from tests.conftest import World, assert_problem, fake
 from tests.support.factories import make_case
 from tests.support.helpers import LEAD_KIND, add_rate, team
 
+# The assertions read the English messages (Vietnamese is the default).
+pytestmark = pytest.mark.usefixtures("english")
+
 
 def url(case_id: uuid.UUID) -> str:
     return f"/api/v1/cases/{case_id}/support-services"

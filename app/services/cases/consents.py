@@ -29,6 +29,7 @@ from sqlmodel import col
 from app import audit
 from app.domain.age import CHILD_AGE, OWN_CONSENT_AGE
 from app.errors import Conflict, NotFound, ValidationFailed
+from app.i18n import msg
 from app.models import Case, CaseConsent, Referral
 from app.models.case_records import ConsentGiver, ConsentScope, ConsentStatus
 from app.schemas.case_records import ConsentCreate, ConsentPublic
@@ -118,8 +119,10 @@ async def create_consent(
             [
                 {
                     "field": "given_by",
-                    "message": "for this person consent must be given by: "
-                    + " or ".join(sorted(g.value for g in allowed)),
+                    "message": msg(
+                        "for this person consent must be given by: {givers}",
+                        givers=", ".join(sorted(g.value for g in allowed)),
+                    ),
                 }
             ]
         )

@@ -49,7 +49,7 @@ from app.services.case_persons import CasePersonView
 from app.services.cases import events, first_days, jurisdiction, numbering, stats, timeline
 from app.services.cases.access import readable_cases
 from app.services.cases.deadlines import deadline_policy
-from app.services.person_fields import PersonFields
+from app.services.person_fields import PersonFields, field_errors
 
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 
@@ -94,6 +94,15 @@ async def _check(session: AsyncSession, principal: Principal, data: CaseCreate) 
     born = data.victim.date_of_birth
     if born is not None and born > data.received_at.astimezone(VIETNAM).date():
         errors.append({"field": "victim.date_of_birth", "message": "is after received_at"})
+    errors.extend(await field_errors(session, "victim", _victim_fields(data)))
+    for position, minor in enumerate(data.accompanying_minors):
+        errors.extend(
+            await field_errors(
+                session,
+                f"accompanying_minors[{position}]",
+                PersonFields(full_name=minor.full_name, date_of_birth=minor.date_of_birth),
+            )
+        )
     errors.extend(
         first_days.arrival_errors(
             principal,

@@ -36,6 +36,7 @@ from app.audit.service import access_log
 from app.audit.writer import PURPOSE_HEADER, PURPOSES
 from app.driver import DriverStatement, reads_only
 from app.errors import DeniedForbidden, ValidationFailed
+from app.i18n import msg
 from app.models import Case, CasePerson, CaseTimelineEntry
 from app.models.person import ENCRYPTED_COLUMNS, PersonKind
 from app.schemas.case import (
@@ -174,8 +175,10 @@ def reveal_purpose(principal: Principal, reveal: str | None, purpose: str | None
             [
                 {
                     "field": PURPOSE_HEADER,
-                    "message": "revealing identity needs a purpose of use, one of: "
-                    + ", ".join(sorted(PURPOSES)),
+                    "message": msg(
+                        "revealing identity needs a purpose of use, one of: {purposes}",
+                        purposes=", ".join(sorted(PURPOSES)),
+                    ),
                 }
             ]
         )

@@ -72,6 +72,7 @@ from app.domain.entitlements import CAPPED_TYPES, ESSENTIAL_NEEDS_MAX_DAYS
 from app.domain.participation import service_function_refusal, service_refusal
 from app.domain.support_money import CAP_DAYS_PER_UNIT
 from app.errors import Conflict, DeniedForbidden, NotFound
+from app.i18n import msg
 from app.models import Case
 from app.models.support import SupportService, SupportStatus
 from app.schemas.support import (
@@ -146,9 +147,12 @@ async def _cap(
     if data.unit.value not in CAP_DAYS_PER_UNIT:
         raise _unprocessable(
             "unit",
-            "essential needs are given by the "
-            + ", ".join(CAP_DAYS_PER_UNIT)
-            + f" (counted in days against the {ESSENTIAL_NEEDS_MAX_DAYS}-day cap)",
+            msg(
+                "essential needs are given by the {units} (counted in days against the "
+                "{days}-day cap)",
+                units=", ".join(CAP_DAYS_PER_UNIT),
+                days=ESSENTIAL_NEEDS_MAX_DAYS,
+            ),
         )
     provider = data.provider_agency_id or (principal.agency_id if grant.lead else None)
     basis = checks.cap_extender(
@@ -419,7 +423,11 @@ async def act_on_service(
         raise _unprocessable("reason", "a rejection needs a reason")
     if service.status not in sources:
         raise Conflict(
-            f"A support service in status '{service.status}' cannot be moved to '{target.value}'.",
+            msg(
+                "A support service in status '{status}' cannot be moved to '{target}'.",
+                status=service.status,
+                target=target.value,
+            ),
             extra={"allowed_from": sorted(sources)},
         )
     if action in _RECHECKED:

@@ -37,6 +37,7 @@ from app.domain.support_money import (
     ONE_OFF,
 )
 from app.errors import Conflict, DeniedForbidden, ValidationFailed
+from app.i18n import msg
 from app.models import Agency, Case, CasePerson, Person
 from app.models.support import SupportRate, SupportService, SupportStatus
 from app.schemas.support import SupportServiceCreate
@@ -133,7 +134,7 @@ async def why_not_due(
     decision = entitlement(found, SupportType(type_))
     if decision.allowed:
         return None
-    return "type", decision.reason or "not entitled"
+    return "type", decision.reason or msg("not entitled")
 
 
 async def recheck_entitlement(
@@ -146,7 +147,12 @@ async def recheck_entitlement(
         return
     _, rule = why
     raise SupportNotDue(
-        f"Cannot {action}: support '{service.type}' is no longer due ({rule}).",
+        msg(
+            "Cannot {action}: support '{support}' is no longer due ({rule}).",
+            action=action,
+            support=service.type,
+            rule=rule,
+        ),
         extra={"rule": "entitlement", "case_status": case.status},
     )
 
@@ -168,8 +174,11 @@ async def check_four_eyes(
         reason="four_eyes",
     )
     raise FourEyesRequired(
-        f"You requested this support (its amount is yours), so another person must "
-        f"{action} it: four eyes on every support's money."
+        msg(
+            "You requested this support (its amount is yours), so another person must "
+            "{action} it: four eyes on every support's money.",
+            action=action,
+        )
     )
 
 
@@ -190,8 +199,12 @@ async def first_one_off(
 
 def one_off_given(type_: str, first: uuid.UUID) -> OneOffSupportGiven:
     return OneOffSupportGiven(
-        f"'{type_}' is given once per person; this person already has it "
-        f"(support service {first}).",
+        msg(
+            "'{support}' is given once per person; this person already has it "
+            "(support service {id}).",
+            support=type_,
+            id=first,
+        ),
         extra={"support_service_id": str(first)},
     )
 
@@ -266,10 +279,12 @@ def cap_extender(
 
 
 def cap_message(used: int) -> str:
-    return (
-        f"essential needs are capped at {ESSENTIAL_NEEDS_MAX_DAYS} days per person "
-        f"({used} already counted); a supervisor of the lead social-affairs agency or of "
-        "the facility providing them may extend it with extension_reason"
+    return msg(
+        "essential needs are capped at {days} days per person ({used} already counted); "
+        "a supervisor of the lead social-affairs agency or of the facility providing them "
+        "may extend it with extension_reason",
+        days=ESSENTIAL_NEEDS_MAX_DAYS,
+        used=used,
     )
 
 
@@ -289,7 +304,7 @@ async def provider_province(
         if unable is not None:
             raise unprocessable(
                 "provider_agency_id",
-                f"must be an agency with the '{unable.function}' function",
+                msg("must be an agency with the '{function}' function", function=unable.function),
             )
     return provider.province_code or province
 
@@ -303,30 +318,53 @@ async def price(
     rate = await rate_in_force(
         session, province, data.type.value, data.service_date, unit=data.unit.value
     )
-    where = (
-        f"for '{data.type.value}' per '{data.unit.value}' on "
-        f"{data.service_date.isoformat()} in province {province} or nationally"
-    )
+    where = {
+        "support": data.type.value,
+        "unit": data.unit.value,
+        "date": data.service_date.isoformat(),
+        "province": province,
+    }
     if data.receipt is not None:
         if data.type not in ACTUAL_COST:
             raise unprocessable(
                 "receipt",
-                "only "
-                + ", ".join(sorted(t.value for t in ACTUAL_COST))
-                + " are paid at actual cost",
+                msg(
+                    "only {supports} are paid at actual cost",
+                    supports=", ".join(sorted(t.value for t in ACTUAL_COST)),
+                ),
             )
         if rate is not None:
-            raise unprocessable("receipt", f"a rate is in force {where}: the rate applies")
+            raise unprocessable(
+                "receipt",
+                msg(
+                    "a rate is in force for '{support}' per '{unit}' on {date} in province "
+                    "{province} or nationally: the rate applies",
+                    **where,
+                ),
+            )
         if data.receipt.date > datetime.now(VIETNAM).date():
             raise unprocessable("receipt.date", "must not be in the future")
         return data.receipt.amount_vnd, None
     if rate is None:
-        actual = "give the receipt (actual cost), or " if data.type in ACTUAL_COST else ""
         raise unprocessable(
             "type",
-            f"no rate is in force {where}; {actual}a supervisor may set amount_vnd with "
-            "override_reason",
+            msg(
+                "no rate is in force for '{support}' per '{unit}' on {date} in province "
+                "{province} or nationally; give the receipt (actual cost), or a supervisor "
+                "may set amount_vnd with override_reason",
+                **where,
+            )
+            if data.type in ACTUAL_COST
+            else msg(
+                "no rate is in force for '{support}' per '{unit}' on {date} in province "
+                "{province} or nationally; a supervisor may set amount_vnd with "
+                "override_reason",
+                **where,
+            ),
         )
     if rate.max_units is not None and data.quantity > rate.max_units:
-        raise unprocessable("quantity", f"the rate in force allows at most {rate.max_units} units")
+        raise unprocessable(
+            "quantity",
+            msg("the rate in force allows at most {units} units", units=rate.max_units),
+        )
     return rate.amount_vnd * data.quantity, rate

@@ -30,6 +30,7 @@ from app.domain.workflow import (
     closure_refusal,
 )
 from app.errors import Conflict, ValidationFailed
+from app.i18n import text_of
 from app.models import Case
 from app.security.keyring import KeyProvider
 from app.security.principal import Principal
@@ -79,7 +80,7 @@ async def apply_transition(
             closure=closure,
         )
     except IllegalTransition as exc:
-        raise TransitionRefused(str(exc), extra={"allowed": exc.allowed}) from exc
+        raise TransitionRefused(text_of(exc), extra={"allowed": exc.allowed}) from exc
     now = datetime.now(UTC)
     entry_id = uuid.uuid4()
     note = None

@@ -35,6 +35,7 @@ from app import audit
 from app.config import get_settings
 from app.domain.agency_functions import REFERRAL_RECEIVER, lacking
 from app.errors import DeniedForbidden, ValidationFailed
+from app.i18n import msg
 from app.models import Agency, AgencyKind, Case, Referral
 from app.models.referral import LegalBasis, ReferralPurpose
 from app.schemas.referrals import ReferralCreate, ReferralPublic
@@ -123,19 +124,43 @@ async def create_referral(
             reason="not_owning_agency",
         )
         raise DeniedForbidden("Only the agency that owns the case may refer it.")
-    receiver_functions = await _receiver_functions(session, principal, body.to_agency_id)
+    # Every invalid field is reported at once: the receiver, the legal basis (when it
+    # can be judged without a valid receiver), the due date.
+    problems: list[ValidationFailed] = []
+    receiver_functions: list[str] | None = None
+    try:
+        receiver_functions = await _receiver_functions(session, principal, body.to_agency_id)
+    except ValidationFailed as exc:
+        problems.append(exc)
     needed = REFERRAL_RECEIVER.get(body.purpose.value)
-    missing = None if needed is None else lacking(needed, receiver_functions)
-    if missing is not None:
-        raise _invalid(
-            "to_agency_id",
-            f"a {body.purpose.value} referral goes to an agency with the '{missing}' function",
+    missing = None if needed is None else lacking(needed, receiver_functions or ())
+    if receiver_functions is not None and missing is not None:
+        problems.append(
+            _invalid(
+                "to_agency_id",
+                msg(
+                    "a {purpose} referral goes to an agency with the '{function}' function",
+                    purpose=body.purpose.value,
+                    function=missing,
+                ),
+            )
         )
     now = datetime.now(UTC)
-    basis, basis_ends_at = await _legal_basis(session, body, case.id, receiver_functions, now)
+    basis, basis_ends_at = LegalBasis.CONSENT, None
+    if receiver_functions is not None or body.consent_id is not None:
+        try:
+            basis, basis_ends_at = await _legal_basis(
+                session, body, case.id, receiver_functions or [], now
+            )
+        except ValidationFailed as exc:
+            problems.append(exc)
     due_at = body.due_at or now + timedelta(days=get_settings().referral_due_days)
     if due_at <= now:
-        raise _invalid("due_at", "must be in the future")
+        problems.append(_invalid("due_at", "must be in the future"))
+    if len(problems) == 1:
+        raise problems[0]
+    if problems:
+        raise ValidationFailed([e for p in problems for e in p.extra["errors"]])
     referral = await record_referral(
         session,
         keys,

@@ -43,6 +43,7 @@ from sqlmodel import col
 
 from app import audit
 from app.errors import Conflict, DeniedForbidden, ValidationFailed
+from app.i18n import msg
 from app.models import Agency, Case, Referral
 from app.models.referral import ReferralPurpose, ReferralStatus, RejectionReason
 from app.schemas.common import StrictInput
@@ -251,13 +252,20 @@ async def act(
             outcome="denied",
             reason="not_receiver" if move.by_receiver else "not_sender",
         )
-        who = "receiving" if move.by_receiver else "sending"
-        raise DeniedForbidden(f"Only the {who} agency may {action} this referral.")
+        raise DeniedForbidden(
+            msg("Only the receiving agency may {action} this referral.", action=action)
+            if move.by_receiver
+            else msg("Only the sending agency may {action} this referral.", action=action)
+        )
     now = datetime.now(UTC)
     status = effective_status(referral, now)
     if status not in move.sources:
         raise Conflict(
-            f"A referral that is {status.value} cannot become {move.target.value}.",
+            msg(
+                "A referral that is {status} cannot become {target}.",
+                status=status.value,
+                target=move.target.value,
+            ),
             extra={"referral_status": status.value},
         )
     transfer = referral.purpose == ReferralPurpose.TRANSFER.value
@@ -270,7 +278,7 @@ async def act(
     if body is None:
         body = ReferralAccept() if action == "accept" else ReferralCancel()
     if not isinstance(body, BODIES[action]):
-        raise _invalid("body", f"is not the body of '{action}'")
+        raise _invalid("body", msg("is not the body of '{action}'", action=action))
     _check_body(referral, body, now)
     if action in ("accept", "complete") and access_state(referral, now) != ReferralAccess.ACTIVE:
         raise LegalBasisLapsed(

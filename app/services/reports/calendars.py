@@ -31,6 +31,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import ValidationFailed
+from app.i18n import msg
 from app.services.reports.window import Window
 
 DEFAULT = "default"
@@ -72,7 +73,8 @@ class Period:
         return Window(self.first, self.last)
 
 
-def _invalid(message: str = f"expected {FORMS}") -> ValidationFailed:
+def _invalid(message: str | None = None) -> ValidationFailed:
+    message = message or msg("expected {forms}", forms=FORMS)
     return ValidationFailed(
         [{"field": "period", "message": message}], "The period is not one this service knows."
     )
@@ -157,7 +159,7 @@ async def resolve(session: AsyncSession, asked: Request, province_code: str | No
         )
     ).first()
     if row is None:
-        raise _invalid(f"no {asked.kind.replace('_', '-')} calendar is kept")
+        raise _invalid(msg("no {kind} calendar is kept", kind=asked.kind.replace("_", "-")))
     check(asked.kind, row[1])
     first, last = spans(row[1], asked.year)[asked.number - 1]
     return Period(asked.text, asked.kind, row[0] or DEFAULT, first, last)

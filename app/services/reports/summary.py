@@ -57,6 +57,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import audit
 from app.errors import ValidationFailed
+from app.i18n import msg
 from app.security.principal import Principal
 from app.services.reports import bands, suppression, window
 from app.services.reports.scope import resolve_scope
@@ -152,7 +153,14 @@ def parse_group_by(values: Sequence[str]) -> list[str]:
     unknown = [name for name in names if name not in DIMENSIONS]
     if unknown or len(names) > 2 or len(set(names)) != len(names):
         raise ValidationFailed(
-            [{"field": "group_by", "message": f"one or two distinct of: {', '.join(DIMENSIONS)}"}],
+            [
+                {
+                    "field": "group_by",
+                    "message": msg(
+                        "one or two distinct of: {dimensions}", dimensions=", ".join(DIMENSIONS)
+                    ),
+                }
+            ],
             "The grouping is not one or two known dimensions.",
         )
     return names
